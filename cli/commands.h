@@ -1,0 +1,56 @@
+// The subcommands of the `triage` binary, as functions that tests can call.
+// main.cc only parses flags into these option structs.
+//
+// Exit codes (shared by all subcommands):
+//   0  success
+//   1  error: bad rule pack, unreadable archive, ...
+//   2  bad command line
+//   3  finished, but malformed archive lines were skipped
+//   4  eval: macro-F1 below --min-macro-f1
+#ifndef TRIAGE_CLI_COMMANDS_H_
+#define TRIAGE_CLI_COMMANDS_H_
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace triage {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitSkipped = 3;
+inline constexpr int kExitBelowGate = 4;
+
+struct CommonOptions {
+  std::string rules;      // empty: the bundled pack
+  std::string cache_dir;  // empty: PatternDatabase::DefaultCacheDir()
+  bool no_cache = false;
+  FILE* out = stdout;
+  FILE* err = stderr;
+};
+
+struct ReplayOptions {
+  CommonOptions common;
+  std::vector<std::string> archives;  // "-" is standard input
+  bool quiet = false;                 // no summary on err
+};
+int RunReplay(const ReplayOptions& opts);
+
+struct EvalOptions {
+  CommonOptions common;
+  std::vector<std::string> archives;
+  bool json = false;
+  int show_errors = 0;
+  double min_macro_f1 = -1;  // < 0: no gate
+};
+int RunEval(const EvalOptions& opts);
+
+struct RulesCheckOptions {
+  CommonOptions common;
+};
+int RunRulesCheck(const RulesCheckOptions& opts);
+
+}  // namespace triage
+
+#endif  // TRIAGE_CLI_COMMANDS_H_

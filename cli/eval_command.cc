@@ -1,0 +1,135 @@
+// triage eval: classifies a labeled archive and compares with the truth.
+#include <map>
+
+#include "cli/commands.h"
+#include "cli/load_pipeline.h"
+#include "connectors/archive_source.h"
+#include "engine/eval.h"
+#include "engine/json_writer.h"
+
+namespace triage {
+
+namespace {
+
+struct Miss {
+  std::string id, truth, predicted, rules, text;
+};
+
+std::string Snippet(std::string_view text, size_t max_bytes) {
+  std::string s;
+  for (char c : text) s.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+  if (s.size() <= max_bytes) return s;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+  return s.substr(0, cut) + "...";
+}
+
+}  // namespace
+
+int RunEval(const EvalOptions& opts) {
+  FILE* err = opts.common.err;
+  std::unique_ptr<Pipeline> pipeline = LoadPipeline(opts.common);
+  if (!pipeline) return kExitError;
+  std::unique_ptr<ClassifierScratch> scratch;
+  if (Status s = pipeline->NewScratch(&scratch); !s.ok()) {
+    std::fprintf(err, "triage: %s\n", s.message().c_str());
+    return kExitError;
+  }
+  const auto& rules = pipeline->pack().rules();
+  ArchiveSource source(opts.archives, err);
+  Message msg;
+  Decision d;
+  ConfusionMatrix all;
+  std::map<std::string, ConfusionMatrix, std::less<>> by_lang;
+  std::vector<Miss> misses;
+
+  while (source.Next(&msg)) {
+    auto truth = ParseLabel(msg.label);
+    if (!truth) {
+      source.Skip(msg.label.empty() ? "no ground-truth 'label'"
+                                    : "unknown label '" + std::string(msg.label) + "'");
+      continue;
+    }
+    pipeline->Decide(msg, scratch.get(), &d);
+    all.Add(*truth, d.verdict.label);
+    auto it = by_lang.find(d.verdict.lang);
+    if (it == by_lang.end()) it = by_lang.emplace(std::string(d.verdict.lang), ConfusionMatrix()).first;
+    it->second.Add(*truth, d.verdict.label);
+    if (*truth != d.verdict.label && misses.size() < static_cast<size_t>(std::max(opts.show_errors, 0))) {
+      Miss m{std::string(msg.id), std::string(LabelName(*truth)), std::string(LabelName(d.verdict.label)), "", ""};
+      for (uint32_t r : d.verdict.fired) m.rules += (m.rules.empty() ? "" : ",") + rules[r].id;
+      m.text = Snippet(msg.text, 160);
+      misses.push_back(std::move(m));
+    }
+  }
+  if (source.io_errors()) return kExitError;
+  if (all.Total() == 0) {
+    std::fprintf(err, "triage eval: no labeled messages\n");
+    return kExitError;
+  }
+
+  if (opts.json) {
+    std::string out = all.ToJson();
+    out.pop_back();  // reopen the object to add our fields
+    out += ",\"skipped\":";
+    AppendJsonInt(static_cast<int64_t>(source.malformed()), &out);
+    out += ",\"per_lang\":{";
+    bool first = true;
+    for (const auto& [lang, cm] : by_lang) {
+      if (!first) out += ",";
+      first = false;
+      AppendJsonString(lang, &out);
+      out += ":{\"messages\":";
+      AppendJsonInt(cm.Total(), &out);
+      out += ",\"accuracy\":";
+      AppendJsonNumber(cm.Accuracy(), &out);
+      out += ",\"macro_f1\":";
+      AppendJsonNumber(cm.MacroF1(), &out);
+      out += "}";
+    }
+    out += "},\"errors\":[";
+    for (size_t i = 0; i < misses.size(); ++i) {
+      const Miss& m = misses[i];
+      out += i ? ",{\"id\":" : "{\"id\":";
+      AppendJsonString(m.id, &out);
+      out += ",\"truth\":";
+      AppendJsonString(m.truth, &out);
+      out += ",\"predicted\":";
+      AppendJsonString(m.predicted, &out);
+      out += ",\"rules\":";
+      AppendJsonString(m.rules, &out);
+      out += ",\"text\":";
+      AppendJsonString(m.text, &out);
+      out += "}";
+    }
+    out += "]}\n";
+    std::fputs(out.c_str(), opts.common.out);
+  } else {
+    std::string out = all.ToText();
+    out += "\nper language (language in effect: given, or detected)\n";
+    char line[160];
+    std::snprintf(line, sizeof line, "%-6s %9s %9s %9s\n", "lang", "messages", "accuracy", "macro-F1");
+    out += line;
+    for (const auto& [lang, cm] : by_lang) {
+      std::snprintf(line, sizeof line, "%-6s %9lld %9.3f %9.3f\n", lang.c_str(), static_cast<long long>(cm.Total()),
+                    cm.Accuracy(), cm.MacroF1());
+      out += line;
+    }
+    if (!misses.empty()) {
+      out += "\nerrors (first " + std::to_string(misses.size()) + ")\n";
+      for (const Miss& m : misses)
+        out += "  " + m.id + "  " + m.truth + " -> " + m.predicted + "  [" + m.rules + "]  " + m.text + "\n";
+    }
+    if (source.malformed())
+      out += "\n" + std::to_string(source.malformed()) + " lines skipped (see above)\n";
+    std::fputs(out.c_str(), opts.common.out);
+  }
+
+  if (opts.min_macro_f1 >= 0 && all.MacroF1() < opts.min_macro_f1) {
+    std::fprintf(err, "triage eval: macro-F1 %.4f is below the gate %.4f\n", all.MacroF1(), opts.min_macro_f1);
+    return kExitBelowGate;
+  }
+  return source.malformed() ? kExitSkipped : kExitOk;
+}
+
+}  // namespace triage

@@ -1,0 +1,53 @@
+// triage: the command-line entry point. Parses flags and hands over to the
+// subcommands in cli/commands.h; no logic lives here.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+namespace {
+
+void AddCommon(CLI::App* app, triage::CommonOptions* o) {
+  app->add_option("--rules", o->rules, "Rule pack: a directory of YAML files or one file (default: bundled pack)");
+  app->add_option("--cache-dir", o->cache_dir, "Where compiled pattern databases are cached");
+  app->add_flag("--no-cache", o->no_cache, "Compile the pattern database without the on-disk cache");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"triage: a social-inbox triage engine"};
+  app.require_subcommand(1);
+
+  triage::ReplayOptions replay;
+  auto* replay_cmd = app.add_subcommand("replay", "Classify and route archived messages, one decision per line");
+  AddCommon(replay_cmd, &replay.common);
+  replay_cmd->add_option("archives", replay.archives, "NDJSON archives ('-' for standard input)")->required();
+  replay_cmd->add_flag("-q,--quiet", replay.quiet, "No summary on standard error");
+
+  triage::EvalOptions eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Score the rules against a labeled archive");
+  AddCommon(eval_cmd, &eval.common);
+  eval_cmd->add_option("archives", eval.archives, "Labeled NDJSON archives ('-' for standard input)")->required();
+  eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
+  eval_cmd->add_option("--show-errors", eval.show_errors, "Print the first N misclassified messages")
+      ->check(CLI::NonNegativeNumber);
+  eval_cmd->add_option("--min-macro-f1", eval.min_macro_f1, "Exit 4 when macro-F1 is below this")
+      ->check(CLI::Range(0.0, 1.0));
+
+  triage::RulesCheckOptions check;
+  auto* rules_cmd = app.add_subcommand("rules", "Rule pack tools");
+  rules_cmd->require_subcommand(1);
+  auto* check_cmd = rules_cmd->add_subcommand("check", "Compile a rule pack and report every error");
+  AddCommon(check_cmd, &check.common);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : triage::kExitUsage;
+  }
+  if (*replay_cmd) return triage::RunReplay(replay);
+  if (*eval_cmd) return triage::RunEval(eval);
+  if (*check_cmd) return triage::RunRulesCheck(check);
+  return triage::kExitUsage;
+}

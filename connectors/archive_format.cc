@@ -1,0 +1,205 @@
+#include "connectors/archive_format.h"
+
+#include <cstring>
+#include <string>
+
+namespace triage {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+Status FieldError(std::string_view field, const char* expected) {
+  return Status::InvalidArgument("field '" + std::string(field) + "': expected " + expected);
+}
+
+Status JsonError(simdjson::error_code e) {
+  if (e == simdjson::UTF8_ERROR) return Status::InvalidArgument("invalid UTF-8");
+  return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
+}
+
+// A string field, or null (left empty).
+Status GetString(od::value& v, std::string_view field, std::string_view* out) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return JsonError(e);
+  if (t == od::json_type::null) {
+    *out = {};
+    return Status::OK();
+  }
+  if (t != od::json_type::string) return FieldError(field, "a string");
+  if (auto e = v.get_string().get(*out)) return JsonError(e);
+  return Status::OK();
+}
+
+Status ParseAuthor(od::value& v, Author* a) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return JsonError(e);
+  if (t == od::json_type::null) return Status::OK();
+  if (t != od::json_type::object) return FieldError("author", "an object");
+  od::object obj;
+  if (auto e = v.get_object().get(obj)) return JsonError(e);
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return JsonError(e);
+    od::value fv;
+    if (auto e = field.value().get(fv)) return JsonError(e);
+    if (key == "id") {
+      if (Status s = GetString(fv, "author.id", &a->id); !s.ok()) return s;
+    } else if (key == "handle") {
+      if (Status s = GetString(fv, "author.handle", &a->handle); !s.ok()) return s;
+    } else if (key == "followers") {
+      od::json_type ft;
+      if (auto e = fv.type().get(ft)) return JsonError(e);
+      if (ft == od::json_type::null) continue;
+      int64_t n;
+      if (ft != od::json_type::number || fv.get_int64().get(n) || n < 0)
+        return FieldError("author.followers", "a non-negative integer");
+      a->followers = n;
+    } else if (key == "verified") {
+      od::json_type ft;
+      if (auto e = fv.type().get(ft)) return JsonError(e);
+      if (ft == od::json_type::null) continue;
+      bool b;
+      if (ft != od::json_type::boolean || fv.get_bool().get(b)) return FieldError("author.verified", "true or false");
+      a->verified = b;
+    }
+  }
+  return Status::OK();
+}
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  // Howard Hinnant's algorithm: days since 1970-01-01 in the proleptic Gregorian calendar.
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+bool ParseRfc3339(std::string_view s, int64_t* epoch_ms) {
+  int y, mo, d, h, mi, sec;
+  if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !Digits(s, 11, 2, &h) ||
+      s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &sec))
+    return false;
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || sec > 60) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap) return false;
+  size_t pos = 19;
+  int64_t ms = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 3) ms = ms * 10 + (s[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return false;
+    for (int i = digits; i < 3; ++i) ms *= 10;
+  }
+  int64_t offset_min = 0;
+  if (pos >= s.size()) return false;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    int oh, om;
+    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) ||
+        oh > 23 || om > 59)
+      return false;
+    offset_min = (oh * 60 + om) * (s[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return false;
+  }
+  if (pos != s.size()) return false;
+  int64_t secs = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+                 mi * 60 + (sec == 60 ? 59 : sec) - offset_min * 60;
+  *epoch_ms = secs * 1000 + ms;
+  return true;
+}
+
+Status ArchiveParser::ParseCopy(std::string_view line, Message* msg) {
+  copy_ = simdjson::padded_string(line);
+  return Parse(std::string_view(copy_.data(), copy_.size()), copy_.size() + simdjson::SIMDJSON_PADDING, msg);
+}
+
+Status ArchiveParser::Parse(std::string_view line, size_t capacity, Message* msg) {
+  *msg = Message();
+  od::document doc;
+  if (auto e = parser_.iterate(line.data(), line.size(), capacity).get(doc)) return JsonError(e);
+  od::object obj;
+  if (auto e = doc.get_object().get(obj)) {
+    if (e == simdjson::INCORRECT_TYPE) return Status::InvalidArgument("not a JSON object");
+    return JsonError(e);
+  }
+  bool has_id = false, has_channel = false, has_text = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return JsonError(e);
+    od::value v;
+    if (auto e = field.value().get(v)) return JsonError(e);
+    Status s;
+    if (key == "id") {
+      s = GetString(v, key, &msg->id);
+      has_id = !msg->id.empty();
+    } else if (key == "channel") {
+      s = GetString(v, key, &msg->channel);
+      has_channel = !msg->channel.empty();
+    } else if (key == "text") {
+      od::json_type t;
+      if (auto e = v.type().get(t)) return JsonError(e);
+      has_text = t != od::json_type::null;
+      s = GetString(v, key, &msg->text);
+    } else if (key == "kind") {
+      std::string_view k;
+      s = GetString(v, key, &k);
+      if (s.ok()) {
+        if (k == "public") msg->kind = Kind::kPublic;
+        else if (k == "private") msg->kind = Kind::kPrivate;
+        else if (!k.empty()) s = FieldError(key, "\"public\" or \"private\"");
+      }
+    } else if (key == "conversation_id") {
+      s = GetString(v, key, &msg->conversation_id);
+    } else if (key == "in_reply_to") {
+      s = GetString(v, key, &msg->in_reply_to);
+    } else if (key == "author") {
+      s = ParseAuthor(v, &msg->author);
+    } else if (key == "brand") {
+      s = GetString(v, key, &msg->brand);
+    } else if (key == "lang") {
+      s = GetString(v, key, &msg->lang);
+    } else if (key == "created_at") {
+      s = GetString(v, key, &msg->created_at);
+      if (s.ok() && !msg->created_at.empty() && !ParseRfc3339(msg->created_at, &msg->created_at_ms))
+        s = FieldError(key, "an RFC 3339 timestamp");
+    } else if (key == "label") {
+      s = GetString(v, key, &msg->label);
+    } else if (key == "incident") {
+      s = GetString(v, key, &msg->incident);
+    }
+    if (!s.ok()) return s;
+  }
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return Status::InvalidArgument("invalid JSON: trailing content after the object");
+  if (!has_id) return Status::InvalidArgument("missing required field 'id'");
+  if (!has_channel) return Status::InvalidArgument("missing required field 'channel'");
+  if (!has_text) return Status::InvalidArgument("missing required field 'text'");
+  return Status::OK();
+}
+
+}  // namespace triage

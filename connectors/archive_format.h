@@ -1,0 +1,48 @@
+// ArchiveParser: reads one line of the message archive format into a Message.
+//
+// The format (the engine's stable interface), one JSON object per line, UTF-8:
+//   {"id": str, "channel": str, "kind": "public"|"private",
+//    "conversation_id": str, "in_reply_to": str|null,
+//    "author": {"id": str, "handle": str, "followers": int, "verified": bool},
+//    "brand": str, "text": str, "lang": str, "created_at": RFC 3339,
+//    "label": str, "incident": str}
+// Only id, channel and text are required. null counts as absent. Unknown
+// fields are ignored. A field of the wrong type, invalid JSON or invalid UTF-8
+// makes the line malformed, with an error that names the field.
+//
+// The parser is simdjson On Demand over the caller's buffer: strings are
+// unescaped into the parser's own buffer and the Message views point there,
+// valid until the next Parse(). One parser per thread.
+#ifndef TRIAGE_CONNECTORS_ARCHIVE_FORMAT_H_
+#define TRIAGE_CONNECTORS_ARCHIVE_FORMAT_H_
+
+#include <simdjson.h>
+
+#include <string_view>
+
+#include "engine/message.h"
+#include "engine/status.h"
+
+namespace triage {
+
+class ArchiveParser {
+ public:
+  // `capacity` is the number of readable bytes from line.data(); it must be
+  // at least line.size() + SIMDJSON_PADDING (LineReader guarantees it). Use
+  // ParseCopy when the line has no padding.
+  Status Parse(std::string_view line, size_t capacity, Message* msg);
+  // Copies the line into an internal padded buffer first.
+  Status ParseCopy(std::string_view line, Message* msg);
+
+ private:
+  simdjson::ondemand::parser parser_;
+  simdjson::padded_string copy_;
+};
+
+// Parses RFC 3339 ("2026-10-01T00:29:19Z", "2026-10-01T02:29:19.250+02:00")
+// into milliseconds since the Unix epoch. Returns false if malformed.
+bool ParseRfc3339(std::string_view s, int64_t* epoch_ms);
+
+}  // namespace triage
+
+#endif  // TRIAGE_CONNECTORS_ARCHIVE_FORMAT_H_

@@ -1,0 +1,92 @@
+#include "connectors/line_reader.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace triage {
+
+LineReader::~LineReader() {
+  if (own_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+Status LineReader::Open(const std::string& path, std::unique_ptr<LineReader>* out) {
+  std::unique_ptr<LineReader> r(new LineReader());
+  if (path == "-") {
+    r->fd_ = 0;
+    r->name_ = "<stdin>";
+  } else {
+    r->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (r->fd_ < 0) return Status::IOError(path + ": " + std::strerror(errno));
+    r->own_fd_ = true;
+    r->name_ = path;
+#ifdef POSIX_FADV_SEQUENTIAL
+    ::posix_fadvise(r->fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+  }
+  r->buf_.resize(kChunk + kPadding);
+  *out = std::move(r);
+  return Status::OK();
+}
+
+bool LineReader::Fill() {
+  if (eof_) return false;
+  // Move the partial line to the front, growing the buffer if a single line
+  // is larger than it.
+  if (begin_ > 0) {
+    std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  size_t capacity = buf_.size() - kPadding;
+  if (end_ == capacity) {
+    buf_.resize(capacity * 2 + kPadding);
+    capacity = buf_.size() - kPadding;
+  }
+  for (;;) {
+    ssize_t n = ::read(fd_, buf_.data() + end_, capacity - end_);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status_ = Status::IOError(name_ + ": " + std::strerror(errno));
+      eof_ = true;
+      return false;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    end_ += static_cast<size_t>(n);
+    bytes_read_ += static_cast<uint64_t>(n);
+    return true;
+  }
+}
+
+bool LineReader::Next(std::string_view* line) {
+  for (;;) {
+    const char* start = buf_.data() + begin_;
+    const void* nl = std::memchr(start, '\n', end_ - begin_);
+    if (nl) {
+      size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
+      begin_ += len + 1;
+      if (len > 0 && start[len - 1] == '\r') --len;
+      *line = std::string_view(start, len);
+      ++line_no_;
+      return true;
+    }
+    if (!Fill()) {
+      if (!status_.ok() || begin_ == end_) return false;
+      // Last line without a trailing newline.
+      start = buf_.data() + begin_;
+      size_t len = end_ - begin_;
+      begin_ = end_;
+      if (len > 0 && start[len - 1] == '\r') --len;
+      *line = std::string_view(start, len);
+      ++line_no_;
+      return true;
+    }
+  }
+}
+
+}  // namespace triage

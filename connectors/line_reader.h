@@ -1,0 +1,65 @@
+// LineReader: streams the lines of a file (or standard input) through one
+// reusable buffer, so archives far larger than memory replay in constant
+// space.
+//
+// Each returned line is a view into the buffer, valid until the next call to
+// Next(). At least kPadding readable bytes follow every line inside the
+// buffer, which is what simdjson needs to parse the line in place without a
+// copy (see padded_capacity()).
+#ifndef TRIAGE_CONNECTORS_LINE_READER_H_
+#define TRIAGE_CONNECTORS_LINE_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.h"
+
+namespace triage {
+
+class LineReader {
+ public:
+  static constexpr size_t kPadding = 64;  // >= SIMDJSON_PADDING
+  static constexpr size_t kChunk = 1 << 20;
+
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // `path` "-" reads standard input.
+  static Status Open(const std::string& path, std::unique_ptr<LineReader>* out);
+
+  // Next line without its "\n" (or "\r\n"). Returns false at the end of the
+  // input or on a read error (then status() says which).
+  bool Next(std::string_view* line);
+
+  // 1-based number of the line last returned.
+  uint64_t line_number() const { return line_no_; }
+  // Bytes from line.data() to the end of the buffer (>= line.size() + kPadding).
+  size_t padded_capacity(std::string_view line) const {
+    return static_cast<size_t>(buf_.data() + buf_.size() - line.data());
+  }
+  uint64_t bytes_read() const { return bytes_read_; }
+  const Status& status() const { return status_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  LineReader() = default;
+  bool Fill();  // reads more; false at EOF or error
+
+  int fd_ = -1;
+  bool own_fd_ = false;
+  bool eof_ = false;
+  std::string name_;
+  std::vector<char> buf_;   // data lives in [begin_, end_), then kPadding spare bytes
+  size_t begin_ = 0, end_ = 0;
+  uint64_t line_no_ = 0;
+  uint64_t bytes_read_ = 0;
+  Status status_;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_CONNECTORS_LINE_READER_H_

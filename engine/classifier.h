@@ -1,0 +1,107 @@
+// Classifier: labels a message by the rules of a pack.
+//
+// Every distinct pattern of the pack is compiled into one PatternDatabase.
+// Classify() normalizes the text once, scans it once, and then evaluates only
+// the rules that one of the matched patterns belongs to. A rule fires when one
+// of its `any` patterns matched (or it has none), all of its `all` patterns
+// matched, none of its `unless` patterns matched, and the message meets its
+// `when` conditions.
+//
+// Scoring (rspamd-style): a label's score is the sum of the weights of the
+// fired rules that name it. The label is the one with the highest score, if
+// that score reaches the pack's threshold; otherwise "none". A tie goes to the
+// more urgent label, in the order crisis, support, lead, feedback, none,
+// because missing a crisis costs more than a second look at a lead.
+//
+// The Classifier is immutable and shared by threads; each thread classifies
+// with its own ClassifierScratch.
+#ifndef TRIAGE_ENGINE_CLASSIFIER_H_
+#define TRIAGE_ENGINE_CLASSIFIER_H_
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/label.h"
+#include "engine/message.h"
+#include "engine/pattern_database.h"
+#include "engine/rule_pack.h"
+#include "engine/status.h"
+#include "engine/text_normalizer.h"
+
+namespace triage {
+
+struct Verdict {
+  Label label = Label::kNone;
+  std::array<double, kNumLabels> scores{};
+  Priority priority = Priority::kNormal;  // highest priority among fired rules of the label
+  std::vector<uint32_t> fired;            // indices into RulePack::rules(), in pack order
+  std::string_view lang;                  // language in effect: given, or detected
+  bool lang_detected = false;
+};
+
+class Classifier;
+
+// Per-thread working memory. Create with Classifier::NewScratch.
+class ClassifierScratch {
+ public:
+  ~ClassifierScratch();
+  ClassifierScratch(const ClassifierScratch&) = delete;
+  ClassifierScratch& operator=(const ClassifierScratch&) = delete;
+
+  // The normalized text of the last classified message (for tools and tests).
+  const std::string& normalized() const { return normalized_; }
+
+ private:
+  friend class Classifier;
+  ClassifierScratch() = default;
+  hs_scratch_t* hs_ = nullptr;
+  TextNormalizer normalizer_;
+  std::string normalized_;
+  std::vector<uint32_t> matched_patterns_;
+  std::vector<uint8_t> pattern_seen_;
+  std::vector<uint32_t> candidates_;
+  std::vector<uint16_t> any_hits_, all_hits_, unless_hits_;
+};
+
+class Classifier {
+ public:
+  // Compiles `pack`. Errors name the rule and file:line of a pattern that
+  // Hyperscan rejects; every bad pattern is reported, not only the first.
+  static Status Create(RulePack pack, const PatternDatabaseOptions& options, std::unique_ptr<Classifier>* out);
+
+  Status NewScratch(std::unique_ptr<ClassifierScratch>* out) const;
+
+  // Labels `msg`. Allocation-free once the scratch and verdict have grown.
+  void Classify(const Message& msg, ClassifierScratch* scratch, Verdict* verdict) const;
+
+  const RulePack& pack() const { return pack_; }
+  const PatternDatabase& database() const { return *db_; }
+  size_t num_patterns() const { return ref_begin_.size() - 1; }
+
+ private:
+  enum class Role : uint8_t { kAny, kAll, kUnless };
+  struct PatternRef {
+    uint32_t rule;
+    Role role;
+  };
+  struct RuleShape {
+    uint16_t num_any = 0;
+    uint16_t num_all = 0;
+  };
+
+  Classifier() = default;
+  static int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void* ctx);
+
+  RulePack pack_;
+  std::unique_ptr<PatternDatabase> db_;
+  std::vector<uint32_t> ref_begin_;  // pattern p's refs are refs_[ref_begin_[p], ref_begin_[p+1])
+  std::vector<PatternRef> refs_;
+  std::vector<RuleShape> shapes_;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_CLASSIFIER_H_

@@ -1,0 +1,55 @@
+// Small helpers for writing JSON output by hand on the hot path (decisions,
+// eval reports): no DOM, no allocation beyond the output string's growth.
+#ifndef TRIAGE_ENGINE_JSON_WRITER_H_
+#define TRIAGE_ENGINE_JSON_WRITER_H_
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace triage {
+
+// Appends `s` as a quoted JSON string. `s` must be valid UTF-8; bytes >= 0x80
+// are copied as they are, control characters are escaped.
+inline void AppendJsonString(std::string_view s, std::string* out) {
+  static const char* kHex = "0123456789abcdef";
+  out->push_back('"');
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + start, i - start);
+    start = i + 1;
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
+    }
+  }
+  out->append(s.data() + start, s.size() - start);
+  out->push_back('"');
+}
+
+// Shortest round-trip representation ("7.5", "0", "-2").
+inline void AppendJsonNumber(double v, std::string* out) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, r.ptr);
+}
+
+inline void AppendJsonInt(int64_t v, std::string* out) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, r.ptr);
+}
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_JSON_WRITER_H_

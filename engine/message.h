@@ -1,0 +1,51 @@
+// Message: one inbound social message, as the engine sees it.
+//
+// A Message is a set of views into memory owned by someone else (the JSON
+// parser's string buffer for an archive line, a request body in the daemon).
+// It is valid only as long as that memory is; copy what must outlive it.
+//
+// The archive format (connectors/archive_format.h) fills every field; only
+// id, channel and text are required there, the others default to empty.
+#ifndef TRIAGE_ENGINE_MESSAGE_H_
+#define TRIAGE_ENGINE_MESSAGE_H_
+
+#include <cstdint>
+#include <string_view>
+
+namespace triage {
+
+enum class Kind : uint8_t { kUnknown = 0, kPublic = 1, kPrivate = 2 };
+
+constexpr std::string_view KindName(Kind k) {
+  return k == Kind::kPublic ? "public" : k == Kind::kPrivate ? "private" : "";
+}
+
+struct Author {
+  std::string_view id;
+  std::string_view handle;
+  int64_t followers = 0;
+  bool verified = false;
+};
+
+struct Message {
+  std::string_view id;
+  std::string_view channel;
+  Kind kind = Kind::kUnknown;
+  std::string_view conversation_id;
+  std::string_view in_reply_to;  // empty when the message starts a thread
+  Author author;
+  std::string_view brand;
+  std::string_view text;
+  std::string_view lang;        // ISO 639-1 as given; empty if absent
+  std::string_view created_at;  // RFC 3339 as given
+  int64_t created_at_ms = 0;    // event time, milliseconds since the epoch (0 if absent)
+
+  // Ground truth, carried by labeled archives for `triage eval`. The
+  // classifier never reads these.
+  std::string_view label;
+  std::string_view incident;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_MESSAGE_H_

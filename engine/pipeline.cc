@@ -1,0 +1,71 @@
+#include "engine/pipeline.h"
+
+#include <cstdlib>
+
+#include "engine/json_writer.h"
+
+#ifndef TRIAGE_SOURCE_RULES
+#define TRIAGE_SOURCE_RULES "rules/default"
+#endif
+
+namespace triage {
+
+Status Pipeline::Load(const std::string& rules_path, const PatternDatabaseOptions& options,
+                      std::unique_ptr<Pipeline>* out) {
+  RulePack pack;
+  Status s = RulePack::Load(rules_path, &pack);
+  if (!s.ok()) return s;
+  return FromPack(std::move(pack), options, out);
+}
+
+Status Pipeline::FromPack(RulePack pack, const PatternDatabaseOptions& options, std::unique_ptr<Pipeline>* out) {
+  std::unique_ptr<Pipeline> p(new Pipeline());
+  Status s = Classifier::Create(std::move(pack), options, &p->classifier_);
+  if (!s.ok()) return s;
+  p->routes_ = std::make_unique<RouteTable>(p->classifier_->pack().routes());
+  *out = std::move(p);
+  return Status::OK();
+}
+
+std::string Pipeline::DefaultRulesPath() {
+  if (const char* env = std::getenv("TRIAGE_RULES"); env && *env) return env;
+  return TRIAGE_SOURCE_RULES;
+}
+
+DecisionWriter::DecisionWriter(const RulePack& pack) {
+  for (const Rule& r : pack.rules()) {
+    std::string q;
+    AppendJsonString(r.id, &q);
+    quoted_rule_ids_.push_back(std::move(q));
+  }
+}
+
+void DecisionWriter::Append(const Message& msg, const Decision& d, std::string* out) const {
+  const Verdict& v = d.verdict;
+  out->append("{\"id\":");
+  AppendJsonString(msg.id, out);
+  out->append(",\"label\":\"");
+  out->append(LabelName(v.label));
+  out->append("\",\"queue\":");
+  AppendJsonString(d.routing.queue, out);
+  out->append(",\"priority\":\"");
+  out->append(PriorityName(d.routing.priority));
+  out->append("\",\"lang\":");
+  AppendJsonString(v.lang, out);
+  out->append(",\"scores\":{");
+  for (int i = 0; i < kNumLabels; ++i) {
+    if (i) out->push_back(',');
+    out->push_back('"');
+    out->append(LabelName(static_cast<Label>(i)));
+    out->append("\":");
+    AppendJsonNumber(v.scores[i], out);
+  }
+  out->append("},\"rules\":[");
+  for (size_t i = 0; i < v.fired.size(); ++i) {
+    if (i) out->push_back(',');
+    out->append(quoted_rule_ids_[v.fired[i]]);
+  }
+  out->append("]}\n");
+}
+
+}  // namespace triage

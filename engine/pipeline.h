@@ -1,0 +1,66 @@
+// Pipeline: a rule pack with its compiled classifier and its route table:
+// everything needed to turn a Message into a Decision. Immutable once loaded
+// and shared by all threads; a reload builds a new Pipeline and swaps it in
+// whole, so a message is never judged by half of one pack and half of another.
+//
+//   Message --Classifier--> Verdict --RouteTable--> Routing  ==  Decision
+#ifndef TRIAGE_ENGINE_PIPELINE_H_
+#define TRIAGE_ENGINE_PIPELINE_H_
+
+#include <memory>
+#include <string>
+
+#include "engine/classifier.h"
+#include "engine/route_table.h"
+
+namespace triage {
+
+struct Decision {
+  Verdict verdict;
+  Routing routing;
+};
+
+class Pipeline {
+ public:
+  // Loads and compiles the pack at `rules_path` (directory or file).
+  static Status Load(const std::string& rules_path, const PatternDatabaseOptions& options,
+                     std::unique_ptr<Pipeline>* out);
+  static Status FromPack(RulePack pack, const PatternDatabaseOptions& options, std::unique_ptr<Pipeline>* out);
+
+  // The bundled pack: $TRIAGE_RULES if set, else the rules/default directory
+  // of the source tree the binary was built from.
+  static std::string DefaultRulesPath();
+
+  Status NewScratch(std::unique_ptr<ClassifierScratch>* out) const { return classifier_->NewScratch(out); }
+
+  void Decide(const Message& msg, ClassifierScratch* scratch, Decision* d) const {
+    classifier_->Classify(msg, scratch, &d->verdict);
+    d->routing = routes_->Route(msg, d->verdict);
+  }
+
+  const RulePack& pack() const { return classifier_->pack(); }
+  const Classifier& classifier() const { return *classifier_; }
+  const RouteTable& routes() const { return *routes_; }
+
+ private:
+  Pipeline() = default;
+  std::unique_ptr<Classifier> classifier_;
+  std::unique_ptr<RouteTable> routes_;
+};
+
+// Writes decisions as NDJSON lines:
+// {"id":..,"label":..,"queue":..,"priority":..,"lang":..,
+//  "scores":{"lead":..,"support":..,"feedback":..,"crisis":..,"none":..},"rules":[..]}
+class DecisionWriter {
+ public:
+  explicit DecisionWriter(const RulePack& pack);
+  // Appends one line, newline included.
+  void Append(const Message& msg, const Decision& d, std::string* out) const;
+
+ private:
+  std::vector<std::string> quoted_rule_ids_;  // JSON-escaped once, at load
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_PIPELINE_H_

@@ -1,0 +1,373 @@
+#include "engine/rule_pack.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include "engine/text_normalizer.h"
+
+namespace triage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool IsRegexMeta(unsigned char c) { return c < 0x80 && !std::isalnum(c); }
+
+std::string EscapeLiteral(const std::string& s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (IsRegexMeta(c)) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status CompilePatternSource(const std::string& source, Pattern* out) {
+  out->source = source;
+  if (source.size() >= 2 && source.front() == '/' && source.back() == '/') {
+    out->kind = PatternKind::kRegex;
+    out->expression = source.substr(1, source.size() - 2);
+    if (out->expression.empty()) return Status::InvalidArgument("empty regex");
+    return Status::OK();
+  }
+  std::string text = source;
+  out->kind = PatternKind::kWord;
+  if (!text.empty() && text.back() == '*') {
+    out->kind = PatternKind::kPrefix;
+    text.pop_back();
+  }
+  TextNormalizer norm;
+  std::string normalized;
+  norm.Normalize(text, &normalized);
+  if (normalized.size() <= 1)
+    return Status::InvalidArgument("pattern '" + source + "' has no letters or digits to match");
+  if (out->kind == PatternKind::kPrefix) normalized.pop_back();  // open end
+  out->expression = EscapeLiteral(normalized);
+  return Status::OK();
+}
+
+// Walks YAML nodes, filling a RulePack and collecting every error.
+class RulePackParser {
+ public:
+  explicit RulePackParser(RulePack* pack) : pack_(pack) {}
+
+  void ParseDocument(const std::string& text, const std::string& file) {
+    file_ = file;
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      errors_.push_back(file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+      return;
+    }
+    if (!root || root.IsNull()) return;  // an empty file is allowed
+    if (!root.IsMap()) {
+      Error(root, "", "the top level must be a mapping with keys pack, rules, routes");
+      return;
+    }
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      std::string key = it->first.Scalar();
+      const YAML::Node& v = it->second;
+      if (key == "pack") {
+        ParseSettings(v);
+      } else if (key == "rules") {
+        if (!v.IsSequence()) { Error(v, "", "'rules' must be a list"); continue; }
+        for (const auto& r : v) ParseRule(r);
+      } else if (key == "routes") {
+        if (!v.IsSequence()) { Error(v, "", "'routes' must be a list"); continue; }
+        for (const auto& r : v) ParseRoute(r);
+      } else {
+        Error(it->first, "", "unknown top-level key '" + key + "' (expected pack, rules, routes)");
+      }
+    }
+  }
+
+  void CheckPack() {
+    // Duplicate ids, reported at the second definition.
+    std::unordered_map<std::string, const Rule*> seen;
+    for (const Rule& r : pack_->rules_) {
+      auto [it, inserted] = seen.emplace(r.id, &r);
+      if (!inserted)
+        errors_.push_back(Loc(r.where) + ": rule '" + r.id + "': duplicate id (first defined at " +
+                          Loc(it->second->where) + ")");
+    }
+    std::set<std::string> route_ids;
+    for (const Route& r : pack_->routes_)
+      if (!route_ids.insert(r.id).second)
+        errors_.push_back(Loc(r.where) + ": route '" + r.id + "': duplicate id");
+  }
+
+  std::vector<std::string>& errors() { return errors_; }
+
+ private:
+  static std::string Loc(const SourceLocation& w) { return w.file + ":" + std::to_string(w.line); }
+  SourceLocation Where(const YAML::Node& n) const { return {file_, n.Mark().line + 1}; }
+
+  void Error(const YAML::Node& n, const std::string& what, const std::string& msg) {
+    errors_.push_back(Loc(Where(n)) + ": " + (what.empty() ? "" : what + ": ") + msg);
+  }
+
+  // A scalar or a list of scalars, as strings.
+  bool StringList(const YAML::Node& n, const std::string& what, const std::string& key,
+                  std::vector<std::string>* out) {
+    if (n.IsScalar()) {
+      out->push_back(n.Scalar());
+      return true;
+    }
+    if (n.IsSequence()) {
+      for (const auto& e : n) {
+        if (!e.IsScalar()) {
+          Error(e, what, "'" + key + "' entries must be strings");
+          return false;
+        }
+        out->push_back(e.Scalar());
+      }
+      return true;
+    }
+    Error(n, what, "'" + key + "' must be a string or a list of strings");
+    return false;
+  }
+
+  bool Number(const YAML::Node& n, const std::string& what, const std::string& key, double* out) {
+    try {
+      if (!n.IsScalar()) throw YAML::BadConversion(n.Mark());
+      *out = n.as<double>();
+      return true;
+    } catch (const YAML::Exception&) {
+      Error(n, what, "'" + key + "' must be a number, got '" + (n.IsScalar() ? n.Scalar() : "a collection") + "'");
+      return false;
+    }
+  }
+
+  void ParseSettings(const YAML::Node& n) {
+    if (!n.IsMap()) { Error(n, "pack", "'pack' must be a mapping"); return; }
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string key = it->first.Scalar();
+      if (key == "name") {
+        pack_->settings_.name = it->second.Scalar();
+      } else if (key == "threshold") {
+        double t;
+        if (Number(it->second, "pack", key, &t)) {
+          if (t <= 0) Error(it->second, "pack", "'threshold' must be greater than 0");
+          else pack_->settings_.threshold = t;
+        }
+      } else {
+        Error(it->first, "pack", "unknown key '" + key + "' (expected name, threshold)");
+      }
+    }
+  }
+
+  void ParsePatterns(const YAML::Node& n, const std::string& what, const std::string& key,
+                     std::vector<Pattern>* out) {
+    std::vector<std::string> sources;
+    if (!StringList(n, what, key, &sources)) return;
+    if (sources.empty()) Error(n, what, "'" + key + "' is empty");
+    for (const auto& s : sources) {
+      Pattern p;
+      Status st = CompilePatternSource(s, &p);
+      p.where = Where(n);
+      if (!st.ok()) Error(n, what, st.message());
+      else out->push_back(std::move(p));
+    }
+  }
+
+  void ParseWhen(const YAML::Node& n, const std::string& what, bool route, Conditions* c) {
+    if (!n.IsMap()) { Error(n, what, "'when' must be a mapping"); return; }
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string key = it->first.Scalar();
+      const YAML::Node& v = it->second;
+      if (key == "lang") {
+        StringList(v, what, key, &c->langs);
+      } else if (key == "channel") {
+        StringList(v, what, key, &c->channels);
+      } else if (key == "brand") {
+        StringList(v, what, key, &c->brands);
+      } else if (key == "kind") {
+        std::string k = v.IsScalar() ? v.Scalar() : "";
+        if (k == "public") c->kind = Kind::kPublic;
+        else if (k == "private") c->kind = Kind::kPrivate;
+        else Error(v, what, "'kind' must be public or private");
+      } else if (key == "min_followers") {
+        double f;
+        if (Number(v, what, key, &f)) {
+          if (f < 0) Error(v, what, "'min_followers' must not be negative");
+          else c->min_followers = static_cast<int64_t>(f);
+        }
+      } else if (key == "verified") {
+        std::string b = v.IsScalar() ? v.Scalar() : "";
+        if (b == "true") c->verified = true;
+        else if (b == "false") c->verified = false;
+        else Error(v, what, "'verified' must be true or false");
+      } else if (route && key == "label") {
+        std::vector<std::string> names;
+        if (StringList(v, what, key, &names))
+          for (const auto& name : names) {
+            auto l = ParseLabel(name);
+            if (!l) Error(v, what, "unknown label '" + name + "' (expected lead, support, feedback, crisis, none)");
+            else c->labels |= 1u << static_cast<int>(*l);
+          }
+      } else if (route && key == "priority") {
+        std::vector<std::string> names;
+        if (StringList(v, what, key, &names))
+          for (const auto& name : names) {
+            auto p = ParsePriority(name);
+            if (!p) Error(v, what, "unknown priority '" + name + "' (expected low, normal, high, urgent)");
+            else c->priorities |= 1u << static_cast<int>(*p);
+          }
+      } else {
+        Error(it->first, what,
+              "unknown condition '" + key + "' (expected lang, channel, brand, kind, min_followers, verified" +
+                  (route ? ", label, priority)" : ")"));
+      }
+    }
+  }
+
+  std::string IdOf(const YAML::Node& n, const char* noun) {
+    if (n.IsMap() && n["id"] && n["id"].IsScalar() && !n["id"].Scalar().empty()) return n["id"].Scalar();
+    return "";
+  }
+
+  void ParseRule(const YAML::Node& n) {
+    std::string id = IdOf(n, "rule");
+    std::string what = "rule '" + id + "'";
+    if (!n.IsMap()) { Error(n, "", "a rule must be a mapping"); return; }
+    if (id.empty()) { Error(n, "rule", "missing 'id'"); return; }
+    Rule r;
+    r.id = id;
+    r.where = Where(n);
+    bool has_label = false;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string key = it->first.Scalar();
+      const YAML::Node& v = it->second;
+      if (key == "id") {
+      } else if (key == "label") {
+        auto l = v.IsScalar() ? ParseLabel(v.Scalar()) : std::nullopt;
+        if (!l) Error(v, what, "unknown label '" + (v.IsScalar() ? v.Scalar() : "") +
+                                   "' (expected lead, support, feedback, crisis, none)");
+        else { r.label = *l; has_label = true; }
+      } else if (key == "weight") {
+        Number(v, what, key, &r.weight);
+      } else if (key == "any") {
+        ParsePatterns(v, what, key, &r.any);
+      } else if (key == "all") {
+        ParsePatterns(v, what, key, &r.all);
+      } else if (key == "unless") {
+        ParsePatterns(v, what, key, &r.unless);
+      } else if (key == "when") {
+        ParseWhen(v, what, /*route=*/false, &r.when);
+      } else if (key == "priority") {
+        auto p = v.IsScalar() ? ParsePriority(v.Scalar()) : std::nullopt;
+        if (!p) Error(v, what, "unknown priority (expected low, normal, high, urgent)");
+        else r.priority = p;
+      } else if (key == "description") {
+        r.description = v.IsScalar() ? v.Scalar() : "";
+      } else {
+        Error(it->first, what,
+              "unknown key '" + key + "' (expected id, label, weight, any, all, unless, when, priority, description)");
+      }
+    }
+    if (!has_label && !n["label"]) Error(n, what, "missing 'label'");
+    if (r.any.empty() && r.all.empty() && !n["any"] && !n["all"])
+      Error(n, what, "needs at least one pattern in 'any' or 'all'");
+    pack_->rules_.push_back(std::move(r));
+  }
+
+  void ParseRoute(const YAML::Node& n) {
+    std::string id = IdOf(n, "route");
+    std::string what = "route '" + id + "'";
+    if (!n.IsMap()) { Error(n, "", "a route must be a mapping"); return; }
+    if (id.empty()) { Error(n, "route", "missing 'id'"); return; }
+    Route r;
+    r.id = id;
+    r.where = Where(n);
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      std::string key = it->first.Scalar();
+      const YAML::Node& v = it->second;
+      if (key == "id") {
+      } else if (key == "when") {
+        ParseWhen(v, what, /*route=*/true, &r.when);
+      } else if (key == "queue") {
+        r.queue = v.IsScalar() ? v.Scalar() : "";
+      } else if (key == "priority") {
+        auto p = v.IsScalar() ? ParsePriority(v.Scalar()) : std::nullopt;
+        if (!p) Error(v, what, "unknown priority (expected low, normal, high, urgent)");
+        else r.priority = p;
+      } else {
+        Error(it->first, what, "unknown key '" + key + "' (expected id, when, queue, priority)");
+      }
+    }
+    if (r.queue.empty()) Error(n, what, "missing 'queue'");
+    pack_->routes_.push_back(std::move(r));
+  }
+
+  RulePack* pack_;
+  std::string file_;
+  std::vector<std::string> errors_;
+};
+
+namespace {
+
+Status Finish(RulePackParser& parser) {
+  parser.CheckPack();
+  auto& errors = parser.errors();
+  if (errors.empty()) return Status::OK();
+  std::string msg;
+  for (const auto& e : errors) msg += e + "\n";
+  msg.pop_back();
+  return Status::InvalidArgument(msg);
+}
+
+}  // namespace
+
+Status RulePack::LoadFromString(const std::string& yaml, const std::string& file, RulePack* pack) {
+  *pack = RulePack();
+  RulePackParser parser(pack);
+  pack->files_.push_back(file);
+  parser.ParseDocument(yaml, file);
+  return Finish(parser);
+}
+
+Status RulePack::Load(const std::string& path, RulePack* pack) {
+  *pack = RulePack();
+  std::error_code ec;
+  std::vector<std::string> files;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::directory_iterator(path, ec)) {
+      auto ext = entry.path().extension();
+      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(entry.path().string());
+    }
+    if (ec) return Status::IOError(path + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) return Status::NotFound(path + ": no .yaml files in the rule pack directory");
+  } else if (fs::exists(path, ec)) {
+    files.push_back(path);
+  } else {
+    return Status::NotFound(path + ": no such rule pack (file or directory)");
+  }
+  RulePackParser parser(pack);
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) return Status::IOError(f + ": cannot read");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    pack->files_.push_back(f);
+    parser.ParseDocument(ss.str(), f);
+  }
+  return Finish(parser);
+}
+
+}  // namespace triage

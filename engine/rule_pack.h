@@ -1,0 +1,115 @@
+// RulePack: the rules and routes of a pack, read from YAML and validated.
+//
+// A pack is a directory of YAML files (read in name order) or a single YAML
+// file. Each file may hold any of three top-level keys:
+//
+//   pack:    {name: default, threshold: 2.0}
+//   rules:   a list of rules
+//   routes:  a list of routes (first match wins)
+//
+// A rule:
+//   - id: refund_request          # unique in the pack
+//     label: support              # lead | support | feedback | crisis | none
+//     weight: 3                   # added to the label's score when it fires
+//     any: [refund, "money back", reembolso*, "/order (no )?[0-9]{5,}/"]
+//     all: [...]                  # optional: every one must match too
+//     unless: [...]               # optional: none may match
+//     when: {lang: [en, es], channel: x, kind: public, min_followers: 1000, verified: true}
+//     priority: high              # optional: raises the message's priority
+//
+// A pattern is a word or phrase matched on word boundaries ("money back"), a
+// word prefix ending in '*' ("reembolso*"), or a Hyperscan regex between
+// slashes. Words and prefixes go through TextNormalizer, so case, accents and
+// script variants do not matter; a regex is applied to the normalized text
+// (lower case, words separated by single spaces, a space at each end).
+//
+// A route:
+//   - id: vip_support
+//     when: {label: support, min_followers: 50000}
+//     queue: support
+//     priority: high              # optional: else the message keeps its own
+//
+// Loading collects every error, each as "file:line: rule 'id': message".
+#ifndef TRIAGE_ENGINE_RULE_PACK_H_
+#define TRIAGE_ENGINE_RULE_PACK_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/conditions.h"
+#include "engine/label.h"
+#include "engine/status.h"
+
+namespace triage {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based
+};
+
+enum class PatternKind { kWord, kPrefix, kRegex };
+
+struct Pattern {
+  PatternKind kind = PatternKind::kWord;
+  std::string source;      // as written in the rule file
+  std::string expression;  // the Hyperscan expression it compiles to
+  SourceLocation where;
+};
+
+struct Rule {
+  std::string id;
+  Label label = Label::kNone;
+  double weight = 1.0;
+  std::optional<Priority> priority;
+  std::vector<Pattern> any;
+  std::vector<Pattern> all;
+  std::vector<Pattern> unless;
+  Conditions when;
+  std::string description;
+  SourceLocation where;
+};
+
+struct Route {
+  std::string id;
+  Conditions when;
+  std::string queue;
+  std::optional<Priority> priority;
+  SourceLocation where;
+};
+
+struct PackSettings {
+  std::string name = "unnamed";
+  // A label is given only when its score reaches this; otherwise "none".
+  double threshold = 1.0;
+};
+
+class RulePack {
+ public:
+  // Loads `path` (a directory or a file). On failure returns InvalidArgument
+  // whose message lists every error found, one per line.
+  static Status Load(const std::string& path, RulePack* pack);
+  // Parses one YAML document given as text; `file` names it in errors.
+  static Status LoadFromString(const std::string& yaml, const std::string& file, RulePack* pack);
+
+  const PackSettings& settings() const { return settings_; }
+  const std::vector<Rule>& rules() const { return rules_; }
+  const std::vector<Route>& routes() const { return routes_; }
+  // The files read, in order (for the cache key and messages).
+  const std::vector<std::string>& files() const { return files_; }
+
+ private:
+  friend class RulePackParser;
+  PackSettings settings_;
+  std::vector<Rule> rules_;
+  std::vector<Route> routes_;
+  std::vector<std::string> files_;
+};
+
+// Builds the Hyperscan expression for a pattern written in a rule file.
+// Returns InvalidArgument when the pattern is empty after normalization.
+Status CompilePatternSource(const std::string& source, Pattern* out);
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_RULE_PACK_H_

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every build dependency (Debian 12 packages) and builds triage in
+# Release into build/release. Safe to run again: packages already present are
+# not reinstalled, and the build is incremental.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  g++ cmake ninja-build pkg-config
+  libboost-dev libsimdjson-dev libhyperscan-dev librocksdb-dev libbenchmark-dev
+  catch2 librdkafka-dev libssl-dev libyaml-cpp-dev libutf8proc-dev libcld2-dev
+  libcli11-dev libre2-dev libpcre2-dev libzstd-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+cmake --build build/release -j"$(nproc)" >&2
