@@ -20,15 +20,17 @@ Status JsonError(simdjson::error_code e) {
 
 // A string field, or null (left empty).
 Status GetString(od::value& v, std::string_view field, std::string_view* out) {
-  od::json_type t;
-  if (auto e = v.type().get(t)) return JsonError(e);
-  if (t == od::json_type::null) {
-    *out = {};
-    return Status::OK();
+  auto e = v.get_string().get(*out);
+  if (!e) return Status::OK();
+  if (e == simdjson::INCORRECT_TYPE) {
+    bool is_null = false;
+    if (!v.is_null().get(is_null) && is_null) {
+      *out = {};
+      return Status::OK();
+    }
+    return FieldError(field, "a string");
   }
-  if (t != od::json_type::string) return FieldError(field, "a string");
-  if (auto e = v.get_string().get(*out)) return JsonError(e);
-  return Status::OK();
+  return JsonError(e);
 }
 
 Status ParseAuthor(od::value& v, Author* a) {
@@ -39,8 +41,8 @@ Status ParseAuthor(od::value& v, Author* a) {
   od::object obj;
   if (auto e = v.get_object().get(obj)) return JsonError(e);
   for (auto field : obj) {
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return JsonError(e);
+    od::raw_json_string key;
+    if (auto e = field.key().get(key)) return JsonError(e);
     od::value fv;
     if (auto e = field.value().get(fv)) return JsonError(e);
     if (key == "id") {
@@ -145,53 +147,58 @@ Status ArchiveParser::Parse(std::string_view line, size_t capacity, Message* msg
   if (auto e = parser_.iterate(line.data(), line.size(), capacity).get(doc)) return JsonError(e);
   od::object obj;
   if (auto e = doc.get_object().get(obj)) {
-    if (e == simdjson::INCORRECT_TYPE) return Status::InvalidArgument("not a JSON object");
+    if (e == simdjson::INCORRECT_TYPE) return Status::InvalidArgument("invalid JSON: the line is not a JSON object");
     return JsonError(e);
   }
   bool has_id = false, has_channel = false, has_text = false;
   for (auto field : obj) {
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return JsonError(e);
+    // Keys are compared as written (raw): the format's keys need no escapes.
+    od::raw_json_string key;
+    if (auto e = field.key().get(key)) return JsonError(e);
     od::value v;
     if (auto e = field.value().get(v)) return JsonError(e);
     Status s;
     if (key == "id") {
-      s = GetString(v, key, &msg->id);
+      s = GetString(v, "id", &msg->id);
       has_id = !msg->id.empty();
     } else if (key == "channel") {
-      s = GetString(v, key, &msg->channel);
+      s = GetString(v, "channel", &msg->channel);
       has_channel = !msg->channel.empty();
     } else if (key == "text") {
-      od::json_type t;
-      if (auto e = v.type().get(t)) return JsonError(e);
-      has_text = t != od::json_type::null;
-      s = GetString(v, key, &msg->text);
+      auto e = v.get_string().get(msg->text);
+      has_text = !e;
+      if (e == simdjson::INCORRECT_TYPE) {
+        bool is_null = false;
+        if (v.is_null().get(is_null) || !is_null) s = FieldError("text", "a string");
+      } else if (e) {
+        s = JsonError(e);
+      }
     } else if (key == "kind") {
       std::string_view k;
-      s = GetString(v, key, &k);
+      s = GetString(v, "kind", &k);
       if (s.ok()) {
         if (k == "public") msg->kind = Kind::kPublic;
         else if (k == "private") msg->kind = Kind::kPrivate;
-        else if (!k.empty()) s = FieldError(key, "\"public\" or \"private\"");
+        else if (!k.empty()) s = FieldError("kind", "\"public\" or \"private\"");
       }
     } else if (key == "conversation_id") {
-      s = GetString(v, key, &msg->conversation_id);
+      s = GetString(v, "conversation_id", &msg->conversation_id);
     } else if (key == "in_reply_to") {
-      s = GetString(v, key, &msg->in_reply_to);
+      s = GetString(v, "in_reply_to", &msg->in_reply_to);
     } else if (key == "author") {
       s = ParseAuthor(v, &msg->author);
     } else if (key == "brand") {
-      s = GetString(v, key, &msg->brand);
+      s = GetString(v, "brand", &msg->brand);
     } else if (key == "lang") {
-      s = GetString(v, key, &msg->lang);
+      s = GetString(v, "lang", &msg->lang);
     } else if (key == "created_at") {
-      s = GetString(v, key, &msg->created_at);
+      s = GetString(v, "created_at", &msg->created_at);
       if (s.ok() && !msg->created_at.empty() && !ParseRfc3339(msg->created_at, &msg->created_at_ms))
-        s = FieldError(key, "an RFC 3339 timestamp");
+        s = FieldError("created_at", "an RFC 3339 timestamp");
     } else if (key == "label") {
-      s = GetString(v, key, &msg->label);
+      s = GetString(v, "label", &msg->label);
     } else if (key == "incident") {
-      s = GetString(v, key, &msg->incident);
+      s = GetString(v, "incident", &msg->incident);
     }
     if (!s.ok()) return s;
   }

@@ -81,7 +81,7 @@ class RulePackParser {
     }
     for (auto it = root.begin(); it != root.end(); ++it) {
       std::string key = it->first.Scalar();
-      const YAML::Node& v = it->second;
+      YAML::Node v = it->second;  // a copy: it->second lives in a temporary
       if (key == "pack") {
         ParseSettings(v);
       } else if (key == "rules") {
@@ -189,7 +189,7 @@ class RulePackParser {
     if (!n.IsMap()) { Error(n, what, "'when' must be a mapping"); return; }
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string key = it->first.Scalar();
-      const YAML::Node& v = it->second;
+      YAML::Node v = it->second;  // a copy: it->second lives in a temporary
       if (key == "lang") {
         StringList(v, what, key, &c->langs);
       } else if (key == "channel") {
@@ -252,7 +252,7 @@ class RulePackParser {
     bool has_label = false;
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string key = it->first.Scalar();
-      const YAML::Node& v = it->second;
+      YAML::Node v = it->second;  // a copy: it->second lives in a temporary
       if (key == "id") {
       } else if (key == "label") {
         auto l = v.IsScalar() ? ParseLabel(v.Scalar()) : std::nullopt;
@@ -296,7 +296,7 @@ class RulePackParser {
     r.where = Where(n);
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string key = it->first.Scalar();
-      const YAML::Node& v = it->second;
+      YAML::Node v = it->second;  // a copy: it->second lives in a temporary
       if (key == "id") {
       } else if (key == "when") {
         ParseWhen(v, what, /*route=*/true, &r.when);

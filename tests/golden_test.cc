@@ -1,0 +1,95 @@
+// Golden tests in the manner of rspamd's functional tests: messages written
+// for the project, each annotated with the rules it must fire and the label,
+// queue (and optionally priority) it must get from the bundled pack.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/commands.h"
+#include "connectors/archive_format.h"
+#include "engine/eval.h"
+#include "engine/pipeline.h"
+#include "test_util.h"
+
+using namespace triage;
+
+TEST_CASE("Golden messages get their expected rules, label, queue and priority", "[golden]") {
+  std::unique_ptr<Pipeline> p;
+  REQUIRE(Pipeline::Load(TRIAGE_RULES_DIR, PatternDatabaseOptions{}, &p).ok());
+  std::unique_ptr<ClassifierScratch> scratch;
+  REQUIRE(p->NewScratch(&scratch).ok());
+
+  std::ifstream in(std::string(TRIAGE_TEST_DATA) + "/golden/golden.ndjson");
+  REQUIRE(in);
+  std::string line;
+  int n = 0;
+  ArchiveParser parser;
+  simdjson::ondemand::parser expect_parser;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    ++n;
+    // The expectation, read with its own parser (the message views must stay valid).
+    simdjson::padded_string padded(line);
+    auto doc = expect_parser.iterate(padded);
+    auto expect = doc["expect"];
+    std::string label(std::string_view(expect["label"].get_string().value()));
+    std::string queue(std::string_view(expect["queue"].get_string().value()));
+    std::string priority;
+    std::string_view pv;
+    if (!expect["priority"].get_string().get(pv)) priority = pv;
+    std::vector<std::string> rules;
+    for (auto r : expect["rules"].get_array()) rules.emplace_back(std::string_view(r.get_string().value()));
+
+    Message m;
+    REQUIRE(parser.ParseCopy(line, &m).ok());
+    Decision d;
+    p->Decide(m, scratch.get(), &d);
+    std::vector<std::string> fired;
+    for (uint32_t r : d.verdict.fired) fired.push_back(p->pack().rules()[r].id);
+
+    INFO("message " << m.id << ": " << m.text);
+    INFO("normalized: " << scratch->normalized());
+    INFO("fired: " << [&] {
+      std::string s;
+      for (auto& f : fired) s += f + " ";
+      return s;
+    }());
+    CHECK(LabelName(d.verdict.label) == label);
+    CHECK(d.routing.queue == queue);
+    if (!priority.empty()) CHECK(PriorityName(d.routing.priority) == priority);
+    for (const auto& r : rules) CHECK(std::find(fired.begin(), fired.end(), r) != fired.end());
+    if (rules.empty()) CHECK(fired.empty());
+  }
+  CHECK(n >= 20);
+}
+
+// The routing test a rules author runs in CI: the bundled pack must keep its
+// quality on the project's labeled development archive (../shared). The
+// floor sits a little under the measured figure (README.md) so that a rule
+// change that makes things worse fails here.
+TEST_CASE("The bundled pack keeps its macro-F1 on the development archive", "[golden][dev]") {
+  std::string dev = std::string(TRIAGE_SHARED_DIR) + "/data/dev/dev.ndjson";
+  if (!std::filesystem::exists(dev)) {
+    WARN("skipped: " << dev << " not present");
+    return;
+  }
+  FILE* out = std::tmpfile();
+  FILE* err = std::tmpfile();
+  EvalOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.common.out = out;
+  o.common.err = err;
+  o.archives = {dev};
+  o.json = true;
+  o.min_macro_f1 = 0.60;
+  int rc = RunEval(o);
+  std::string report = test::Slurp(out);
+  INFO(report);
+  INFO(test::Slurp(err));
+  CHECK(rc == kExitOk);
+  std::fclose(out);
+  std::fclose(err);
+}

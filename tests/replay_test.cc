@@ -1,0 +1,155 @@
+#include <catch2/catch.hpp>
+
+#include "cli/commands.h"
+#include "test_util.h"
+
+using namespace triage;
+
+namespace {
+
+struct Run {
+  int rc;
+  std::string out, err;
+};
+
+Run Replay(std::vector<std::string> archives, const std::string& rules = TRIAGE_RULES_DIR) {
+  FILE* out = std::tmpfile();
+  FILE* err = std::tmpfile();
+  ReplayOptions o;
+  o.common.rules = rules;
+  o.common.no_cache = true;
+  o.common.out = out;
+  o.common.err = err;
+  o.archives = std::move(archives);
+  int rc = RunReplay(o);
+  Run r{rc, test::Slurp(out), test::Slurp(err)};
+  std::fclose(out);
+  std::fclose(err);
+  return r;
+}
+
+Run Eval(const std::string& archive, bool json, double gate = -1, int show = 0) {
+  FILE* out = std::tmpfile();
+  FILE* err = std::tmpfile();
+  EvalOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.common.out = out;
+  o.common.err = err;
+  o.archives = {archive};
+  o.json = json;
+  o.min_macro_f1 = gate;
+  o.show_errors = show;
+  int rc = RunEval(o);
+  Run r{rc, test::Slurp(out), test::Slurp(err)};
+  std::fclose(out);
+  std::fclose(err);
+  return r;
+}
+
+size_t CountLines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+const char* kGood1 = R"({"id":"x:1","channel":"x","text":"I want a refund for order 123456","lang":"en"})";
+const char* kGood2 = R"({"id":"x:2","channel":"x","text":"how much is the family plan? want to buy","lang":"en"})";
+
+}  // namespace
+
+TEST_CASE("Replay writes one decision per message, in input order", "[replay]") {
+  test::TempDir dir;
+  std::string a = dir.Write("a.ndjson", std::string(kGood1) + "\n" + kGood2 + "\n");
+  Run r = Replay({a});
+  CHECK(r.rc == kExitOk);
+  REQUIRE(CountLines(r.out) == 2);
+  CHECK_THAT(r.out, Catch::StartsWith("{\"id\":\"x:1\",\"label\":\"support\",\"queue\":\"support\","));
+  CHECK(r.out.find("\"id\":\"x:2\",\"label\":\"lead\",\"queue\":\"sales\"") != std::string::npos);
+  CHECK_THAT(r.out, Catch::Contains("\"rules\":[\"refund_request\""));
+  CHECK_THAT(r.err, Catch::Contains("replay: 2 messages, 0 malformed lines skipped"));
+  CHECK_THAT(r.err, Catch::Contains("labels: lead 1 support 1 feedback 0 crisis 0 none 0"));
+  CHECK_THAT(r.err, Catch::Contains("queues: sales 1 support 1"));
+}
+
+TEST_CASE("Malformed lines are reported by line number and skipped; the run goes on", "[replay]") {
+  test::TempDir dir;
+  std::string a = dir.Write("mixed.ndjson", std::string(kGood1) + "\n" +
+                                                "{not json\n" +                               // line 2
+                                                "\n" +                                        // blank: ignored
+                                                R"({"id":"x:9","channel":"x"})" + "\n" +      // line 4
+                                                "{\"id\":\"x:8\",\"channel\":\"x\",\"text\":\"\xff\"}\n" +  // line 5
+                                                kGood2 + "\n");
+  Run r = Replay({a});
+  CHECK(r.rc == kExitSkipped);
+  CHECK(CountLines(r.out) == 2);
+  CHECK_THAT(r.err, Catch::Contains(a + ":2: malformed line skipped: invalid JSON"));
+  CHECK_THAT(r.err, Catch::Contains(a + ":4: malformed line skipped: missing required field 'text'"));
+  CHECK_THAT(r.err, Catch::Contains(a + ":5: malformed line skipped: invalid UTF-8"));
+  CHECK_THAT(r.err, Catch::Contains("2 messages, 3 malformed lines skipped"));
+}
+
+TEST_CASE("Several archives replay in order; a missing one is an error but others still run", "[replay]") {
+  test::TempDir dir;
+  std::string a = dir.Write("a.ndjson", std::string(kGood1) + "\n");
+  std::string b = dir.Write("b.ndjson", std::string(kGood2) + "\n");
+  Run r = Replay({b, dir.path() + "/missing.ndjson", a});
+  CHECK(r.rc == kExitError);
+  REQUIRE(CountLines(r.out) == 2);
+  CHECK(r.out.find("x:2") < r.out.find("x:1"));
+  CHECK_THAT(r.err, Catch::Contains("missing.ndjson: No such file or directory"));
+}
+
+TEST_CASE("A broken rule pack stops replay with the rule error", "[replay]") {
+  test::TempDir dir;
+  std::string rules = dir.Write("bad.yaml", "rules:\n  - id: r\n    label: lead\n    any: [\"/(/\"]\n");
+  std::string a = dir.Write("a.ndjson", std::string(kGood1) + "\n");
+  Run r = Replay({a}, rules);
+  CHECK(r.rc == kExitError);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::Contains("bad.yaml:4: rule 'r': pattern '/(/': Hyperscan:"));
+}
+
+TEST_CASE("Replaying the same archive twice gives the same bytes", "[replay][determinism]") {
+  Run r1 = Replay({std::string(TRIAGE_SAMPLES_DIR) + "/inbox.ndjson"});
+  Run r2 = Replay({std::string(TRIAGE_SAMPLES_DIR) + "/inbox.ndjson"});
+  REQUIRE(r1.rc == kExitOk);
+  CHECK(CountLines(r1.out) >= 40);
+  CHECK(r1.out == r2.out);
+}
+
+TEST_CASE("Eval reports metrics, --json, error examples and the macro-F1 gate", "[eval][replay]") {
+  test::TempDir dir;
+  std::string a = dir.Write(
+      "labeled.ndjson",
+      R"({"id":"1","channel":"x","text":"I want a refund for my order","label":"support"})" "\n"
+      R"({"id":"2","channel":"x","text":"how much is the family plan","label":"lead"})" "\n"
+      R"({"id":"3","channel":"x","text":"nice weather today","label":"feedback"})" "\n"
+      R"({"id":"4","channel":"x","text":"no label here"})" "\n");
+  Run text = Eval(a, false, -1, 5);
+  CHECK(text.rc == kExitSkipped);  // line 4 had no label
+  CHECK_THAT(text.err, Catch::Contains(":4: malformed line skipped: no ground-truth 'label'"));
+  CHECK_THAT(text.out, Catch::Contains("messages 3  accuracy 0.667"));
+  CHECK_THAT(text.out, Catch::Contains("3  feedback -> none"));
+
+  Run json = Eval(a, true);
+  CHECK_THAT(json.out, Catch::StartsWith("{\"messages\":3,"));
+  CHECK_THAT(json.out, Catch::Contains("\"macro_f1\":"));
+  CHECK_THAT(json.out, Catch::Contains("\"confusion\":{"));
+  CHECK_THAT(json.out, Catch::Contains("\"skipped\":1"));
+
+  std::string clean = dir.Write("clean.ndjson",
+                                R"({"id":"1","channel":"x","text":"I want a refund","label":"support"})" "\n"
+                                R"({"id":"2","channel":"x","text":"hello there","label":"lead"})" "\n");
+  CHECK(Eval(clean, false, 0.2).rc == kExitOk);
+  Run gated = Eval(clean, false, 0.9);
+  CHECK(gated.rc == kExitBelowGate);
+  CHECK_THAT(gated.err, Catch::Contains("is below the gate 0.9000"));
+}
+
+TEST_CASE("Rules check reports success and the pack's size", "[rules][replay]") {
+  FILE* out = std::tmpfile();
+  RulesCheckOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.common.out = out;
+  CHECK(RunRulesCheck(o) == kExitOk);
+  CHECK_THAT(test::Slurp(out), Catch::StartsWith("rules: OK: pack 'default', "));
+  std::fclose(out);
+}
