@@ -1,6 +1,7 @@
 // Google Benchmark: the cost of each stage of the core pipeline with the
 // bundled rule pack, on generated messages (bench/archive_generator.h).
 //
+//   BM_MemchrLines    a memchr pass that only finds the lines (the I/O floor)
 //   BM_ParseOnly      simdjson parse of archive lines into Message (the floor)
 //   BM_Normalize      TextNormalizer on the message text
 //   BM_Classify       normalize + Hyperscan scan + scoring, per message
@@ -9,6 +10,7 @@
 // Run: build/release/bench/pipeline_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,6 +94,26 @@ void SetCounters(benchmark::State& state, size_t bytes) {
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
+
+// The floor under every reader: one memchr pass over the bytes to find lines.
+void BM_MemchrLines(benchmark::State& state) {
+  const Corpus& c = TheCorpus();
+  const size_t n = c.data.size() - simdjson::SIMDJSON_PADDING;
+  size_t bytes = 0, lines = 0;
+  for (auto _ : state) {
+    const char* p = c.data.data();
+    const char* end = p + n;
+    while (const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p))) {
+      p = static_cast<const char*>(nl) + 1;
+      ++lines;
+    }
+    bytes += n;
+    benchmark::DoNotOptimize(lines);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(lines));
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_MemchrLines);
 
 void BM_ParseOnly(benchmark::State& state) {
   const Corpus& c = TheCorpus();

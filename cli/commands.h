@@ -51,6 +51,17 @@ struct RulesCheckOptions {
 };
 int RunRulesCheck(const RulesCheckOptions& opts);
 
+// triage rules explain: shows how one message is classified: the normalized
+// text, every pattern that matched and the rules it belongs to, the scores,
+// the label and the route. For rules authors.
+struct RulesExplainOptions {
+  CommonOptions common;
+  std::string text;
+  std::string lang;
+  std::string channel = "x";
+};
+int RunRulesExplain(const RulesExplainOptions& opts);
+
 }  // namespace triage
 
 #endif  // TRIAGE_CLI_COMMANDS_H_

@@ -39,6 +39,12 @@ int main(int argc, char** argv) {
   rules_cmd->require_subcommand(1);
   auto* check_cmd = rules_cmd->add_subcommand("check", "Compile a rule pack and report every error");
   AddCommon(check_cmd, &check.common);
+  triage::RulesExplainOptions explain;
+  auto* explain_cmd = rules_cmd->add_subcommand("explain", "Show how one message text is classified and routed");
+  AddCommon(explain_cmd, &explain.common);
+  explain_cmd->add_option("text", explain.text, "The message text")->required();
+  explain_cmd->add_option("--lang", explain.lang, "Language code (default: detected)");
+  explain_cmd->add_option("--channel", explain.channel, "Channel (default: x)");
 
   try {
     app.parse(argc, argv);
@@ -49,5 +55,6 @@ int main(int argc, char** argv) {
   if (*replay_cmd) return triage::RunReplay(replay);
   if (*eval_cmd) return triage::RunEval(eval);
   if (*check_cmd) return triage::RunRulesCheck(check);
+  if (*explain_cmd) return triage::RunRulesExplain(explain);
   return triage::kExitUsage;
 }

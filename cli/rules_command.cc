@@ -18,3 +18,46 @@ int RunRulesCheck(const RulesCheckOptions& opts) {
 }
 
 }  // namespace triage
+
+namespace triage {
+
+int RunRulesExplain(const RulesExplainOptions& opts) {
+  std::unique_ptr<Pipeline> p = LoadPipeline(opts.common);
+  if (!p) return kExitError;
+  std::unique_ptr<ClassifierScratch> scratch;
+  if (Status s = p->NewScratch(&scratch); !s.ok()) {
+    std::fprintf(opts.common.err, "triage: %s\n", s.message().c_str());
+    return kExitError;
+  }
+  Message m;
+  m.id = "explain";
+  m.channel = opts.channel;
+  m.text = opts.text;
+  m.lang = opts.lang;
+  Decision d;
+  p->Decide(m, scratch.get(), &d);
+  FILE* out = opts.common.out;
+  const auto& rules = p->pack().rules();
+  std::fprintf(out, "normalized: \"%s\"\n", scratch->normalized().c_str());
+  std::fprintf(out, "lang: %s%s\n", std::string(d.verdict.lang).c_str(), d.verdict.lang_detected ? " (detected)" : "");
+  std::fprintf(out, "matched patterns:\n");
+  for (uint32_t pid : scratch->matched_patterns()) {
+    std::string names;
+    for (uint32_t r : p->classifier().PatternRules(pid)) names += (names.empty() ? "" : ", ") + rules[r].id;
+    std::fprintf(out, "  %-32s -> %s\n", p->classifier().PatternSource(pid).c_str(), names.c_str());
+  }
+  std::fprintf(out, "fired rules:\n");
+  for (uint32_t r : d.verdict.fired)
+    std::fprintf(out, "  %-24s %-8s %+g  (%s:%d)\n", rules[r].id.c_str(), std::string(LabelName(rules[r].label)).c_str(),
+                 rules[r].weight, rules[r].where.file.c_str(), rules[r].where.line);
+  std::fprintf(out, "scores:");
+  for (Label l : kAllLabels)
+    std::fprintf(out, " %s %g", std::string(LabelName(l)).c_str(), d.verdict.scores[static_cast<int>(l)]);
+  std::fprintf(out, "  (threshold %g)\n", p->pack().settings().threshold);
+  std::fprintf(out, "label: %s  queue: %s  priority: %s  route: %s\n", std::string(LabelName(d.verdict.label)).c_str(),
+               std::string(d.routing.queue).c_str(), std::string(PriorityName(d.routing.priority)).c_str(),
+               d.routing.route ? d.routing.route->id.c_str() : "(default)");
+  return kExitOk;
+}
+
+}  // namespace triage

@@ -53,6 +53,7 @@ Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options, 
             if (!s.ok()) errors += Where(r, p) + "pattern '" + p.source + "': Hyperscan: " + s.message() + "\n";
           }
           exprs.push_back(std::move(e));
+          c->pattern_sources_.push_back(p.source);
           refs.emplace_back();
           first_use.emplace_back(ri, &p);
         }
@@ -91,6 +92,12 @@ Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options, 
   c->ref_begin_.push_back(static_cast<uint32_t>(c->refs_.size()));
   *out = std::move(c);
   return Status::OK();
+}
+
+std::vector<uint32_t> Classifier::PatternRules(uint32_t pattern) const {
+  std::vector<uint32_t> out;
+  for (uint32_t k = ref_begin_[pattern]; k < ref_begin_[pattern + 1]; ++k) out.push_back(refs_[k].rule);
+  return out;
 }
 
 Status Classifier::NewScratch(std::unique_ptr<ClassifierScratch>* out) const {

@@ -53,6 +53,8 @@ class ClassifierScratch {
 
   // The normalized text of the last classified message (for tools and tests).
   const std::string& normalized() const { return normalized_; }
+  // The pattern ids that matched in the last classified message.
+  const std::vector<uint32_t>& matched_patterns() const { return matched_patterns_; }
 
  private:
   friend class Classifier;
@@ -81,6 +83,11 @@ class Classifier {
   const PatternDatabase& database() const { return *db_; }
   size_t num_patterns() const { return ref_begin_.size() - 1; }
 
+  // For explaining a verdict: a pattern as first written in the pack, and the
+  // rules (indices) it belongs to.
+  const std::string& PatternSource(uint32_t pattern) const { return pattern_sources_[pattern]; }
+  std::vector<uint32_t> PatternRules(uint32_t pattern) const;
+
  private:
   enum class Role : uint8_t { kAny, kAll, kUnless };
   struct PatternRef {
@@ -100,6 +107,7 @@ class Classifier {
   std::vector<uint32_t> ref_begin_;  // pattern p's refs are refs_[ref_begin_[p], ref_begin_[p+1])
   std::vector<PatternRef> refs_;
   std::vector<RuleShape> shapes_;
+  std::vector<std::string> pattern_sources_;
 };
 
 }  // namespace triage
