@@ -34,6 +34,10 @@ bool ArchiveSource::Next(Message* msg) {
       if (!OpenNext()) return false;
       continue;
     }
+    if (reader_->too_long()) {
+      Skip("line longer than " + std::to_string(reader_->max_line_bytes()) + " bytes");
+      continue;
+    }
     if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
     Status s = parser_.Parse(text, reader_->padded_capacity(text), msg);
     if (!s.ok()) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,8 +13,9 @@ LineReader::~LineReader() {
   if (own_fd_ && fd_ >= 0) ::close(fd_);
 }
 
-Status LineReader::Open(const std::string& path, std::unique_ptr<LineReader>* out) {
+Status LineReader::Open(const std::string& path, std::unique_ptr<LineReader>* out, size_t max_line_bytes) {
   std::unique_ptr<LineReader> r(new LineReader());
+  r->max_line_ = max_line_bytes;
   if (path == "-") {
     r->fd_ = 0;
     r->name_ = "<stdin>";
@@ -26,7 +28,7 @@ Status LineReader::Open(const std::string& path, std::unique_ptr<LineReader>* ou
     ::posix_fadvise(r->fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
   }
-  r->buf_.resize(kChunk + kPadding);
+  r->buf_.resize(std::min(kChunk, max_line_bytes) + kPadding);
   *out = std::move(r);
   return Status::OK();
 }
@@ -42,8 +44,15 @@ bool LineReader::Fill() {
   }
   size_t capacity = buf_.size() - kPadding;
   if (end_ == capacity) {
-    buf_.resize(capacity * 2 + kPadding);
-    capacity = buf_.size() - kPadding;
+    if (capacity >= max_line_) {
+      // The line in the buffer is already over the limit: drop what we have
+      // and discard the rest of it as it arrives.
+      skipping_ = true;
+      end_ = 0;
+    } else {
+      buf_.resize(std::min(capacity * 2, max_line_) + kPadding);
+      capacity = buf_.size() - kPadding;
+    }
   }
   for (;;) {
     ssize_t n = ::read(fd_, buf_.data() + end_, capacity - end_);
@@ -64,6 +73,7 @@ bool LineReader::Fill() {
 }
 
 bool LineReader::Next(std::string_view* line) {
+  too_long_ = false;
   for (;;) {
     const char* start = buf_.data() + begin_;
     const void* nl = std::memchr(start, '\n', end_ - begin_);
@@ -71,19 +81,31 @@ bool LineReader::Next(std::string_view* line) {
       size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
       begin_ += len + 1;
       if (len > 0 && start[len - 1] == '\r') --len;
-      *line = std::string_view(start, len);
       ++line_no_;
+      if (skipping_ || len > max_line_) {
+        skipping_ = false;
+        too_long_ = true;
+        *line = std::string_view(buf_.data() + begin_, 0);
+        return true;
+      }
+      *line = std::string_view(start, len);
       return true;
     }
     if (!Fill()) {
-      if (!status_.ok() || begin_ == end_) return false;
+      if (!status_.ok() || (begin_ == end_ && !skipping_)) return false;
       // Last line without a trailing newline.
       start = buf_.data() + begin_;
       size_t len = end_ - begin_;
       begin_ = end_;
+      ++line_no_;
+      if (skipping_) {
+        skipping_ = false;
+        too_long_ = true;
+        *line = std::string_view(buf_.data() + begin_, 0);
+        return true;
+      }
       if (len > 0 && start[len - 1] == '\r') --len;
       *line = std::string_view(start, len);
-      ++line_no_;
       return true;
     }
   }

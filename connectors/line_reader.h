@@ -23,17 +23,26 @@ class LineReader {
  public:
   static constexpr size_t kPadding = 64;  // >= SIMDJSON_PADDING
   static constexpr size_t kChunk = 1 << 20;
+  // Lines longer than this are not returned whole: Next() returns the line
+  // as empty with too_long() set, and skips to the next newline, so one
+  // runaway line cannot exhaust memory.
+  static constexpr size_t kDefaultMaxLine = 16 << 20;
 
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
   // `path` "-" reads standard input.
-  static Status Open(const std::string& path, std::unique_ptr<LineReader>* out);
+  static Status Open(const std::string& path, std::unique_ptr<LineReader>* out,
+                     size_t max_line_bytes = kDefaultMaxLine);
 
   // Next line without its "\n" (or "\r\n"). Returns false at the end of the
   // input or on a read error (then status() says which).
   bool Next(std::string_view* line);
+
+  // Whether the line last returned was longer than the limit (and is empty).
+  bool too_long() const { return too_long_; }
+  size_t max_line_bytes() const { return max_line_; }
 
   // 1-based number of the line last returned.
   uint64_t line_number() const { return line_no_; }
@@ -52,6 +61,9 @@ class LineReader {
   int fd_ = -1;
   bool own_fd_ = false;
   bool eof_ = false;
+  bool too_long_ = false;
+  bool skipping_ = false;  // inside an over-long line, discarding to its newline
+  size_t max_line_ = kDefaultMaxLine;
   std::string name_;
   std::vector<char> buf_;   // data lives in [begin_, end_), then kPadding spare bytes
   size_t begin_ = 0, end_ = 0;

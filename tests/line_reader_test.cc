@@ -52,3 +52,28 @@ TEST_CASE("Opening a missing file is an I/O error naming it", "[lines]") {
   CHECK(s.code() == Status::Code::kIOError);
   CHECK_THAT(s.message(), Catch::StartsWith("/nonexistent/archive.ndjson: "));
 }
+
+TEST_CASE("A line over the limit is skipped whole and flagged; reading goes on", "[lines]") {
+  test::TempDir dir;
+  std::string big(1000, 'x');
+  std::string path = dir.Write("long", "short one\n" + big + "\nafter\n" + big);
+  std::unique_ptr<LineReader> r;
+  REQUIRE(LineReader::Open(path, &r, /*max_line_bytes=*/100).ok());
+  std::string_view line;
+  REQUIRE(r->Next(&line));
+  CHECK(line == "short one");
+  CHECK_FALSE(r->too_long());
+  REQUIRE(r->Next(&line));
+  CHECK(r->too_long());
+  CHECK(line.empty());
+  CHECK(r->line_number() == 2);
+  REQUIRE(r->Next(&line));
+  CHECK_FALSE(r->too_long());
+  CHECK(line == "after");
+  CHECK(r->line_number() == 3);
+  REQUIRE(r->Next(&line));  // over-long last line without a newline
+  CHECK(r->too_long());
+  CHECK(r->line_number() == 4);
+  CHECK_FALSE(r->Next(&line));
+  CHECK(r->status().ok());
+}
