@@ -1,0 +1,540 @@
+#include "engine/store/queue_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/json_writer.h"
+
+namespace triage {
+
+namespace {
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void PutBE64(uint64_t v, std::string* out) {
+  for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (i * 8)) & 0xFF));
+}
+
+uint64_t GetBE64(std::string_view s) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+// Events of one message sort together and in order: len(id) | id | seq.
+std::string EventKeyPrefix(const std::string& id) {
+  std::string k;
+  uint32_t n = static_cast<uint32_t>(id.size());
+  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>((n >> (i * 8)) & 0xFF));
+  k += id;
+  return k;
+}
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(what + ": not found");
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+}  // namespace
+
+std::string_view MessageStatusName(MessageStatus s) {
+  switch (s) {
+    case MessageStatus::kQueued: return "queued";
+    case MessageStatus::kClaimed: return "claimed";
+    case MessageStatus::kDone: return "done";
+  }
+  return "queued";
+}
+
+// Fields separated by \x1f (unit separator), which ids, queues and agents
+// never contain (the HTTP layer rejects control characters in them).
+std::string EncodeState(const MessageState& s) {
+  std::string out;
+  auto field = [&](std::string_view v) {
+    out.append(v);
+    out.push_back('\x1f');
+  };
+  field("1");  // format version
+  field(s.queue);
+  field(std::to_string(static_cast<int>(s.priority)));
+  field(std::to_string(s.seq));
+  field(std::to_string(static_cast<int>(s.status)));
+  field(s.agent);
+  field(std::to_string(s.lease_until));
+  field(std::to_string(s.received_ms));
+  field(s.conversation_id);
+  return out;
+}
+
+bool DecodeState(std::string_view in, MessageState* s) {
+  std::vector<std::string_view> f;
+  size_t start = 0;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (in[i] == '\x1f') {
+      f.push_back(in.substr(start, i - start));
+      start = i + 1;
+    }
+  if (f.size() != 9 || f[0] != "1") return false;
+  try {
+    s->queue = std::string(f[1]);
+    int p = std::stoi(std::string(f[2]));
+    int st = std::stoi(std::string(f[4]));
+    if (p < 0 || p >= kNumPriorities || st < 0 || st > 2) return false;
+    s->priority = static_cast<Priority>(p);
+    s->seq = std::stoull(std::string(f[3]));
+    s->status = static_cast<MessageStatus>(st);
+    s->agent = std::string(f[5]);
+    s->lease_until = std::stoll(std::string(f[6]));
+    s->received_ms = std::stoll(std::string(f[7]));
+    s->conversation_id = std::string(f[8]);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+struct QueueStore::Impl {
+  QueueStoreOptions opts;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* cf_default = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_messages = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_decisions = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_state = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_events = nullptr;
+
+  // The in-memory index (guarded by mu).
+  mutable std::mutex mu;
+  using ReadyKey = std::pair<int, uint64_t>;  // (urgency rank: 0 = urgent, seq)
+  std::map<std::string, std::map<ReadyKey, std::string>> ready;
+  std::map<std::string, std::map<uint64_t, int64_t>> ready_arrivals;  // queue -> seq -> received_ms
+  std::set<std::pair<int64_t, std::string>> leases;                   // (lease_until, id)
+  std::map<std::string, uint64_t> claimed_count;
+  std::unordered_map<std::string, MessageState> active;  // queued or claimed
+  uint64_t next_seq = 1;
+  uint64_t next_event_seq = 1;
+
+  // The writer.
+  struct Op {
+    std::function<void(rocksdb::WriteBatch&)> apply;  // runs on the writer, under mu
+    std::function<void(Status)> complete;
+  };
+  mutable std::mutex qmu;
+  std::condition_variable qcv;
+  std::deque<Op> pending;
+  bool stopping = false;
+  std::atomic<bool> failed{false};
+  std::thread writer;
+  // Bodies of messages ingested in the group being applied (not yet readable
+  // from RocksDB), for claims in the same group.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> group_bodies;
+
+  static int Rank(Priority p) { return kNumPriorities - 1 - static_cast<int>(p); }
+
+  void IndexReady(const std::string& id, const MessageState& s) {
+    ready[s.queue][{Rank(s.priority), s.seq}] = id;
+    ready_arrivals[s.queue][s.seq] = s.received_ms;
+  }
+  void UnindexReady(const MessageState& s) {
+    auto q = ready.find(s.queue);
+    if (q != ready.end()) q->second.erase({Rank(s.priority), s.seq});
+    auto a = ready_arrivals.find(s.queue);
+    if (a != ready_arrivals.end()) a->second.erase(s.seq);
+  }
+  void IndexLease(const std::string& id, const MessageState& s) {
+    leases.emplace(s.lease_until, id);
+    ++claimed_count[s.queue];
+  }
+  void UnindexLease(const std::string& id, const MessageState& s) {
+    leases.erase({s.lease_until, id});
+    auto c = claimed_count.find(s.queue);
+    if (c != claimed_count.end() && c->second > 0) --c->second;
+  }
+  void PutState(rocksdb::WriteBatch& b, const std::string& id, const MessageState& s) {
+    b.Put(cf_state, id, EncodeState(s));
+  }
+
+  // Returns expired leases to their queue.
+  void ExpireLeases(rocksdb::WriteBatch& b, int64_t now) {
+    while (!leases.empty() && leases.begin()->first <= now) {
+      std::string id = leases.begin()->second;
+      auto it = active.find(id);
+      if (it == active.end()) {
+        leases.erase(leases.begin());
+        continue;
+      }
+      MessageState& s = it->second;
+      UnindexLease(id, s);
+      s.status = MessageStatus::kQueued;
+      s.agent.clear();
+      s.lease_until = 0;
+      IndexReady(id, s);
+      PutState(b, id, s);
+    }
+  }
+
+  Status Recover() {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf_state));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      MessageState s;
+      std::string id = it->key().ToString();
+      if (!DecodeState(it->value().ToString(), &s)) return Status::Corruption("state of message '" + id + "' is unreadable");
+      next_seq = std::max(next_seq, s.seq + 1);
+      if (s.status == MessageStatus::kDone) continue;
+      if (s.status == MessageStatus::kQueued) IndexReady(id, s);
+      else IndexLease(id, s);
+      active.emplace(std::move(id), std::move(s));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "recovery scan");
+    std::string v;
+    if (db->Get(rocksdb::ReadOptions(), cf_default, "next_seq", &v).ok()) next_seq = std::max(next_seq, GetBE64(v));
+    if (db->Get(rocksdb::ReadOptions(), cf_default, "next_event_seq", &v).ok()) next_event_seq = GetBE64(v);
+    return Status::OK();
+  }
+
+  void Submit(Op op) {
+    {
+      std::lock_guard<std::mutex> l(qmu);
+      if (!stopping && !failed && pending.size() < opts.max_pending_ops) {
+        pending.push_back(std::move(op));
+        qcv.notify_one();
+        return;
+      }
+    }
+    if (failed) op.complete(Status::IOError("store is read-only after a write failure; restart to recover"));
+    else if (stopping) op.complete(Status::Internal("busy: shutting down"));
+    else op.complete(Status::Internal("busy: too many pending writes"));
+  }
+
+  void WriterLoop() {
+    for (;;) {
+      std::vector<Op> group;
+      {
+        std::unique_lock<std::mutex> l(qmu);
+        qcv.wait_for(l, std::chrono::milliseconds(opts.lease_check_interval_ms),
+                     [&] { return stopping || !pending.empty(); });
+        while (!pending.empty() && group.size() < opts.max_group_ops) {
+          group.push_back(std::move(pending.front()));
+          pending.pop_front();
+        }
+        if (group.empty() && stopping) return;
+      }
+      rocksdb::WriteBatch batch;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        ExpireLeases(batch, opts.now_ms());
+        group_bodies.clear();
+        for (Op& op : group) op.apply(batch);
+        group_bodies.clear();
+        if (batch.Count() > 0) {
+          std::string v;
+          PutBE64(next_seq, &v);
+          batch.Put(cf_default, "next_seq", v);
+          v.clear();
+          PutBE64(next_event_seq, &v);
+          batch.Put(cf_default, "next_event_seq", v);
+        }
+      }
+      Status st;
+      if (batch.Count() > 0) {
+        rocksdb::WriteOptions wo;
+        wo.sync = opts.sync_writes;
+        st = FromRocks(db->Write(wo, &batch), "write");
+        if (!st.ok()) failed = true;
+      }
+      for (Op& op : group) op.complete(st);
+    }
+  }
+};
+
+QueueStore::QueueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+QueueStore::~QueueStore() {
+  if (!impl_) return;
+  {
+    std::lock_guard<std::mutex> l(impl_->qmu);
+    impl_->stopping = true;
+  }
+  impl_->qcv.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
+  for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
+  impl_->handles.clear();
+  if (impl_->db) impl_->db->Close();
+}
+
+Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::unique_ptr<QueueStore>* out) {
+  auto impl = std::make_unique<Impl>();
+  if (!options.now_ms) options.now_ms = SystemNowMs;
+  impl->opts = std::move(options);
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  dbo.max_background_jobs = 2;
+  rocksdb::ColumnFamilyOptions cfo;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, cfo}, {"messages", cfo}, {"decisions", cfo}, {"state", cfo}, {"events", cfo}};
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(dbo, dir, cfs, &impl->handles, &raw);
+  if (!s.ok()) return Status::IOError(dir + ": cannot open the database: " + s.ToString());
+  impl->db.reset(raw);
+  impl->cf_default = impl->handles[0];
+  impl->cf_messages = impl->handles[1];
+  impl->cf_decisions = impl->handles[2];
+  impl->cf_state = impl->handles[3];
+  impl->cf_events = impl->handles[4];
+  std::unique_ptr<QueueStore> store(new QueueStore(std::move(impl)));
+  Status rs = store->impl_->Recover();
+  if (!rs.ok()) return Status::Corruption(dir + ": " + rs.message());
+  Impl* p = store->impl_.get();
+  p->writer = std::thread([p] { p->WriterLoop(); });
+  *out = std::move(store);
+  return Status::OK();
+}
+
+void QueueStore::Ingest(std::vector<IngestItem> items, IngestDone done) {
+  auto outcomes = std::make_shared<std::vector<IngestOutcome>>();
+  auto shared_items = std::make_shared<std::vector<IngestItem>>(std::move(items));
+  Impl* p = impl_.get();
+  p->Submit(Impl::Op{
+      [p, outcomes, shared_items](rocksdb::WriteBatch& b) {
+        int64_t now = p->opts.now_ms();
+        for (IngestItem& it : *shared_items) {
+          bool dup = p->active.count(it.id) > 0 || p->group_bodies.count(it.id) > 0;
+          if (!dup) {
+            std::string v;
+            dup = p->db->Get(rocksdb::ReadOptions(), p->cf_state, it.id, &v).ok();
+          }
+          if (dup) {
+            outcomes->push_back(IngestOutcome::kDuplicate);
+            continue;
+          }
+          MessageState s;
+          s.queue = it.queue;
+          s.priority = it.priority;
+          s.seq = p->next_seq++;
+          s.received_ms = now;
+          s.conversation_id = it.conversation_id;
+          b.Put(p->cf_messages, it.id, it.raw);
+          b.Put(p->cf_decisions, it.id, it.decision);
+          p->PutState(b, it.id, s);
+          p->IndexReady(it.id, s);
+          p->group_bodies[it.id] = {it.raw, it.decision};
+          p->active.emplace(it.id, std::move(s));
+          outcomes->push_back(IngestOutcome::kStored);
+        }
+      },
+      [outcomes, done = std::move(done)](Status st) { done(st, st.ok() ? *outcomes : std::vector<IngestOutcome>{}); }});
+}
+
+void QueueStore::Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done) {
+  auto claimed = std::make_shared<std::vector<ClaimedMessage>>();
+  Impl* p = impl_.get();
+  p->Submit(Impl::Op{
+      [p, claimed, queue = std::move(queue), agent = std::move(agent), max_messages, lease_ms](rocksdb::WriteBatch& b) {
+        auto q = p->ready.find(queue);
+        if (q == p->ready.end()) return;
+        int64_t until = p->opts.now_ms() + lease_ms;
+        while (!q->second.empty() && claimed->size() < max_messages) {
+          std::string id = q->second.begin()->second;
+          MessageState& s = p->active.at(id);
+          p->UnindexReady(s);
+          s.status = MessageStatus::kClaimed;
+          s.agent = agent;
+          s.lease_until = until;
+          p->IndexLease(id, s);
+          p->PutState(b, id, s);
+          ClaimedMessage m{id, "", "", until};
+          auto body = p->group_bodies.find(id);
+          if (body != p->group_bodies.end()) {
+            m.raw = body->second.first;
+            m.decision = body->second.second;
+          } else {
+            p->db->Get(rocksdb::ReadOptions(), p->cf_messages, id, &m.raw);
+            p->db->Get(rocksdb::ReadOptions(), p->cf_decisions, id, &m.decision);
+          }
+          claimed->push_back(std::move(m));
+        }
+      },
+      [claimed, done = std::move(done)](Status st) { done(st, st.ok() ? *claimed : std::vector<ClaimedMessage>{}); }});
+}
+
+void QueueStore::AddEvent(std::string id, Event event, EventDone done) {
+  auto result = std::make_shared<Status>();
+  Impl* p = impl_.get();
+  p->Submit(Impl::Op{
+      [p, result, id = std::move(id), event = std::move(event)](rocksdb::WriteBatch& b) {
+        MessageState state;
+        auto it = p->active.find(id);
+        if (it != p->active.end()) {
+          state = it->second;
+        } else {
+          std::string v;
+          if (!p->db->Get(rocksdb::ReadOptions(), p->cf_state, id, &v).ok() || !DecodeState(v, &state)) {
+            *result = Status::NotFound("message '" + id + "' not found");
+            return;
+          }
+        }
+        std::string json = "{\"type\":";
+        AppendJsonString(event.type, &json);
+        json += ",\"agent\":";
+        AppendJsonString(event.agent, &json);
+        json += ",\"at_ms\":";
+        AppendJsonInt(event.at_ms, &json);
+        json += ",\"recorded_ms\":";
+        AppendJsonInt(p->opts.now_ms(), &json);
+        if (!event.to_queue.empty()) {
+          json += ",\"from_queue\":";
+          AppendJsonString(state.queue, &json);
+          json += ",\"to_queue\":";
+          AppendJsonString(event.to_queue, &json);
+        }
+        if (!event.note.empty()) {
+          json += ",\"note\":";
+          AppendJsonString(event.note, &json);
+        }
+        json += "}";
+        std::string key = EventKeyPrefix(id);
+        PutBE64(p->next_event_seq++, &key);
+        b.Put(p->cf_events, key, json);
+
+        // Effects on the queues.
+        if (it != p->active.end()) {
+          if (state.status == MessageStatus::kQueued) p->UnindexReady(state);
+          else p->UnindexLease(id, state);
+          p->active.erase(it);
+        }
+        if (event.type == "rerouted") {
+          state.queue = event.to_queue;
+          state.status = MessageStatus::kQueued;
+          state.agent.clear();
+          state.lease_until = 0;
+          p->IndexReady(id, state);
+          p->active.emplace(id, state);
+        } else {
+          // replied, resolved, moved_private, escalated_offchannel: a person
+          // has handled it, so it leaves the queue (the lease is acknowledged).
+          state.status = MessageStatus::kDone;
+          state.agent = event.agent;
+          state.lease_until = 0;
+        }
+        p->PutState(b, id, state);
+      },
+      [result, done = std::move(done)](Status st) { done(st.ok() ? *result : st); }});
+}
+
+Status QueueStore::IngestSync(std::vector<IngestItem> items, std::vector<IngestOutcome>* out) {
+  std::promise<Status> pr;
+  Ingest(std::move(items), [&](Status s, std::vector<IngestOutcome> o) {
+    if (out) *out = std::move(o);
+    pr.set_value(s);
+  });
+  return pr.get_future().get();
+}
+
+Status QueueStore::ClaimSync(const std::string& queue, const std::string& agent, size_t n, int64_t lease_ms,
+                             std::vector<ClaimedMessage>* out) {
+  std::promise<Status> pr;
+  Claim(queue, agent, n, lease_ms, [&](Status s, std::vector<ClaimedMessage> m) {
+    if (out) *out = std::move(m);
+    pr.set_value(s);
+  });
+  return pr.get_future().get();
+}
+
+Status QueueStore::AddEventSync(const std::string& id, Event event) {
+  std::promise<Status> pr;
+  AddEvent(id, std::move(event), [&](Status s) { pr.set_value(s); });
+  return pr.get_future().get();
+}
+
+std::vector<QueueInfo> QueueStore::Queues(const std::vector<std::string>& known) const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  std::map<std::string, QueueInfo> out;
+  for (const auto& q : known) out[q].name = q;
+  int64_t now = impl_->opts.now_ms();
+  for (const auto& [q, items] : impl_->ready) {
+    QueueInfo& info = out[q];
+    info.name = q;
+    info.depth = items.size();
+  }
+  for (const auto& [q, arrivals] : impl_->ready_arrivals)
+    if (!arrivals.empty()) out[q].oldest_age_ms = std::max<int64_t>(0, now - arrivals.begin()->second);
+  for (const auto& [q, n] : impl_->claimed_count) {
+    out[q].name = q;
+    out[q].claimed = n;
+  }
+  std::vector<QueueInfo> v;
+  for (auto& [q, info] : out) v.push_back(std::move(info));
+  return v;
+}
+
+std::vector<std::pair<std::string, std::string>> QueueStore::Peek(const std::string& queue, size_t limit) const {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    auto q = impl_->ready.find(queue);
+    if (q != impl_->ready.end())
+      for (const auto& [key, id] : q->second) {
+        if (ids.size() >= limit) break;
+        ids.push_back(id);
+      }
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& id : ids) {
+    std::string d;
+    impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_decisions, id, &d);
+    out.emplace_back(std::move(id), std::move(d));
+  }
+  return out;
+}
+
+Status QueueStore::Get(const std::string& id, StoredMessage* out) const {
+  rocksdb::ReadOptions ro;
+  Status s = FromRocks(impl_->db->Get(ro, impl_->cf_messages, id, &out->raw), "message '" + id + "'");
+  if (!s.ok()) return s;
+  impl_->db->Get(ro, impl_->cf_decisions, id, &out->decision);
+  bool from_memory = false;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    auto it = impl_->active.find(id);
+    if (it != impl_->active.end()) {
+      out->state = it->second;
+      from_memory = true;
+    }
+  }
+  if (!from_memory) {
+    std::string v;
+    if (!impl_->db->Get(ro, impl_->cf_state, id, &v).ok() || !DecodeState(v, &out->state))
+      return Status::Corruption("state of message '" + id + "' is unreadable");
+  }
+  out->events.clear();
+  std::string prefix = EventKeyPrefix(id);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf_events));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    out->events.push_back(it->value().ToString());
+  return Status::OK();
+}
+
+uint64_t QueueStore::pending_ops() const {
+  std::lock_guard<std::mutex> l(impl_->qmu);
+  return impl_->pending.size();
+}
+
+bool QueueStore::healthy() const { return !impl_->failed; }
+
+}  // namespace triage

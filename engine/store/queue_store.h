@@ -1,0 +1,155 @@
+// QueueStore: the durable home of accepted messages and the team queues.
+//
+// Everything lives in one embedded RocksDB database in a data directory:
+//
+//   column family  key                          value
+//   messages       message id                   the archive line as received
+//   decisions      message id                   the decision line (DecisionWriter)
+//   state          message id                   MessageState, encoded (small, mutable)
+//   events         message id \0 seq (BE64)     one event as JSON
+//   default        "next_seq"                   arrival counter (BE64)
+//
+// A message is on exactly one queue. Queues are ordered by priority (urgent
+// first) then arrival. A claimed message carries a lease; when the lease
+// expires without an event from the agent the message is ready again
+// (at-least-once delivery to agents).
+//
+// Writes: every mutation (ingest, claim, event) is an operation handed to one
+// writer thread, which applies a group of pending operations to one
+// WriteBatch and writes it with a single WAL sync (group commit), then
+// completes each operation's callback. A callback therefore runs only once
+// its effects are durable (when sync_writes is on). Duplicate message ids are
+// detected in the writer (single-threaded, so check-then-write is exact) and
+// answered as duplicates: retries are idempotent.
+//
+// Reads (queue listings, peeks, GET of one message) are served from an
+// in-memory index rebuilt from the state column family at open, plus point
+// reads from RocksDB. They may show an operation up to one group commit
+// before it is durable.
+//
+// If RocksDB fails a write, the in-memory index can no longer be trusted:
+// the store turns read-only (every later mutation fails, healthy() is false)
+// and the operator restarts it, which recovers from the database.
+#ifndef TRIAGE_ENGINE_STORE_QUEUE_STORE_H_
+#define TRIAGE_ENGINE_STORE_QUEUE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/label.h"
+#include "engine/status.h"
+
+namespace triage {
+
+struct QueueStoreOptions {
+  bool sync_writes = true;            // fsync the WAL once per group commit
+  size_t max_pending_ops = 10000;     // beyond this, Submit fails with Busy (HTTP 503)
+  size_t max_group_ops = 4096;        // operations per group commit at most
+  int64_t lease_check_interval_ms = 1000;
+  // Clock in milliseconds since the epoch; tests inject their own.
+  std::function<int64_t()> now_ms;
+};
+
+enum class MessageStatus : uint8_t { kQueued = 0, kClaimed = 1, kDone = 2 };
+std::string_view MessageStatusName(MessageStatus s);
+
+struct MessageState {
+  std::string queue;
+  Priority priority = Priority::kNormal;
+  uint64_t seq = 0;
+  MessageStatus status = MessageStatus::kQueued;
+  std::string agent;         // holder of the lease, or who closed it
+  int64_t lease_until = 0;   // ms since epoch, when claimed
+  int64_t received_ms = 0;
+  std::string conversation_id;
+};
+
+struct IngestItem {
+  std::string id;
+  std::string raw;       // the archive line
+  std::string decision;  // the decision line, without newline
+  std::string queue;
+  Priority priority = Priority::kNormal;
+  std::string conversation_id;
+};
+
+enum class IngestOutcome : uint8_t { kStored, kDuplicate };
+
+struct ClaimedMessage {
+  std::string id;
+  std::string raw;
+  std::string decision;
+  int64_t lease_until = 0;
+};
+
+struct Event {
+  std::string type;      // replied, resolved, rerouted, moved_private, escalated_offchannel
+  std::string agent;
+  int64_t at_ms = 0;     // when it happened (from the client), ms since epoch
+  std::string to_queue;  // rerouted only
+  std::string note;
+};
+
+struct QueueInfo {
+  std::string name;
+  uint64_t depth = 0;     // ready to claim
+  uint64_t claimed = 0;   // under lease
+  int64_t oldest_age_ms = 0;  // age of the oldest ready message (0 if none)
+};
+
+struct StoredMessage {
+  std::string raw;
+  std::string decision;
+  MessageState state;
+  std::vector<std::string> events;  // JSON objects, in order
+};
+
+class QueueStore {
+ public:
+  ~QueueStore();  // drains pending operations, then closes RocksDB cleanly
+
+  static Status Open(const std::string& dir, QueueStoreOptions options, std::unique_ptr<QueueStore>* out);
+
+  // Asynchronous mutations. `done` runs on the writer thread once the
+  // operation's group is durable (or failed); keep it short (post elsewhere).
+  // A full pending queue fails immediately with a Busy status (code kInternal,
+  // message starting "busy").
+  using IngestDone = std::function<void(Status, std::vector<IngestOutcome>)>;
+  void Ingest(std::vector<IngestItem> items, IngestDone done);
+  using ClaimDone = std::function<void(Status, std::vector<ClaimedMessage>)>;
+  void Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done);
+  using EventDone = std::function<void(Status)>;
+  void AddEvent(std::string id, Event event, EventDone done);
+
+  // Blocking forms, for tests and tools.
+  Status IngestSync(std::vector<IngestItem> items, std::vector<IngestOutcome>* out);
+  Status ClaimSync(const std::string& queue, const std::string& agent, size_t n, int64_t lease_ms,
+                   std::vector<ClaimedMessage>* out);
+  Status AddEventSync(const std::string& id, Event event);
+
+  // Reads.
+  std::vector<QueueInfo> Queues(const std::vector<std::string>& known_queues) const;
+  // The next `limit` ready messages of a queue, in claim order: (id, decision).
+  std::vector<std::pair<std::string, std::string>> Peek(const std::string& queue, size_t limit) const;
+  Status Get(const std::string& id, StoredMessage* out) const;
+  uint64_t pending_ops() const;
+  bool healthy() const;
+
+  static bool IsBusy(const Status& s) { return s.message().rfind("busy", 0) == 0; }
+
+ private:
+  struct Impl;
+  explicit QueueStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Encoding of MessageState in the state column family (exposed for tests).
+std::string EncodeState(const MessageState& s);
+bool DecodeState(std::string_view in, MessageState* s);
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_STORE_QUEUE_STORE_H_

@@ -1,0 +1,197 @@
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+#include "engine/store/queue_store.h"
+#include "test_util.h"
+
+using namespace triage;
+
+namespace {
+
+struct Clock {
+  std::shared_ptr<std::atomic<int64_t>> t = std::make_shared<std::atomic<int64_t>>(1'700'000'000'000);
+  std::function<int64_t()> fn() const {
+    auto p = t;
+    return [p] { return p->load(); };
+  }
+  void Advance(int64_t ms) { *t += ms; }
+};
+
+IngestItem Item(const std::string& id, const std::string& queue, Priority p = Priority::kNormal) {
+  return IngestItem{id, "{\"id\":\"" + id + "\"}", "{\"decision\":\"" + id + "\"}", queue, p, "conv-" + id};
+}
+
+std::unique_ptr<QueueStore> OpenStore(const std::string& dir, const Clock& clock) {
+  QueueStoreOptions o;
+  o.now_ms = clock.fn();
+  o.lease_check_interval_ms = 20;
+  std::unique_ptr<QueueStore> s;
+  Status st = QueueStore::Open(dir, o, &s);
+  INFO(st.message());
+  REQUIRE(st.ok());
+  return s;
+}
+
+std::vector<std::string> Ids(const std::vector<ClaimedMessage>& v) {
+  std::vector<std::string> out;
+  for (const auto& m : v) out.push_back(m.id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("State encoding round-trips and rejects garbage", "[store]") {
+  MessageState s{"support", Priority::kHigh, 42, MessageStatus::kClaimed, "agent-7", 123456, 99, "conv-1"};
+  MessageState back;
+  REQUIRE(DecodeState(EncodeState(s), &back));
+  CHECK(back.queue == "support");
+  CHECK(back.priority == Priority::kHigh);
+  CHECK(back.seq == 42);
+  CHECK(back.status == MessageStatus::kClaimed);
+  CHECK(back.agent == "agent-7");
+  CHECK(back.lease_until == 123456);
+  CHECK(back.conversation_id == "conv-1");
+  CHECK_FALSE(DecodeState("garbage", &back));
+  CHECK_FALSE(DecodeState("1\x1fq\x1f" "9\x1f" "1\x1f" "0\x1f\x1f" "0\x1f" "0\x1f\x1f", &back));  // priority 9
+}
+
+TEST_CASE("Ingest stores each id once; a retry is answered as a duplicate", "[store]") {
+  test::TempDir dir;
+  Clock clock;
+  auto store = OpenStore(dir.path(), clock);
+  std::vector<IngestOutcome> out;
+  REQUIRE(store->IngestSync({Item("a", "support"), Item("b", "sales"), Item("a", "support")}, &out).ok());
+  CHECK(out == std::vector<IngestOutcome>{IngestOutcome::kStored, IngestOutcome::kStored, IngestOutcome::kDuplicate});
+  REQUIRE(store->IngestSync({Item("b", "sales"), Item("c", "sales")}, &out).ok());
+  CHECK(out == std::vector<IngestOutcome>{IngestOutcome::kDuplicate, IngestOutcome::kStored});
+  auto queues = store->Queues({"comms"});
+  REQUIRE(queues.size() == 3);
+  CHECK(queues[0].name == "comms");
+  CHECK(queues[0].depth == 0);
+  CHECK(queues[1].name == "sales");
+  CHECK(queues[1].depth == 2);
+  CHECK(queues[2].depth == 1);
+}
+
+TEST_CASE("Queues hand out messages by priority, then arrival", "[store]") {
+  test::TempDir dir;
+  Clock clock;
+  auto store = OpenStore(dir.path(), clock);
+  REQUIRE(store->IngestSync({Item("n1", "q"), Item("h1", "q", Priority::kHigh), Item("n2", "q"),
+                             Item("u1", "q", Priority::kUrgent), Item("l1", "q", Priority::kLow),
+                             Item("h2", "q", Priority::kHigh)},
+                            nullptr)
+              .ok());
+  auto peek = store->Peek("q", 10);
+  std::vector<std::string> order;
+  for (auto& [id, decision] : peek) order.push_back(id);
+  CHECK(order == std::vector<std::string>{"u1", "h1", "h2", "n1", "n2", "l1"});
+  CHECK(peek[0].second == "{\"decision\":\"u1\"}");
+  std::vector<ClaimedMessage> got;
+  REQUIRE(store->ClaimSync("q", "agent-1", 2, 60000, &got).ok());
+  CHECK(Ids(got) == std::vector<std::string>{"u1", "h1"});
+  CHECK(got[0].raw == "{\"id\":\"u1\"}");
+  REQUIRE(store->ClaimSync("q", "agent-2", 10, 60000, &got).ok());
+  CHECK(Ids(got) == std::vector<std::string>{"h2", "n1", "n2", "l1"});
+  REQUIRE(store->ClaimSync("q", "agent-2", 10, 60000, &got).ok());
+  CHECK(got.empty());
+}
+
+TEST_CASE("An expired lease makes the message claimable again", "[store]") {
+  test::TempDir dir;
+  Clock clock;
+  auto store = OpenStore(dir.path(), clock);
+  REQUIRE(store->IngestSync({Item("m1", "support"), Item("m2", "support")}, nullptr).ok());
+  std::vector<ClaimedMessage> got;
+  REQUIRE(store->ClaimSync("support", "alice", 1, 30000, &got).ok());
+  REQUIRE(Ids(got) == std::vector<std::string>{"m1"});
+  // m1 is acknowledged by an event before its lease ends; m2 is claimed and abandoned.
+  REQUIRE(store->AddEventSync("m1", Event{"replied", "alice", clock.t->load(), "", ""}).ok());
+  REQUIRE(store->ClaimSync("support", "bob", 1, 30000, &got).ok());
+  REQUIRE(Ids(got) == std::vector<std::string>{"m2"});
+  REQUIRE(store->ClaimSync("support", "carol", 1, 30000, &got).ok());
+  CHECK(got.empty());
+  clock.Advance(30001);
+  REQUIRE(store->ClaimSync("support", "carol", 5, 30000, &got).ok());
+  CHECK(Ids(got) == std::vector<std::string>{"m2"});  // m1 was acknowledged and does not come back
+  StoredMessage m;
+  REQUIRE(store->Get("m2", &m).ok());
+  CHECK(m.state.agent == "carol");
+  CHECK(m.state.status == MessageStatus::kClaimed);
+}
+
+TEST_CASE("Events are stored; reroute moves the message; resolved closes it", "[store]") {
+  test::TempDir dir;
+  Clock clock;
+  auto store = OpenStore(dir.path(), clock);
+  REQUIRE(store->IngestSync({Item("x", "support"), Item("y", "support")}, nullptr).ok());
+  REQUIRE(store->AddEventSync("x", Event{"rerouted", "dana", 5, "sales", "asks for a quote"}).ok());
+  auto q = store->Queues({});
+  CHECK(q[0].name == "sales");
+  CHECK(q[0].depth == 1);
+  CHECK(q[1].name == "support");
+  CHECK(q[1].depth == 1);
+  REQUIRE(store->AddEventSync("y", Event{"resolved", "erin", 6, "", ""}).ok());
+  CHECK(store->Peek("support", 10).empty());
+
+  StoredMessage m;
+  REQUIRE(store->Get("x", &m).ok());
+  CHECK(m.state.queue == "sales");
+  REQUIRE(m.events.size() == 1);
+  CHECK_THAT(m.events[0], Catch::Contains("\"type\":\"rerouted\""));
+  CHECK_THAT(m.events[0], Catch::Contains("\"from_queue\":\"support\",\"to_queue\":\"sales\""));
+  REQUIRE(store->Get("y", &m).ok());
+  CHECK(m.state.status == MessageStatus::kDone);
+  CHECK(m.state.agent == "erin");
+
+  Status s = store->AddEventSync("nope", Event{"replied", "a", 1, "", ""});
+  CHECK(s.code() == Status::Code::kNotFound);
+}
+
+TEST_CASE("Everything survives a reopen: messages, queues, leases, events, dedupe", "[store]") {
+  test::TempDir dir;
+  Clock clock;
+  {
+    auto store = OpenStore(dir.path(), clock);
+    REQUIRE(store->IngestSync({Item("a", "q"), Item("b", "q", Priority::kHigh), Item("c", "q")}, nullptr).ok());
+    std::vector<ClaimedMessage> got;
+    REQUIRE(store->ClaimSync("q", "alice", 1, 10000, &got).ok());
+    REQUIRE(Ids(got) == std::vector<std::string>{"b"});
+    REQUIRE(store->AddEventSync("c", Event{"resolved", "alice", 1, "", ""}).ok());
+  }
+  auto store = OpenStore(dir.path(), clock);
+  auto q = store->Queues({});
+  REQUIRE(q.size() == 1);
+  CHECK(q[0].depth == 1);    // a
+  CHECK(q[0].claimed == 1);  // b, still leased
+  std::vector<IngestOutcome> out;
+  REQUIRE(store->IngestSync({Item("a", "q"), Item("c", "q"), Item("d", "q")}, &out).ok());
+  CHECK(out == std::vector<IngestOutcome>{IngestOutcome::kDuplicate, IngestOutcome::kDuplicate, IngestOutcome::kStored});
+  clock.Advance(10001);
+  std::vector<ClaimedMessage> got;
+  REQUIRE(store->ClaimSync("q", "bob", 10, 1000, &got).ok());
+  CHECK(Ids(got) == std::vector<std::string>{"b", "a", "d"});  // b's lease expired; arrival order kept
+  StoredMessage m;
+  REQUIRE(store->Get("c", &m).ok());
+  CHECK(m.events.size() == 1);
+}
+
+TEST_CASE("A full write queue fails fast as busy instead of growing", "[store]") {
+  test::TempDir dir;
+  QueueStoreOptions o;
+  o.max_pending_ops = 0;
+  std::unique_ptr<QueueStore> store;
+  REQUIRE(QueueStore::Open(dir.path(), o, &store).ok());
+  Status s = store->IngestSync({Item("a", "q")}, nullptr);
+  CHECK(QueueStore::IsBusy(s));
+}
+
+TEST_CASE("Opening a data directory that is not a database is a clear error", "[store]") {
+  test::TempDir dir;
+  dir.Write("CURRENT", "not a manifest name\n");
+  std::unique_ptr<QueueStore> store;
+  Status s = QueueStore::Open(dir.path(), QueueStoreOptions{}, &store);
+  CHECK_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::StartsWith(dir.path() + ": cannot open the database"));
+}
