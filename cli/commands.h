@@ -62,6 +62,17 @@ struct RulesExplainOptions {
 };
 int RunRulesExplain(const RulesExplainOptions& opts);
 
+// triage serve: the daemon (engine/daemon/daemon.h). Flags override the
+// config file.
+struct ServeOptions {
+  std::string config;
+  std::string listen;
+  std::string data;
+  std::string rules;
+  FILE* err = stderr;
+};
+int RunServe(const ServeOptions& opts);
+
 }  // namespace triage
 
 #endif  // TRIAGE_CLI_COMMANDS_H_

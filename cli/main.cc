@@ -46,6 +46,13 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--lang", explain.lang, "Language code (default: detected)");
   explain_cmd->add_option("--channel", explain.channel, "Channel (default: x)");
 
+  triage::ServeOptions serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the triage daemon (HTTP API, durable queues)");
+  serve_cmd->add_option("--config", serve.config, "YAML config file (see serve.example.yaml)");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
+  serve_cmd->add_option("--data", serve.data, "Data directory for the embedded RocksDB (default triage-data)");
+  serve_cmd->add_option("--rules", serve.rules, "Rule pack (default: bundled pack)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -56,5 +63,6 @@ int main(int argc, char** argv) {
   if (*eval_cmd) return triage::RunEval(eval);
   if (*check_cmd) return triage::RunRulesCheck(check);
   if (*explain_cmd) return triage::RunRulesExplain(explain);
+  if (*serve_cmd) return triage::RunServe(serve);
   return triage::kExitUsage;
 }

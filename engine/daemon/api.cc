@@ -1,0 +1,592 @@
+#include "engine/daemon/api.h"
+
+#include <simdjson.h>
+
+#include <chrono>
+#include <map>
+
+#include "connectors/archive_format.h"
+#include "engine/json_writer.h"
+
+namespace triage {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Per-thread classification state, rebuilt when the pipeline is reloaded.
+struct ThreadState {
+  std::shared_ptr<const Pipeline> pipeline;
+  std::unique_ptr<ClassifierScratch> scratch;
+  std::unique_ptr<DecisionWriter> writer;
+  ArchiveParser parser;
+};
+
+ThreadState& StateFor(const std::shared_ptr<const Pipeline>& p) {
+  thread_local ThreadState ts;
+  if (ts.pipeline != p) {
+    ts.scratch.reset();
+    ts.pipeline = p;
+    if (!p->NewScratch(&ts.scratch).ok()) ts.scratch.reset();
+    ts.writer = std::make_unique<DecisionWriter>(p->pack());
+  }
+  return ts;
+}
+
+bool HasControlChars(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+ApiResponse Json(unsigned status, std::string body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// Reads a small JSON object body into key -> (string or int) fields.
+struct JsonFields {
+  std::map<std::string, std::string, std::less<>> strings;
+  std::map<std::string, int64_t, std::less<>> ints;
+};
+
+Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_field) {
+  simdjson::padded_string padded(body);
+  od::parser parser;
+  od::document doc;
+  if (auto e = parser.iterate(padded).get(doc)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
+  od::object obj;
+  if (doc.get_object().get(obj)) return Status::InvalidArgument("the body must be a JSON object");
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
+    od::value v;
+    if (field.value().get(v)) return Status::InvalidArgument("invalid JSON");
+    od::json_type t;
+    if (auto e = v.type().get(t)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
+    std::string k(key);
+    if (t == od::json_type::string) {
+      std::string_view s;
+      if (v.get_string().get(s)) {
+        *bad_field = k;
+        return Status::InvalidArgument("invalid string");
+      }
+      out->strings[k] = std::string(s);
+    } else if (t == od::json_type::number) {
+      int64_t n;
+      if (v.get_int64().get(n)) {
+        *bad_field = k;
+        return Status::InvalidArgument("'" + k + "' must be an integer");
+      }
+      out->ints[k] = n;
+    } else if (t != od::json_type::null) {
+      *bad_field = k;
+      return Status::InvalidArgument("'" + k + "' must be a string or an integer");
+    }
+  }
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS)
+    return Status::InvalidArgument("invalid JSON: trailing content after the object");
+  return Status::OK();
+}
+
+std::string_view QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    size_t eq = kv.find('=');
+    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? "" : kv.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+bool UrlDecode(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%') {
+      if (i + 2 >= in.size()) return false;
+      auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out->push_back(in[i]);
+    }
+  }
+  return true;
+}
+
+ApiResponse Api::Error(unsigned status, std::string_view message, std::string_view field, int64_t line) {
+  std::string body = "{\"error\":";
+  AppendJsonString(message, &body);
+  if (!field.empty()) {
+    body += ",\"field\":";
+    AppendJsonString(field, &body);
+  }
+  if (line > 0) {
+    body += ",\"line\":";
+    AppendJsonInt(line, &body);
+  }
+  body += "}";
+  return Json(status, std::move(body));
+}
+
+std::vector<std::string> Api::KnownQueues() const {
+  std::vector<std::string> q;
+  for (const auto& c : config_.queues) q.push_back(c.name);
+  auto p = pipelines_->Current();
+  for (auto& r : p->routes().Queues()) q.push_back(r);
+  std::sort(q.begin(), q.end());
+  q.erase(std::unique(q.begin(), q.end()), q.end());
+  return q;
+}
+
+bool Api::KnownQueue(const std::string& name) const {
+  for (const auto& q : KnownQueues())
+    if (q == name) return true;
+  for (const auto& q : store_->Queues({}))
+    if (q.name == name) return true;
+  return false;
+}
+
+int64_t Api::SlaSeconds(const std::string& q) const {
+  for (const auto& c : config_.queues)
+    if (c.name == q) return c.sla_seconds;
+  return 0;
+}
+
+void Api::Handle(std::string_view method, std::string_view target, std::string body, Respond respond) {
+  auto start = Clock::now();
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string_view query = target.size() > path.size() ? target.substr(path.size() + 1) : std::string_view();
+  // `finish` may run after Handle returns (once a write is durable), so the
+  // endpoint it records is shared, not a reference to this frame.
+  auto endpoint_ref = std::make_shared<Endpoint>(Endpoint::kOther);
+  Endpoint& endpoint = *endpoint_ref;
+  auto finish = [this, start, endpoint_ref, respond = std::move(respond)](ApiResponse r) mutable {
+    metrics_->RecordResponse(*endpoint_ref, r.status, std::chrono::duration<double>(Clock::now() - start).count());
+    respond(std::move(r));
+  };
+  // Each branch sets `endpoint` before calling `finish`, directly or later.
+  auto segments = [&](std::string_view p) {
+    std::vector<std::string_view> s;
+    while (!p.empty()) {
+      if (p.front() == '/') {
+        p.remove_prefix(1);
+        continue;
+      }
+      size_t slash = p.find('/');
+      s.push_back(p.substr(0, slash));
+      if (slash == std::string_view::npos) break;
+      p.remove_prefix(slash);
+    }
+    return s;
+  }(path);
+
+  auto method_not_allowed = [&](std::string_view allowed) {
+    ApiResponse r = Error(405, "method " + std::string(method) + " not allowed; use " + std::string(allowed));
+    finish(std::move(r));
+  };
+
+  if (path == "/healthz") {
+    endpoint = Endpoint::kHealth;
+    finish(Json(200, "{\"status\":\"ok\"}"));
+    return;
+  }
+  if (path == "/readyz") {
+    endpoint = Endpoint::kHealth;
+    if (draining_) finish(Json(503, "{\"status\":\"draining\"}"));
+    else if (!store_->healthy()) finish(Json(503, "{\"status\":\"store failed; restart to recover\"}"));
+    else finish(Json(200, "{\"status\":\"ready\"}"));
+    return;
+  }
+  if (path == "/metrics") {
+    endpoint = Endpoint::kMetrics;
+    Metrics([&](ApiResponse r) { finish(std::move(r)); });
+    return;
+  }
+  if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "messages") {
+    if (segments.size() == 2) {
+      endpoint = Endpoint::kIngest;
+      if (method != "POST") return method_not_allowed("POST");
+      if (draining_) {
+        ApiResponse r = Error(503, "shutting down");
+        r.retry_after_seconds = 1;
+        return finish(std::move(r));
+      }
+      Ingest(std::move(body), std::move(finish));
+      return;
+    }
+    std::string id;
+    if (!UrlDecode(segments[2], &id) || id.empty()) {
+      endpoint = Endpoint::kGet;
+      return finish(Error(400, "bad message id in the path", "id"));
+    }
+    if (segments.size() == 3) {
+      endpoint = Endpoint::kGet;
+      if (method != "GET") return method_not_allowed("GET");
+      GetMessage(id, std::move(finish));
+      return;
+    }
+    if (segments.size() == 4 && segments[3] == "events") {
+      endpoint = Endpoint::kEvent;
+      if (method != "POST") return method_not_allowed("POST");
+      AddEvent(id, std::move(body), std::move(finish));
+      return;
+    }
+  }
+  if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "queues") {
+    if (segments.size() == 2) {
+      endpoint = Endpoint::kQueues;
+      if (method != "GET") return method_not_allowed("GET");
+      ListQueues(std::move(finish));
+      return;
+    }
+    std::string queue;
+    if (!UrlDecode(segments[2], &queue) || queue.empty()) return finish(Error(400, "bad queue name in the path", "queue"));
+    if (segments.size() == 4 && segments[3] == "messages") {
+      endpoint = Endpoint::kPeek;
+      if (method != "GET") return method_not_allowed("GET");
+      Peek(queue, query, std::move(finish));
+      return;
+    }
+    if (segments.size() == 4 && segments[3] == "claim") {
+      endpoint = Endpoint::kClaim;
+      if (method != "POST") return method_not_allowed("POST");
+      Claim(queue, std::move(body), std::move(finish));
+      return;
+    }
+  }
+  finish(Error(404, "no such endpoint: " + std::string(method) + " " + std::string(path)));
+}
+
+void Api::Ingest(std::string body, Respond respond) {
+  auto pipeline = pipelines_->Current();
+  ThreadState& ts = StateFor(pipeline);
+  if (!ts.scratch) return respond(Error(500, "could not allocate classifier scratch"));
+
+  std::vector<IngestItem> items;
+  std::vector<std::string> decisions;
+  std::array<uint64_t, kNumLabels> labels{};
+  Message msg;
+  Decision d;
+  auto take = [&](std::string_view line) {
+    pipeline->Decide(msg, ts.scratch.get(), &d);
+    std::string decision;
+    ts.writer->Append(msg, d, &decision);
+    decision.pop_back();  // newline
+    IngestItem item;
+    item.id = std::string(msg.id);
+    item.raw = std::string(line);
+    item.decision = decision;
+    item.queue = std::string(d.routing.queue);
+    item.priority = d.routing.priority;
+    item.conversation_id = std::string(msg.conversation_id);
+    ++labels[static_cast<int>(d.verdict.label)];
+    decisions.push_back(std::move(decision));
+    items.push_back(std::move(item));
+  };
+
+  // NDJSON lines; a body that is one pretty-printed object is one message.
+  size_t pos = 0;
+  int64_t line_no = 0;
+  Status first_error;
+  int64_t first_error_line = 0;
+  while (pos <= body.size() && first_error.ok()) {
+    size_t nl = body.find('\n', pos);
+    std::string_view line(body.data() + pos, (nl == std::string::npos ? body.size() : nl) - pos);
+    pos = nl == std::string::npos ? body.size() + 1 : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (items.size() >= config_.max_batch_messages) {
+      return respond(Error(413, "batch exceeds max_batch_messages (" + std::to_string(config_.max_batch_messages) + ")"));
+    }
+    Status s = ts.parser.ParseCopy(line, &msg);
+    if (!s.ok()) {
+      first_error = s;
+      first_error_line = line_no;
+      break;
+    }
+    if (HasControlChars(msg.id)) {
+      first_error = Status::InvalidArgument("field 'id': control characters are not allowed");
+      first_error_line = line_no;
+      break;
+    }
+    take(line);
+  }
+  if (!first_error.ok()) {
+    // Maybe the whole body is one (multi-line) JSON object.
+    items.clear();
+    decisions.clear();
+    labels.fill(0);
+    if (line_no > 1 && ts.parser.ParseCopy(body, &msg).ok() && !HasControlChars(msg.id)) {
+      std::string compact;  // stored as one line, as in an archive
+      simdjson::padded_string padded(body);
+      simdjson::dom::parser dp;
+      simdjson::dom::element el;
+      if (!dp.parse(padded).get(el)) compact = simdjson::minify(el);
+      take(compact.empty() ? std::string_view(body) : std::string_view(compact));
+      if (!compact.empty()) items.back().raw = compact;
+    } else {
+      metrics_->ingest_rejected_lines.fetch_add(1, std::memory_order_relaxed);
+      return respond(Error(400, "line " + std::to_string(first_error_line) + ": " + first_error.message() +
+                                    "; nothing from this request was stored",
+                           "", first_error_line));
+    }
+  }
+  if (items.empty()) return respond(Error(400, "the body holds no messages"));
+
+  auto shared_decisions = std::make_shared<std::vector<std::string>>(std::move(decisions));
+  auto ids = std::make_shared<std::vector<std::string>>();
+  for (const auto& it : items) ids->push_back(it.id);
+  ServerMetrics* metrics = metrics_;
+  store_->Ingest(std::move(items), [respond = std::move(respond), shared_decisions, ids, labels, metrics](
+                                       Status st, std::vector<IngestOutcome> outcomes) {
+    if (!st.ok()) {
+      if (QueueStore::IsBusy(st)) {
+        metrics->rejected_busy.fetch_add(1, std::memory_order_relaxed);
+        ApiResponse r = Error(503, "the store is busy; retry: " + st.message());
+        r.retry_after_seconds = 1;
+        return respond(std::move(r));
+      }
+      return respond(Error(500, "not stored: " + st.message()));
+    }
+    size_t stored = 0, dups = 0;
+    std::string body = "{\"results\":[";
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      bool dup = outcomes[i] == IngestOutcome::kDuplicate;
+      dup ? ++dups : ++stored;
+      if (i) body += ",";
+      body += "{\"id\":";
+      AppendJsonString((*ids)[i], &body);
+      body += dup ? ",\"status\":\"duplicate\",\"decision\":" : ",\"status\":\"stored\",\"decision\":";
+      body += (*shared_decisions)[i];
+      body += "}";
+    }
+    body += "],\"accepted\":" + std::to_string(stored) + ",\"duplicates\":" + std::to_string(dups) + "}";
+    metrics->ingest_stored.fetch_add(stored, std::memory_order_relaxed);
+    metrics->ingest_duplicate.fetch_add(dups, std::memory_order_relaxed);
+    for (int l = 0; l < kNumLabels; ++l) metrics->labeled[l].fetch_add(labels[l], std::memory_order_relaxed);
+    respond(Json(202, std::move(body)));
+  });
+}
+
+void Api::ListQueues(Respond respond) {
+  std::string body = "{\"queues\":[";
+  bool first = true;
+  for (const QueueInfo& q : store_->Queues(KnownQueues())) {
+    if (!first) body += ",";
+    first = false;
+    body += "{\"name\":";
+    AppendJsonString(q.name, &body);
+    body += ",\"depth\":" + std::to_string(q.depth) + ",\"claimed\":" + std::to_string(q.claimed) +
+            ",\"oldest_age_seconds\":";
+    AppendJsonNumber(static_cast<double>(q.oldest_age_ms) / 1000.0, &body);
+    body += ",\"sla_seconds\":" + std::to_string(SlaSeconds(q.name)) + "}";
+  }
+  body += "]}";
+  respond(Json(200, std::move(body)));
+}
+
+void Api::Peek(const std::string& queue, std::string_view query, Respond respond) {
+  if (!KnownQueue(queue)) return respond(Error(404, "no queue '" + queue + "'", "queue"));
+  size_t limit = 20;
+  std::string_view l = QueryParam(query, "limit");
+  if (!l.empty()) {
+    try {
+      size_t used = 0;
+      long long v = std::stoll(std::string(l), &used);
+      if (used != l.size() || v < 1 || v > 100000) throw std::out_of_range("limit");
+      limit = static_cast<size_t>(v);
+    } catch (...) {
+      return respond(Error(400, "limit must be an integer from 1 to 100000", "limit"));
+    }
+  }
+  std::string body = "{\"queue\":";
+  AppendJsonString(queue, &body);
+  body += ",\"messages\":[";
+  bool first = true;
+  for (auto& [id, decision] : store_->Peek(queue, limit)) {
+    if (!first) body += ",";
+    first = false;
+    body += "{\"id\":";
+    AppendJsonString(id, &body);
+    body += ",\"decision\":" + (decision.empty() ? std::string("null") : decision) + "}";
+  }
+  body += "]}";
+  respond(Json(200, std::move(body)));
+}
+
+void Api::Claim(const std::string& queue, std::string body, Respond respond) {
+  if (!KnownQueue(queue)) return respond(Error(404, "no queue '" + queue + "'", "queue"));
+  JsonFields f;
+  std::string bad;
+  if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
+  auto agent = f.strings.find("agent");
+  if (agent == f.strings.end() || agent->second.empty() || HasControlChars(agent->second))
+    return respond(Error(400, "'agent' is required: a non-empty string without control characters", "agent"));
+  int64_t lease = config_.default_lease_seconds;
+  if (auto it = f.ints.find("lease_seconds"); it != f.ints.end()) lease = it->second;
+  if (lease < 1 || lease > config_.max_lease_seconds)
+    return respond(Error(400, "'lease_seconds' must be from 1 to " + std::to_string(config_.max_lease_seconds),
+                         "lease_seconds"));
+  int64_t max = 1;
+  if (auto it = f.ints.find("max"); it != f.ints.end()) max = it->second;
+  if (max < 1 || max > static_cast<int64_t>(config_.max_claim))
+    return respond(Error(400, "'max' must be from 1 to " + std::to_string(config_.max_claim), "max"));
+  store_->Claim(queue, agent->second, static_cast<size_t>(max), lease * 1000,
+                [respond = std::move(respond)](Status st, std::vector<ClaimedMessage> got) {
+                  if (!st.ok()) {
+                    ApiResponse r = Error(QueueStore::IsBusy(st) ? 503 : 500, st.message());
+                    if (QueueStore::IsBusy(st)) r.retry_after_seconds = 1;
+                    return respond(std::move(r));
+                  }
+                  std::string body = "{\"messages\":[";
+                  for (size_t i = 0; i < got.size(); ++i) {
+                    if (i) body += ",";
+                    body += "{\"id\":";
+                    AppendJsonString(got[i].id, &body);
+                    body += ",\"lease_until_ms\":" + std::to_string(got[i].lease_until) + ",\"message\":" +
+                            (got[i].raw.empty() ? "null" : got[i].raw) +
+                            ",\"decision\":" + (got[i].decision.empty() ? "null" : got[i].decision) + "}";
+                  }
+                  body += "]}";
+                  respond(Json(200, std::move(body)));
+                });
+}
+
+void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
+  JsonFields f;
+  std::string bad;
+  if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
+  Event e;
+  e.type = f.strings.count("type") ? f.strings["type"] : "";
+  static const char* kTypes[] = {"replied", "resolved", "rerouted", "moved_private", "escalated_offchannel"};
+  if (std::find(std::begin(kTypes), std::end(kTypes), e.type) == std::end(kTypes))
+    return respond(Error(400, "'type' must be one of replied, resolved, rerouted, moved_private, escalated_offchannel",
+                         "type"));
+  e.agent = f.strings.count("agent") ? f.strings["agent"] : "";
+  if (e.agent.empty() || HasControlChars(e.agent))
+    return respond(Error(400, "'agent' is required: a non-empty string without control characters", "agent"));
+  if (auto it = f.ints.find("at_ms"); it != f.ints.end()) {
+    e.at_ms = it->second;
+  } else if (auto at = f.strings.find("at"); at != f.strings.end()) {
+    if (!ParseRfc3339(at->second, &e.at_ms)) return respond(Error(400, "'at' must be an RFC 3339 timestamp", "at"));
+  } else {
+    return respond(Error(400, "'at' (RFC 3339) or 'at_ms' is required: when it happened", "at"));
+  }
+  if (e.type == "rerouted") {
+    e.to_queue = f.strings.count("to_queue") ? f.strings["to_queue"] : "";
+    if (e.to_queue.empty() || !KnownQueue(e.to_queue))
+      return respond(Error(400, "'to_queue' must name a known queue for a reroute", "to_queue"));
+  }
+  if (auto n = f.strings.find("note"); n != f.strings.end()) e.note = n->second;
+  store_->AddEvent(id, std::move(e), [respond = std::move(respond), id](Status st) {
+    if (st.code() == Status::Code::kNotFound) return respond(Error(404, st.message(), "id"));
+    if (!st.ok()) {
+      ApiResponse r = Error(QueueStore::IsBusy(st) ? 503 : 500, st.message());
+      if (QueueStore::IsBusy(st)) r.retry_after_seconds = 1;
+      return respond(std::move(r));
+    }
+    std::string body = "{\"id\":";
+    AppendJsonString(id, &body);
+    body += ",\"status\":\"recorded\"}";
+    respond(Json(201, std::move(body)));
+  });
+}
+
+void Api::GetMessage(const std::string& id, Respond respond) {
+  StoredMessage m;
+  Status s = store_->Get(id, &m);
+  if (s.code() == Status::Code::kNotFound) return respond(Error(404, "message '" + id + "' not found", "id"));
+  if (!s.ok()) return respond(Error(500, s.message()));
+  std::string body = "{\"id\":";
+  AppendJsonString(id, &body);
+  body += ",\"message\":" + m.raw + ",\"decision\":" + (m.decision.empty() ? "null" : m.decision) + ",\"state\":{\"queue\":";
+  AppendJsonString(m.state.queue, &body);
+  body += ",\"priority\":\"" + std::string(PriorityName(m.state.priority)) + "\",\"status\":\"" +
+          std::string(MessageStatusName(m.state.status)) + "\",\"agent\":";
+  AppendJsonString(m.state.agent, &body);
+  body += ",\"lease_until_ms\":" + std::to_string(m.state.lease_until) +
+          ",\"received_ms\":" + std::to_string(m.state.received_ms) + "},\"events\":[";
+  for (size_t i = 0; i < m.events.size(); ++i) body += (i ? "," : "") + m.events[i];
+  body += "]}";
+  respond(Json(200, std::move(body)));
+}
+
+void Api::Metrics(Respond respond) {
+  std::string out;
+  auto counter = [&](const char* name, const char* help, const std::string& labels, uint64_t v) {
+    if (!help[0]) {
+      out += std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
+      return;
+    }
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+    out += std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
+  };
+  const ServerMetrics& m = *metrics_;
+  counter("triage_ingest_messages_total", "Messages received by POST /v1/messages, by outcome", "outcome=\"stored\"",
+          m.ingest_stored.load());
+  counter("triage_ingest_messages_total", "", "outcome=\"duplicate\"", m.ingest_duplicate.load());
+  counter("triage_ingest_rejected_requests_total", "Ingest requests refused for a malformed line", "",
+          m.ingest_rejected_lines.load());
+  for (Label l : kAllLabels)
+    counter("triage_messages_labeled_total", l == Label::kLead ? "Stored messages by label" : "",
+            "label=\"" + std::string(LabelName(l)) + "\"", m.labeled[static_cast<int>(l)].load());
+  for (int e = 0; e < kNumEndpoints; ++e)
+    counter("triage_http_requests_total", e == 0 ? "HTTP requests by endpoint" : "",
+            "endpoint=\"" + std::string(EndpointName(static_cast<Endpoint>(e))) + "\"", m.requests[e].load());
+  for (int c = 1; c < 6; ++c)
+    counter("triage_http_responses_total", c == 1 ? "HTTP responses by status class" : "",
+            "code=\"" + std::to_string(c) + "xx\"", m.responses_by_class[c].load());
+  counter("triage_rejected_busy_total", "Requests answered 503 because the store's write queue was full", "",
+          m.rejected_busy.load());
+  counter("triage_rejected_connections_total", "Connections refused over max_connections", "",
+          m.rejected_connections.load());
+  counter("triage_rules_reloads_total", "Rule pack reloads (SIGHUP) by result", "result=\"ok\"", m.reloads_ok.load());
+  counter("triage_rules_reloads_total", "", "result=\"failed\"", m.reloads_failed.load());
+  out += "# HELP triage_connections_open Open client connections\n# TYPE triage_connections_open gauge\n";
+  out += "triage_connections_open " + std::to_string(m.connections_open.load()) + "\n";
+  out += "# HELP triage_store_pending_writes Operations waiting for the store's writer\n# TYPE "
+         "triage_store_pending_writes gauge\n";
+  out += "triage_store_pending_writes " + std::to_string(store_->pending_ops()) + "\n";
+  out += "# HELP triage_queue_depth Messages ready to claim\n# TYPE triage_queue_depth gauge\n";
+  auto queues = store_->Queues(KnownQueues());
+  for (const auto& q : queues) out += "triage_queue_depth{queue=\"" + q.name + "\"} " + std::to_string(q.depth) + "\n";
+  out += "# HELP triage_queue_claimed Messages under an agent's lease\n# TYPE triage_queue_claimed gauge\n";
+  for (const auto& q : queues)
+    out += "triage_queue_claimed{queue=\"" + q.name + "\"} " + std::to_string(q.claimed) + "\n";
+  out += "# HELP triage_queue_oldest_age_seconds Age of the oldest ready message\n# TYPE "
+         "triage_queue_oldest_age_seconds gauge\n";
+  for (const auto& q : queues) {
+    out += "triage_queue_oldest_age_seconds{queue=\"" + q.name + "\"} ";
+    AppendJsonNumber(static_cast<double>(q.oldest_age_ms) / 1000.0, &out);
+    out += "\n";
+  }
+  out += "# HELP triage_http_request_duration_seconds Request latency by endpoint\n# TYPE "
+         "triage_http_request_duration_seconds histogram\n";
+  for (int e = 0; e < kNumEndpoints; ++e)
+    m.latency[e].Render("triage_http_request_duration_seconds",
+                        "endpoint=\"" + std::string(EndpointName(static_cast<Endpoint>(e))) + "\"", &out);
+  ApiResponse r;
+  r.status = 200;
+  r.body = std::move(out);
+  r.content_type = "text/plain; version=0.0.4";
+  respond(std::move(r));
+}
+
+}  // namespace triage

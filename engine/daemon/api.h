@@ -1,0 +1,77 @@
+// Api: the HTTP API of `triage serve`, independent of the transport. The
+// HTTP server hands each request here; Handle() answers through `respond`
+// exactly once, possibly from the store's writer thread (after the write is
+// durable), so `respond` must only hand the response back to its connection.
+//
+//   POST /v1/messages                   one message or an NDJSON batch -> 202 + decisions
+//   GET  /v1/queues                     name, depth, claimed, oldest age, SLA target
+//   GET  /v1/queues/{q}/messages?limit=N
+//   POST /v1/queues/{q}/claim           {"agent", "lease_seconds", "max"}
+//   POST /v1/messages/{id}/events       {"type", "agent", "at" | "at_ms", "to_queue", "note"}
+//   GET  /v1/messages/{id}
+//   GET  /healthz, /readyz, /metrics
+//
+// Every error is a 4xx/5xx with a JSON body {"error": ..., "field"|"line": ...}.
+// The full contract is openapi.yaml at the top of the repository.
+#ifndef TRIAGE_ENGINE_DAEMON_API_H_
+#define TRIAGE_ENGINE_DAEMON_API_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "engine/daemon/metrics.h"
+#include "engine/daemon/pipeline_holder.h"
+#include "engine/daemon/server_config.h"
+#include "engine/store/queue_store.h"
+
+namespace triage {
+
+struct ApiResponse {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  int retry_after_seconds = 0;  // > 0: send Retry-After
+};
+
+class Api {
+ public:
+  using Respond = std::function<void(ApiResponse)>;
+
+  Api(const ServerConfig& config, QueueStore* store, PipelineHolder* pipelines, ServerMetrics* metrics)
+      : config_(config), store_(store), pipelines_(pipelines), metrics_(metrics) {}
+
+  void Handle(std::string_view method, std::string_view target, std::string body, Respond respond);
+
+  void set_draining(bool d) { draining_ = d; }
+  bool draining() const { return draining_; }
+
+  // A JSON error body: {"error": message} plus {"field": f} or {"line": n}.
+  static ApiResponse Error(unsigned status, std::string_view message, std::string_view field = {}, int64_t line = 0);
+
+ private:
+  void Ingest(std::string body, Respond respond);
+  void ListQueues(Respond respond);
+  void Peek(const std::string& queue, std::string_view query, Respond respond);
+  void Claim(const std::string& queue, std::string body, Respond respond);
+  void AddEvent(const std::string& id, std::string body, Respond respond);
+  void GetMessage(const std::string& id, Respond respond);
+  void Metrics(Respond respond);
+  bool KnownQueue(const std::string& q) const;
+  std::vector<std::string> KnownQueues() const;
+  int64_t SlaSeconds(const std::string& q) const;
+
+  const ServerConfig& config_;
+  QueueStore* store_;
+  PipelineHolder* pipelines_;
+  ServerMetrics* metrics_;
+  std::atomic<bool> draining_{false};
+};
+
+// Percent-decodes a URL path segment; false if malformed.
+bool UrlDecode(std::string_view in, std::string* out);
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_DAEMON_API_H_

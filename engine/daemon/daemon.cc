@@ -1,0 +1,139 @@
+#include "engine/daemon/daemon.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "engine/daemon/api.h"
+#include "engine/daemon/http_server.h"
+#include "engine/daemon/pipeline_holder.h"
+#include "engine/store/queue_store.h"
+
+namespace triage {
+
+namespace asio = boost::asio;
+
+struct Daemon::Impl {
+  ServerConfig config;
+  FILE* log = stderr;
+  asio::io_context io;
+  std::unique_ptr<QueueStore> store;
+  std::unique_ptr<PipelineHolder> pipelines;
+  ServerMetrics metrics;
+  std::unique_ptr<Api> api;
+  std::unique_ptr<HttpServer> server;
+  std::atomic<bool> stopping{false};
+
+  void Log(const std::string& msg) {
+    std::fprintf(log, "triage serve: %s\n", msg.c_str());
+    std::fflush(log);
+  }
+
+  Status Reload() {
+    Status s = pipelines->Reload();
+    if (s.ok()) {
+      metrics.reloads_ok.fetch_add(1);
+      Log("rules reloaded from " + pipelines->rules_path() + " (generation " +
+          std::to_string(pipelines->generation()) + ")");
+    } else {
+      metrics.reloads_failed.fetch_add(1);
+      Log("rules reload rejected, the previous pack keeps serving:\n" + s.message());
+    }
+    return s;
+  }
+
+  void BeginDrain() {
+    if (stopping.exchange(true)) return;
+    Log("draining: no new connections; finishing in-flight requests");
+    api->set_draining(true);
+    server->StopAccepting();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_timeout_seconds);
+    auto timer = std::make_shared<asio::steady_timer>(io);
+    std::function<void()> poll;
+    auto poll_ptr = std::make_shared<std::function<void()>>();
+    *poll_ptr = [this, timer, deadline, poll_ptr] {
+      if (server->open_sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
+        if (server->open_sessions() > 0)
+          Log(std::to_string(server->open_sessions()) + " connections still open at the drain deadline; closing");
+        io.stop();
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([poll_ptr](const boost::system::error_code&) { (*poll_ptr)(); });
+    };
+    (*poll_ptr)();
+  }
+};
+
+Daemon::~Daemon() = default;
+
+Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Daemon>* out) {
+  std::unique_ptr<Daemon> d(new Daemon());
+  d->impl_ = std::make_unique<Impl>();
+  Impl& m = *d->impl_;
+  m.config = config;
+  m.log = log;
+  PatternDatabaseOptions db;
+  db.cache_dir = config.cache_dir.empty() ? PatternDatabase::DefaultCacheDir() : config.cache_dir;
+  m.pipelines = std::make_unique<PipelineHolder>(config.rules.empty() ? Pipeline::DefaultRulesPath() : config.rules, db);
+  if (Status s = m.pipelines->Reload(); !s.ok()) return s;
+  QueueStoreOptions so;
+  so.sync_writes = config.sync_writes;
+  so.max_pending_ops = config.max_pending_writes;
+  if (Status s = QueueStore::Open(config.data_dir, so, &m.store); !s.ok()) return s;
+  m.api = std::make_unique<Api>(m.config, m.store.get(), m.pipelines.get(), &m.metrics);
+  m.server = std::make_unique<HttpServer>(m.io, m.config, m.api.get(), &m.metrics);
+  if (Status s = m.server->Listen(); !s.ok()) return s;
+  *out = std::move(d);
+  return Status::OK();
+}
+
+uint16_t Daemon::port() const { return impl_->server->port(); }
+
+Status Daemon::Reload() { return impl_->Reload(); }
+
+void Daemon::Stop() {
+  asio::post(impl_->io, [this] { impl_->BeginDrain(); });
+}
+
+int Daemon::Run(bool handle_signals) {
+  Impl& m = *impl_;
+  std::unique_ptr<asio::signal_set> signals;
+  std::function<void()> wait_signals;
+  if (handle_signals) {
+    signals = std::make_unique<asio::signal_set>(m.io, SIGHUP, SIGTERM, SIGINT);
+    wait_signals = [&] {
+      signals->async_wait([&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          // Compile off the I/O threads; the swap itself is atomic.
+          std::thread([&m] { m.Reload(); }).detach();
+          wait_signals();
+        } else {
+          m.BeginDrain();
+        }
+      });
+    };
+    wait_signals();
+  }
+  m.server->StartAccepting();
+  m.Log("listening on " + m.config.host + ":" + std::to_string(m.server->port()) + ", data in " + m.config.data_dir +
+        ", rules from " + m.pipelines->rules_path() + (m.config.sync_writes ? ", durable writes" : ", unsynced writes"));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < m.config.io_threads; ++i) threads.emplace_back([&m] { m.io.run(); });
+  m.io.run();
+  for (auto& t : threads) t.join();
+  signals.reset();
+  // Closing the store writes out every pending operation, then closes RocksDB.
+  m.server.reset();
+  m.store.reset();
+  m.Log("stopped cleanly");
+  return 0;
+}
+
+}  // namespace triage

@@ -1,0 +1,41 @@
+// Daemon: `triage serve`. Opens the store, loads the rule pack, listens, and
+// runs the I/O threads until it is told to stop.
+//
+// Signals: SIGHUP reloads the rule pack and routes atomically (a pack that
+// fails to compile is logged and the old one keeps serving); SIGTERM and
+// SIGINT drain: stop accepting, answer in-flight requests (with
+// "Connection: close"), wait for open connections up to
+// drain_timeout_seconds, then close the store (which writes out every pending
+// operation and closes RocksDB cleanly).
+#ifndef TRIAGE_ENGINE_DAEMON_DAEMON_H_
+#define TRIAGE_ENGINE_DAEMON_DAEMON_H_
+
+#include <cstdio>
+#include <memory>
+
+#include "engine/daemon/server_config.h"
+#include "engine/status.h"
+
+namespace triage {
+
+class Daemon {
+ public:
+  ~Daemon();
+  // Opens everything and binds the port; nothing runs until Run().
+  static Status Create(const ServerConfig& config, FILE* log, std::unique_ptr<Daemon>* out);
+  // Runs until Stop() or a termination signal, then drains. Returns the exit status.
+  int Run(bool handle_signals = true);
+  // Thread-safe: begin draining and return from Run().
+  void Stop();
+  // Thread-safe: reload the rule pack now (what SIGHUP does).
+  Status Reload();
+  uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_DAEMON_DAEMON_H_

@@ -1,0 +1,50 @@
+// HttpServer: HTTP/1.1 on Boost.Asio + Boost.Beast, in front of an Api.
+//
+// One session per connection, keep-alive, requests handled one at a time per
+// connection. Limits: the body size limit (413), a header-size limit, a
+// timeout for the first request of a connection and an idle timeout between
+// requests (the connection is closed), and a maximum number of open
+// connections (over it, a new connection gets 503 with Retry-After and is
+// closed). While draining, responses carry "Connection: close".
+#ifndef TRIAGE_ENGINE_DAEMON_HTTP_SERVER_H_
+#define TRIAGE_ENGINE_DAEMON_HTTP_SERVER_H_
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <memory>
+
+#include "engine/daemon/api.h"
+#include "engine/daemon/metrics.h"
+#include "engine/daemon/server_config.h"
+#include "engine/status.h"
+
+namespace triage {
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, const ServerConfig& config, Api* api, ServerMetrics* metrics);
+
+  // Binds and listens on config.host:config.port (port 0: any free port).
+  Status Listen();
+  void StartAccepting();
+  void StopAccepting();
+  uint16_t port() const { return port_; }
+  size_t open_sessions() const { return open_sessions_->load(); }
+
+ private:
+  void Accept();
+
+  boost::asio::io_context& io_;
+  const ServerConfig& config_;
+  Api* api_;
+  ServerMetrics* metrics_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::shared_ptr<std::atomic<size_t>> open_sessions_ = std::make_shared<std::atomic<size_t>>(0);
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_DAEMON_HTTP_SERVER_H_

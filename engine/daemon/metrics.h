@@ -1,0 +1,55 @@
+// ServerMetrics: the daemon's counters and latency histograms, rendered in
+// the Prometheus text exposition format for GET /metrics. Lock-free on the
+// request path (relaxed atomics).
+#ifndef TRIAGE_ENGINE_DAEMON_METRICS_H_
+#define TRIAGE_ENGINE_DAEMON_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/label.h"
+
+namespace triage {
+
+// The API endpoints, for per-endpoint request metrics.
+enum class Endpoint : uint8_t { kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kHealth, kMetrics, kOther };
+inline constexpr int kNumEndpoints = 9;
+std::string_view EndpointName(Endpoint e);
+
+class LatencyHistogram {
+ public:
+  static constexpr std::array<double, 12> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  void Observe(double seconds);
+  // Appends the _bucket, _sum and _count lines with `labels` (e.g. endpoint="ingest").
+  void Render(const std::string& name, const std::string& labels, std::string* out) const;
+
+ private:
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_us_{0};
+};
+
+struct ServerMetrics {
+  std::atomic<uint64_t> ingest_stored{0};
+  std::atomic<uint64_t> ingest_duplicate{0};
+  std::atomic<uint64_t> ingest_rejected_lines{0};
+  std::array<std::atomic<uint64_t>, kNumLabels> labeled{};
+  std::array<std::atomic<uint64_t>, kNumEndpoints> requests{};
+  std::array<std::atomic<uint64_t>, 6> responses_by_class{};  // index: status / 100
+  std::atomic<uint64_t> rejected_busy{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> reloads_ok{0};
+  std::atomic<uint64_t> reloads_failed{0};
+  std::atomic<uint64_t> connections_open{0};
+  std::array<LatencyHistogram, kNumEndpoints> latency;
+
+  void RecordResponse(Endpoint e, unsigned status, double seconds);
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_DAEMON_METRICS_H_

@@ -1,0 +1,148 @@
+#include "engine/daemon/server_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <limits>
+
+namespace triage {
+
+namespace {
+
+struct Reader {
+  std::string file;
+  std::vector<std::string> errors;
+
+  std::string Where(const YAML::Node& n, const std::string& key) const {
+    return file + ":" + std::to_string(n.Mark().line + 1) + ": " + key + ": ";
+  }
+  template <typename T>
+  void Int(const YAML::Node& n, const std::string& key, T* out, int64_t min, int64_t max) {
+    try {
+      int64_t v = n.as<int64_t>();
+      if (v < min || v > max) {
+        errors.push_back(Where(n, key) + "must be between " + std::to_string(min) + " and " + std::to_string(max));
+        return;
+      }
+      *out = static_cast<T>(v);
+    } catch (const YAML::Exception&) {
+      errors.push_back(Where(n, key) + "must be an integer, got '" + (n.IsScalar() ? n.Scalar() : "a collection") + "'");
+    }
+  }
+  void Bool(const YAML::Node& n, const std::string& key, bool* out) {
+    try {
+      *out = n.as<bool>();
+    } catch (const YAML::Exception&) {
+      errors.push_back(Where(n, key) + "must be true or false");
+    }
+  }
+  void String(const YAML::Node& n, const std::string& key, std::string* out) {
+    if (!n.IsScalar()) errors.push_back(Where(n, key) + "must be a string");
+    else *out = n.Scalar();
+  }
+};
+
+}  // namespace
+
+Status ServerConfig::SetListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("listen: expected HOST:PORT, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) return Status::InvalidArgument("listen: bad port in '" + listen + "'");
+  this->host = host.empty() ? "0.0.0.0" : host;
+  this->port = static_cast<uint16_t>(port);
+  return Status::OK();
+}
+
+Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::IOError(path + ": cannot read the config file");
+  } catch (const YAML::ParserException& e) {
+    return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+  if (!root || root.IsNull()) return Status::OK();
+  Reader r{path, {}};
+  if (!root.IsMap()) return Status::InvalidArgument(path + ": the config must be a mapping");
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    std::string key = it->first.Scalar();
+    YAML::Node v = it->second;
+    if (key == "listen") {
+      std::string listen;
+      r.String(v, key, &listen);
+      if (!listen.empty()) {
+        Status s = c->SetListen(listen);
+        if (!s.ok()) r.errors.push_back(r.Where(v, key) + s.message());
+      }
+    } else if (key == "data_dir") {
+      r.String(v, key, &c->data_dir);
+    } else if (key == "sync_writes") {
+      r.Bool(v, key, &c->sync_writes);
+    } else if (key == "max_pending_writes") {
+      r.Int(v, key, &c->max_pending_writes, 1, 10'000'000);
+    } else if (key == "rules") {
+      r.String(v, key, &c->rules);
+    } else if (key == "cache_dir") {
+      r.String(v, key, &c->cache_dir);
+    } else if (key == "io_threads") {
+      r.Int(v, key, &c->io_threads, 1, 256);
+    } else if (key == "max_body_bytes") {
+      r.Int(v, key, &c->max_body_bytes, 1024, int64_t{1} << 32);
+    } else if (key == "max_batch_messages") {
+      r.Int(v, key, &c->max_batch_messages, 1, 10'000'000);
+    } else if (key == "header_timeout_seconds") {
+      r.Int(v, key, &c->header_timeout_seconds, 1, 3600);
+    } else if (key == "idle_timeout_seconds") {
+      r.Int(v, key, &c->idle_timeout_seconds, 1, 86400);
+    } else if (key == "max_connections") {
+      r.Int(v, key, &c->max_connections, 1, 1'000'000);
+    } else if (key == "drain_timeout_seconds") {
+      r.Int(v, key, &c->drain_timeout_seconds, 0, 3600);
+    } else if (key == "default_lease_seconds") {
+      r.Int(v, key, &c->default_lease_seconds, 1, 7 * 86400);
+    } else if (key == "max_lease_seconds") {
+      r.Int(v, key, &c->max_lease_seconds, 1, 30 * 86400);
+    } else if (key == "max_claim") {
+      r.Int(v, key, &c->max_claim, 1, 100000);
+    } else if (key == "queues") {
+      if (!v.IsSequence()) {
+        r.errors.push_back(r.Where(v, key) + "must be a list of {name, sla_seconds}");
+        continue;
+      }
+      c->queues.clear();
+      for (const auto& q : v) {
+        QueueConfig qc;
+        if (!q.IsMap() || !q["name"] || !q["name"].IsScalar() || q["name"].Scalar().empty()) {
+          r.errors.push_back(r.Where(q, "queues") + "each queue needs a 'name'");
+          continue;
+        }
+        qc.name = q["name"].Scalar();
+        for (auto f = q.begin(); f != q.end(); ++f) {
+          std::string k = f->first.Scalar();
+          if (k == "sla_seconds") r.Int(f->second, "queues." + qc.name + ".sla_seconds", &qc.sla_seconds, 0, 365 * 86400);
+          else if (k != "name") r.errors.push_back(r.Where(f->first, "queues." + qc.name) + "unknown key '" + k + "'");
+        }
+        c->queues.push_back(qc);
+      }
+    } else {
+      r.errors.push_back(r.Where(it->first, key) + "unknown option");
+    }
+  }
+  if (r.errors.empty()) return Status::OK();
+  std::string msg;
+  for (auto& e : r.errors) msg += e + "\n";
+  msg.pop_back();
+  return Status::InvalidArgument(msg);
+}
+
+}  // namespace triage
