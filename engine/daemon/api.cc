@@ -280,7 +280,7 @@ void Api::Ingest(std::string body, Respond respond) {
 
   std::vector<IngestItem> items;
   std::vector<std::string> decisions;
-  std::array<uint64_t, kNumLabels> labels{};
+  std::vector<Label> labels;
   Message msg;
   Decision d;
   auto take = [&](std::string_view line) {
@@ -295,7 +295,7 @@ void Api::Ingest(std::string body, Respond respond) {
     item.queue = std::string(d.routing.queue);
     item.priority = d.routing.priority;
     item.conversation_id = std::string(msg.conversation_id);
-    ++labels[static_cast<int>(d.verdict.label)];
+    labels.push_back(d.verdict.label);
     decisions.push_back(std::move(decision));
     items.push_back(std::move(item));
   };
@@ -332,8 +332,9 @@ void Api::Ingest(std::string body, Respond respond) {
     // Maybe the whole body is one (multi-line) JSON object.
     items.clear();
     decisions.clear();
-    labels.fill(0);
-    if (line_no > 1 && ts.parser.ParseCopy(body, &msg).ok() && !HasControlChars(msg.id)) {
+    labels.clear();
+    bool multi_line = body.find('\n') != std::string::npos;
+    if (multi_line && ts.parser.ParseCopy(body, &msg).ok() && !HasControlChars(msg.id)) {
       std::string compact;  // stored as one line, as in an archive
       simdjson::padded_string padded(body);
       simdjson::dom::parser dp;
@@ -354,7 +355,7 @@ void Api::Ingest(std::string body, Respond respond) {
   auto ids = std::make_shared<std::vector<std::string>>();
   for (const auto& it : items) ids->push_back(it.id);
   ServerMetrics* metrics = metrics_;
-  store_->Ingest(std::move(items), [respond = std::move(respond), shared_decisions, ids, labels, metrics](
+  store_->Ingest(std::move(items), [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels), metrics](
                                        Status st, std::vector<IngestOutcome> outcomes) {
     if (!st.ok()) {
       if (QueueStore::IsBusy(st)) {
@@ -370,6 +371,7 @@ void Api::Ingest(std::string body, Respond respond) {
     for (size_t i = 0; i < outcomes.size(); ++i) {
       bool dup = outcomes[i] == IngestOutcome::kDuplicate;
       dup ? ++dups : ++stored;
+      if (!dup) metrics->labeled[static_cast<int>(labels[i])].fetch_add(1, std::memory_order_relaxed);
       if (i) body += ",";
       body += "{\"id\":";
       AppendJsonString((*ids)[i], &body);
@@ -380,7 +382,6 @@ void Api::Ingest(std::string body, Respond respond) {
     body += "],\"accepted\":" + std::to_string(stored) + ",\"duplicates\":" + std::to_string(dups) + "}";
     metrics->ingest_stored.fetch_add(stored, std::memory_order_relaxed);
     metrics->ingest_duplicate.fetch_add(dups, std::memory_order_relaxed);
-    for (int l = 0; l < kNumLabels; ++l) metrics->labeled[l].fetch_add(labels[l], std::memory_order_relaxed);
     respond(Json(202, std::move(body)));
   });
 }

@@ -1,0 +1,276 @@
+// The daemon's HTTP API over a real loopback socket: every endpoint and its
+// error paths, reload, leases, reroute, limits and draining.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "engine/daemon/daemon.h"
+#include "http_client.h"
+#include "test_util.h"
+
+using namespace triage;
+
+namespace {
+
+// Runs a daemon on a free loopback port for the duration of a test.
+struct RunningDaemon {
+  test::TempDir dir;
+  std::unique_ptr<Daemon> daemon;
+  std::thread thread;
+  FILE* log = std::tmpfile();
+
+  explicit RunningDaemon(ServerConfig config = ServerConfig()) {
+    config.host = "127.0.0.1";
+    config.port = 0;
+    if (config.data_dir == ServerConfig().data_dir) config.data_dir = dir.path() + "/data";
+    if (config.rules.empty()) config.rules = TRIAGE_RULES_DIR;
+    config.cache_dir = dir.path() + "/cache";
+    Status s = Daemon::Create(config, log, &daemon);
+    INFO(s.message());
+    REQUIRE(s.ok());
+    thread = std::thread([this] { daemon->Run(/*handle_signals=*/false); });
+  }
+  ~RunningDaemon() {
+    daemon->Stop();
+    thread.join();
+    std::fclose(log);
+  }
+  uint16_t port() const { return daemon->port(); }
+  std::string Log() { return test::Slurp(log); }
+};
+
+std::string Msg(const std::string& id, const std::string& text, const std::string& extra = "") {
+  return R"({"id":")" + id + R"(","channel":"x","kind":"public","text":")" + text + R"(","lang":"en")" + extra + "}";
+}
+
+}  // namespace
+
+TEST_CASE("Health and readiness endpoints answer", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  auto h = c.Request("GET", "/healthz");
+  CHECK(h.status == 200);
+  CHECK(h.body == "{\"status\":\"ok\"}");
+  CHECK(c.Request("GET", "/readyz").status == 200);
+}
+
+TEST_CASE("Ingest answers 202 with decisions after storing; retries are duplicates", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  std::string batch = Msg("t:1", "I want a refund for my order") + "\n" + Msg("t:2", "how much is the family plan") +
+                      "\n\n" + Msg("t:3", "this playlist is nice");
+  auto r = c.Request("POST", "/v1/messages", batch);
+  REQUIRE(r.status == 202);
+  CHECK_THAT(r.body, Catch::Contains("\"accepted\":3,\"duplicates\":0"));
+  CHECK_THAT(r.body, Catch::Contains("{\"id\":\"t:1\",\"status\":\"stored\",\"decision\":{\"id\":\"t:1\",\"label\":\"support\""));
+  CHECK_THAT(r.body, Catch::Contains("\"queue\":\"sales\""));
+
+  // The same batch again (a client retry): nothing new is stored.
+  auto again = c.Request("POST", "/v1/messages", batch);
+  REQUIRE(again.status == 202);
+  CHECK_THAT(again.body, Catch::Contains("\"accepted\":0,\"duplicates\":3"));
+
+  // One pretty-printed object is one message.
+  auto single = c.Request("POST", "/v1/messages", "{\n  \"id\": \"t:4\",\n  \"channel\": \"x\",\n  \"text\": \"where is my parcel\"\n}");
+  REQUIRE(single.status == 202);
+  CHECK_THAT(single.body, Catch::Contains("\"accepted\":1"));
+
+  auto q = c.Request("GET", "/v1/queues");
+  REQUIRE(q.status == 200);
+  CHECK_THAT(q.body, Catch::Contains("{\"name\":\"support\",\"depth\":2,\"claimed\":0,"));
+  CHECK_THAT(q.body, Catch::Contains("\"sla_seconds\":3600}"));
+  CHECK_THAT(q.body, Catch::Contains("{\"name\":\"sales\",\"depth\":1,"));
+}
+
+TEST_CASE("A bad line rejects the whole request, naming the line; nothing is stored", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  auto r = c.Request("POST", "/v1/messages", Msg("b:1", "refund please") + "\n" + R"({"id":"b:2","channel":"x"})");
+  CHECK(r.status == 400);
+  CHECK_THAT(r.body, Catch::Contains("line 2: missing required field 'text'"));
+  CHECK_THAT(r.body, Catch::Contains("\"line\":2"));
+  CHECK(c.Request("GET", "/v1/messages/b:1").status == 404);
+
+  CHECK(c.Request("POST", "/v1/messages", "").status == 400);
+  auto bad_utf8 = c.Request("POST", "/v1/messages", "{\"id\":\"u\",\"channel\":\"x\",\"text\":\"\xff\"}");
+  CHECK(bad_utf8.status == 400);
+  CHECK_THAT(bad_utf8.body, Catch::Contains("invalid UTF-8"));
+}
+
+TEST_CASE("Peek, claim, events and GET of a message work together", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  REQUIRE(c.Request("POST", "/v1/messages",
+                    Msg("p:1", "my order never arrived") + "\n" + Msg("p:2", "app is not working, error 500") + "\n" +
+                        Msg("p:3", "refund please", R"(,"author":{"followers":90000,"verified":true})"))
+              .status == 202);
+  auto peek = c.Request("GET", "/v1/queues/support/messages?limit=2");
+  REQUIRE(peek.status == 200);
+  CHECK_THAT(peek.body, Catch::StartsWith("{\"queue\":\"support\",\"messages\":[{\"id\":\"p:3\""));  // high priority first
+  CHECK(c.Request("GET", "/v1/queues/support/messages?limit=zero").status == 400);
+  CHECK(c.Request("GET", "/v1/queues/nosuch/messages").status == 404);
+
+  auto claim = c.Request("POST", "/v1/queues/support/claim", R"({"agent":"alice","lease_seconds":60,"max":2})");
+  REQUIRE(claim.status == 200);
+  CHECK_THAT(claim.body, Catch::StartsWith("{\"messages\":[{\"id\":\"p:3\""));
+  CHECK_THAT(claim.body, Catch::Contains("\"message\":{\"id\":\"p:1\""));
+
+  auto ev = c.Request("POST", "/v1/messages/p:3/events", R"({"type":"replied","agent":"alice","at":"2026-11-23T10:00:00Z"})");
+  CHECK(ev.status == 201);
+  auto get = c.Request("GET", "/v1/messages/p%3A3");
+  REQUIRE(get.status == 200);
+  CHECK_THAT(get.body, Catch::Contains("\"status\":\"done\",\"agent\":\"alice\""));
+  CHECK_THAT(get.body, Catch::Contains("\"events\":[{\"type\":\"replied\",\"agent\":\"alice\",\"at_ms\":1795428000000"));
+
+  // Reroute moves the message to another queue.
+  auto rr = c.Request("POST", "/v1/messages/p:2/events",
+                      R"({"type":"rerouted","agent":"bob","at_ms":1,"to_queue":"product","note":"a feature request"})");
+  CHECK(rr.status == 201);
+  CHECK_THAT(c.Request("GET", "/v1/queues/product/messages").body, Catch::Contains("\"id\":\"p:2\""));
+  CHECK_THAT(c.Request("GET", "/v1/messages/p:2").body, Catch::Contains("\"queue\":\"product\",\"priority\""));
+}
+
+TEST_CASE("Event and claim requests are validated field by field", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  REQUIRE(c.Request("POST", "/v1/messages", Msg("v:1", "refund please")).status == 202);
+  auto e = [&](const std::string& body) { return c.Request("POST", "/v1/messages/v:1/events", body); };
+  CHECK_THAT(e(R"({"type":"liked","agent":"a","at_ms":1})").body, Catch::Contains("\"field\":\"type\""));
+  CHECK_THAT(e(R"({"type":"replied","at_ms":1})").body, Catch::Contains("\"field\":\"agent\""));
+  CHECK_THAT(e(R"({"type":"replied","agent":"a"})").body, Catch::Contains("\"field\":\"at\""));
+  CHECK_THAT(e(R"({"type":"replied","agent":"a","at":"yesterday"})").body, Catch::Contains("\"field\":\"at\""));
+  CHECK_THAT(e(R"({"type":"rerouted","agent":"a","at_ms":1,"to_queue":"nowhere"})").body,
+             Catch::Contains("\"field\":\"to_queue\""));
+  CHECK_THAT(e(R"({"type":"replied","agent":["a"],"at_ms":1})").body, Catch::Contains("\"field\":\"agent\""));
+  CHECK(e("not json").status == 400);
+  CHECK(c.Request("POST", "/v1/messages/zzz/events", R"({"type":"replied","agent":"a","at_ms":1})").status == 404);
+
+  auto cl = [&](const std::string& body) { return c.Request("POST", "/v1/queues/support/claim", body); };
+  CHECK_THAT(cl(R"({"lease_seconds":5})").body, Catch::Contains("\"field\":\"agent\""));
+  CHECK_THAT(cl(R"({"agent":"a","lease_seconds":0})").body, Catch::Contains("\"field\":\"lease_seconds\""));
+  CHECK_THAT(cl(R"({"agent":"a","max":100000})").body, Catch::Contains("\"field\":\"max\""));
+  CHECK(c.Request("POST", "/v1/queues/nosuch/claim", R"({"agent":"a"})").status == 404);
+}
+
+TEST_CASE("Unknown endpoints are 404 and wrong methods 405, with JSON bodies", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  auto nf = c.Request("GET", "/v2/things");
+  CHECK(nf.status == 404);
+  CHECK_THAT(nf.body, Catch::StartsWith("{\"error\":"));
+  CHECK(c.Request("DELETE", "/v1/queues").status == 405);
+  CHECK(c.Request("GET", "/v1/messages").status == 405);
+  CHECK(c.Request("GET", "/v1/messages/%zz").status == 400);
+}
+
+TEST_CASE("An unacknowledged lease expires and the message is claimable again", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  REQUIRE(c.Request("POST", "/v1/messages", Msg("l:1", "refund please")).status == 202);
+  auto first = c.Request("POST", "/v1/queues/support/claim", R"({"agent":"alice","lease_seconds":1})");
+  CHECK_THAT(first.body, Catch::Contains("\"id\":\"l:1\""));
+  CHECK(c.Request("POST", "/v1/queues/support/claim", R"({"agent":"bob"})").body == "{\"messages\":[]}");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto second = c.Request("POST", "/v1/queues/support/claim", R"({"agent":"bob"})");
+  CHECK_THAT(second.body, Catch::Contains("\"id\":\"l:1\""));
+  CHECK_THAT(c.Request("GET", "/v1/messages/l:1").body, Catch::Contains("\"status\":\"claimed\",\"agent\":\"bob\""));
+}
+
+TEST_CASE("Metrics are in Prometheus text format and count what happened", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  REQUIRE(c.Request("POST", "/v1/messages", Msg("m:1", "refund please") + "\n" + Msg("m:2", "refund please")).status == 202);
+  REQUIRE(c.Request("POST", "/v1/messages", Msg("m:1", "refund please")).status == 202);
+  auto m = c.Request("GET", "/metrics");
+  REQUIRE(m.status == 200);
+  CHECK(m.headers["Content-Type"] == "text/plain; version=0.0.4");
+  CHECK_THAT(m.body, Catch::Contains("triage_ingest_messages_total{outcome=\"stored\"} 2\n"));
+  CHECK_THAT(m.body, Catch::Contains("triage_ingest_messages_total{outcome=\"duplicate\"} 1\n"));
+  CHECK_THAT(m.body, Catch::Contains("triage_messages_labeled_total{label=\"support\"} 2\n"));
+  CHECK_THAT(m.body, Catch::Contains("triage_queue_depth{queue=\"support\"} 2\n"));
+  CHECK_THAT(m.body, Catch::Contains("triage_http_requests_total{endpoint=\"ingest\"} 2\n"));
+  CHECK_THAT(m.body, Catch::Contains("triage_http_request_duration_seconds_count{endpoint=\"ingest\"} 2\n"));
+  CHECK_THAT(m.body, Catch::Contains("# TYPE triage_http_request_duration_seconds histogram"));
+}
+
+TEST_CASE("Body and batch limits answer 413; too many connections get 503", "[daemon][limits]") {
+  ServerConfig cfg;
+  cfg.max_body_bytes = 2048;
+  cfg.max_batch_messages = 3;
+  cfg.max_connections = 2;
+  RunningDaemon d(cfg);
+  test::HttpClient c(d.port());
+  auto big = c.Request("POST", "/v1/messages", Msg("big", std::string(4000, 'a')));
+  CHECK(big.status == 413);
+  CHECK_THAT(big.body, Catch::Contains("max_body_bytes"));
+  std::string four;
+  for (int i = 0; i < 4; ++i) four += Msg("n:" + std::to_string(i), "refund please") + "\n";
+  test::HttpClient c2(d.port());
+  auto batch = c2.Request("POST", "/v1/messages", four);
+  CHECK(batch.status == 413);
+  CHECK_THAT(batch.body, Catch::Contains("max_batch_messages"));
+  // c2 holds one connection; c3 the second; c4 is over the limit.
+  test::HttpClient c3(d.port());
+  REQUIRE(c3.Request("GET", "/healthz").status == 200);
+  test::HttpClient c4(d.port());
+  auto refused = c4.Request("GET", "/healthz");
+  CHECK(refused.status == 503);
+  CHECK(refused.headers["Retry-After"] == "1");
+}
+
+TEST_CASE("Reload swaps in a good pack and keeps the old one on a bad pack", "[daemon][reload]") {
+  test::TempDir rules;
+  std::string path = rules.Write("pack.yaml", "rules:\n  - {id: old_rule, label: lead, weight: 3, any: [widget]}\n");
+  ServerConfig cfg;
+  cfg.rules = path;
+  RunningDaemon d(cfg);
+  test::HttpClient c(d.port());
+  CHECK_THAT(c.Request("POST", "/v1/messages", Msg("r:1", "widget")).body, Catch::Contains("\"rules\":[\"old_rule\"]"));
+
+  rules.Write("pack.yaml", "rules:\n  - {id: broken, label: lead, weight: 3, any: [\"/(/\"]}\n");
+  CHECK_FALSE(d.daemon->Reload().ok());
+  CHECK_THAT(c.Request("POST", "/v1/messages", Msg("r:2", "widget")).body, Catch::Contains("\"rules\":[\"old_rule\"]"));
+  CHECK_THAT(d.Log(), Catch::Contains("rules reload rejected, the previous pack keeps serving"));
+
+  rules.Write("pack.yaml", "rules:\n  - {id: new_rule, label: crisis, weight: 3, any: [widget]}\n");
+  REQUIRE(d.daemon->Reload().ok());
+  auto r = c.Request("POST", "/v1/messages", Msg("r:3", "widget"));
+  CHECK_THAT(r.body, Catch::Contains("\"rules\":[\"new_rule\"]"));
+  CHECK_THAT(r.body, Catch::Contains("\"queue\":\"comms\""));
+  CHECK_THAT(c.Request("GET", "/metrics").body, Catch::Contains("triage_rules_reloads_total{result=\"failed\"} 1"));
+}
+
+TEST_CASE("Messages survive a restart on the same data directory", "[daemon]") {
+  test::TempDir dir;
+  ServerConfig cfg;
+  cfg.data_dir = dir.path() + "/data";
+  {
+    RunningDaemon d(cfg);
+    test::HttpClient c(d.port());
+    REQUIRE(c.Request("POST", "/v1/messages", Msg("s:1", "refund please")).status == 202);
+  }
+  RunningDaemon d(cfg);
+  test::HttpClient c(d.port());
+  CHECK_THAT(c.Request("GET", "/v1/messages/s:1").body, Catch::Contains("\"status\":\"queued\""));
+  CHECK_THAT(c.Request("POST", "/v1/messages", Msg("s:1", "refund please")).body, Catch::Contains("\"duplicates\":1"));
+}
+
+TEST_CASE("A config file with a bad option names the file, line and key", "[daemon][config]") {
+  test::TempDir dir;
+  ServerConfig cfg;
+  std::string path = dir.Write("serve.yaml", "listen: 127.0.0.1:9000\nmax_body_bytes: lots\nbogus: 1\n");
+  Status s = ServerConfig::LoadFile(path, &cfg);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains(path + ":2: max_body_bytes: must be an integer, got 'lots'"));
+  CHECK_THAT(s.message(), Catch::Contains(path + ":3: bogus: unknown option"));
+  CHECK(cfg.port == 9000);
+  std::string good = dir.Write("good.yaml", "listen: :7000\nsync_writes: false\nqueues:\n  - {name: vip, sla_seconds: 60}\n");
+  ServerConfig g;
+  REQUIRE(ServerConfig::LoadFile(good, &g).ok());
+  CHECK(g.port == 7000);
+  CHECK(g.host == "0.0.0.0");
+  CHECK_FALSE(g.sync_writes);
+  REQUIRE(g.queues.size() == 1);
+  CHECK(g.queues[0].sla_seconds == 60);
+  CHECK_FALSE(ServerConfig::LoadFile(dir.path() + "/missing.yaml", &g).ok());
+}
