@@ -93,7 +93,9 @@ void ArchiveGenerator::AppendLine(std::string* out) {
   std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
   bool is_private = channel == std::string_view("whatsapp") || channel == std::string_view("telegram");
 
-  out->append("{\"id\":\"gen:");
+  out->append("{\"id\":\"");
+  out->append(prefix_);
+  out->push_back(':');
   AppendJsonInt(static_cast<int64_t>(seq_), out);
   out->append("\",\"channel\":\"");
   out->append(channel);

@@ -11,7 +11,10 @@ namespace triage {
 
 class ArchiveGenerator {
  public:
-  explicit ArchiveGenerator(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  // Message ids are "<id_prefix>:<n>"; give each run its own prefix when ids
+  // must not collide with an earlier run's (the daemon deduplicates by id).
+  explicit ArchiveGenerator(uint64_t seed, std::string id_prefix = "gen")
+      : state_(seed * 0x9E3779B97F4A7C15ull + 1), prefix_(std::move(id_prefix)) {}
   // Appends one archive line (with its newline) to *out.
   void AppendLine(std::string* out);
 
@@ -19,6 +22,7 @@ class ArchiveGenerator {
   uint64_t Next();  // splitmix64
   size_t Pick(size_t n) { return static_cast<size_t>(Next() % n); }
   uint64_t state_;
+  std::string prefix_;
   uint64_t seq_ = 0;
   int64_t time_ = 1793491200;  // 2026-11-01T00:00:00Z
 };

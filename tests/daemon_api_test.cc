@@ -274,3 +274,30 @@ TEST_CASE("A config file with a bad option names the file, line and key", "[daem
   CHECK(g.queues[0].sla_seconds == 60);
   CHECK_FALSE(ServerConfig::LoadFile(dir.path() + "/missing.yaml", &g).ok());
 }
+
+TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemon][config]") {
+  ServerConfig loaded, defaults;
+  Status s = ServerConfig::LoadFile(std::string(TRIAGE_SOURCE_DIR) + "/serve.example.yaml", &loaded);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  CHECK(loaded.host == defaults.host);
+  CHECK(loaded.port == defaults.port);
+  CHECK(loaded.data_dir == defaults.data_dir);
+  CHECK(loaded.sync_writes == defaults.sync_writes);
+  CHECK(loaded.max_pending_writes == defaults.max_pending_writes);
+  CHECK(loaded.io_threads == defaults.io_threads);
+  CHECK(loaded.max_body_bytes == defaults.max_body_bytes);
+  CHECK(loaded.max_batch_messages == defaults.max_batch_messages);
+  CHECK(loaded.header_timeout_seconds == defaults.header_timeout_seconds);
+  CHECK(loaded.idle_timeout_seconds == defaults.idle_timeout_seconds);
+  CHECK(loaded.max_connections == defaults.max_connections);
+  CHECK(loaded.drain_timeout_seconds == defaults.drain_timeout_seconds);
+  CHECK(loaded.default_lease_seconds == defaults.default_lease_seconds);
+  CHECK(loaded.max_lease_seconds == defaults.max_lease_seconds);
+  CHECK(loaded.max_claim == defaults.max_claim);
+  REQUIRE(loaded.queues.size() == defaults.queues.size());
+  for (size_t i = 0; i < loaded.queues.size(); ++i) {
+    CHECK(loaded.queues[i].name == defaults.queues[i].name);
+    CHECK(loaded.queues[i].sla_seconds == defaults.queues[i].sla_seconds);
+  }
+}
