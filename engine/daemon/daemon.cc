@@ -52,22 +52,27 @@ struct Daemon::Impl {
     Log("draining: no new connections; finishing in-flight requests");
     api->set_draining(true);
     server->StopAccepting();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_timeout_seconds);
-    auto timer = std::make_shared<asio::steady_timer>(io);
-    std::function<void()> poll;
-    auto poll_ptr = std::make_shared<std::function<void()>>();
-    *poll_ptr = [this, timer, deadline, poll_ptr] {
-      if (server->open_sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
-        if (server->open_sessions() > 0)
-          Log(std::to_string(server->open_sessions()) + " connections still open at the drain deadline; closing");
-        io.stop();
-        return;
-      }
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([poll_ptr](const boost::system::error_code&) { (*poll_ptr)(); });
-    };
-    (*poll_ptr)();
+    drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_timeout_seconds);
+    drain_timer = std::make_unique<asio::steady_timer>(io);
+    PollDrain();
   }
+
+  // Checks every 20 ms whether the open connections have finished.
+  void PollDrain() {
+    if (server->open_sessions() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+      if (server->open_sessions() > 0)
+        Log(std::to_string(server->open_sessions()) + " connections still open at the drain deadline; closing");
+      io.stop();
+      return;
+    }
+    drain_timer->expires_after(std::chrono::milliseconds(20));
+    drain_timer->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) PollDrain();
+    });
+  }
+
+  std::unique_ptr<asio::steady_timer> drain_timer;
+  std::chrono::steady_clock::time_point drain_deadline;
 };
 
 Daemon::~Daemon() = default;
