@@ -75,21 +75,14 @@ TEST_CASE("The bundled pack keeps its macro-F1 on the development archive", "[go
     WARN("skipped: " << dev << " not present");
     return;
   }
-  FILE* out = std::tmpfile();
-  FILE* err = std::tmpfile();
   EvalOptions o;
   o.common.rules = TRIAGE_RULES_DIR;
   o.common.no_cache = true;
-  o.common.out = out;
-  o.common.err = err;
   o.archives = {dev};
   o.json = true;
   o.min_macro_f1 = 0.72;
-  int rc = RunEval(o);
-  std::string report = test::Slurp(out);
-  INFO(report);
-  INFO(test::Slurp(err));
-  CHECK(rc == kExitOk);
-  std::fclose(out);
-  std::fclose(err);
+  test::CommandRun r = test::RunCommand(o, &RunEval);
+  INFO(r.out);
+  INFO(r.err);
+  CHECK(r.rc == kExitOk);
 }

@@ -7,44 +7,25 @@ using namespace triage;
 
 namespace {
 
-struct Run {
-  int rc;
-  std::string out, err;
-};
+using Run = test::CommandRun;
 
 Run Replay(std::vector<std::string> archives, const std::string& rules = TRIAGE_RULES_DIR) {
-  FILE* out = std::tmpfile();
-  FILE* err = std::tmpfile();
   ReplayOptions o;
   o.common.rules = rules;
   o.common.no_cache = true;
-  o.common.out = out;
-  o.common.err = err;
   o.archives = std::move(archives);
-  int rc = RunReplay(o);
-  Run r{rc, test::Slurp(out), test::Slurp(err)};
-  std::fclose(out);
-  std::fclose(err);
-  return r;
+  return test::RunCommand(o, &RunReplay);
 }
 
 Run Eval(const std::string& archive, bool json, double gate = -1, int show = 0) {
-  FILE* out = std::tmpfile();
-  FILE* err = std::tmpfile();
   EvalOptions o;
   o.common.rules = TRIAGE_RULES_DIR;
   o.common.no_cache = true;
-  o.common.out = out;
-  o.common.err = err;
   o.archives = {archive};
   o.json = json;
   o.min_macro_f1 = gate;
   o.show_errors = show;
-  int rc = RunEval(o);
-  Run r{rc, test::Slurp(out), test::Slurp(err)};
-  std::fclose(out);
-  std::fclose(err);
-  return r;
+  return test::RunCommand(o, &RunEval);
 }
 
 size_t CountLines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
@@ -144,12 +125,10 @@ TEST_CASE("Eval reports metrics, --json, error examples and the macro-F1 gate", 
 }
 
 TEST_CASE("Rules check reports success and the pack's size", "[rules][replay]") {
-  FILE* out = std::tmpfile();
   RulesCheckOptions o;
   o.common.rules = TRIAGE_RULES_DIR;
   o.common.no_cache = true;
-  o.common.out = out;
-  CHECK(RunRulesCheck(o) == kExitOk);
-  CHECK_THAT(test::Slurp(out), Catch::StartsWith("rules: OK: pack 'default', "));
-  std::fclose(out);
+  test::CommandRun r = test::RunCommand(o, &RunRulesCheck);
+  CHECK(r.rc == kExitOk);
+  CHECK_THAT(r.out, Catch::StartsWith("rules: OK: pack 'default', "));
 }

@@ -57,6 +57,26 @@ inline std::string Slurp(FILE* f) {
   return s;
 }
 
+// Runs a subcommand (RunReplay, RunEval, ...) with its output captured.
+struct CommandRun {
+  int rc = 0;
+  std::string out, err;
+};
+template <typename Options>
+CommandRun RunCommand(Options options, int (*command)(const Options&)) {
+  FILE* out = std::tmpfile();
+  FILE* err = std::tmpfile();
+  options.common.out = out;
+  options.common.err = err;
+  CommandRun r;
+  r.rc = command(options);
+  r.out = Slurp(out);
+  r.err = Slurp(err);
+  std::fclose(out);
+  std::fclose(err);
+  return r;
+}
+
 // Builds a pipeline from a YAML pack given as text; fails the test on error.
 inline std::unique_ptr<Pipeline> PipelineFromYaml(const std::string& yaml) {
   RulePack pack;

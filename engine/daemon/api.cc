@@ -93,6 +93,18 @@ Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_fi
   return Status::OK();
 }
 
+// The answer for a store operation that failed: 503 with Retry-After when
+// the write queue is full (the client should retry), else 500.
+ApiResponse StoreFailure(const Status& st, ServerMetrics* metrics) {
+  if (QueueStore::IsBusy(st)) {
+    metrics->rejected_busy.fetch_add(1, std::memory_order_relaxed);
+    ApiResponse r = Api::Error(503, "the store is busy; retry: " + st.message());
+    r.retry_after_seconds = 1;
+    return r;
+  }
+  return Api::Error(500, "not stored: " + st.message());
+}
+
 std::string_view QueryParam(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -357,15 +369,7 @@ void Api::Ingest(std::string body, Respond respond) {
   ServerMetrics* metrics = metrics_;
   store_->Ingest(std::move(items), [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels), metrics](
                                        Status st, std::vector<IngestOutcome> outcomes) {
-    if (!st.ok()) {
-      if (QueueStore::IsBusy(st)) {
-        metrics->rejected_busy.fetch_add(1, std::memory_order_relaxed);
-        ApiResponse r = Error(503, "the store is busy; retry: " + st.message());
-        r.retry_after_seconds = 1;
-        return respond(std::move(r));
-      }
-      return respond(Error(500, "not stored: " + st.message()));
-    }
+    if (!st.ok()) return respond(StoreFailure(st, metrics));
     size_t stored = 0, dups = 0;
     std::string body = "{\"results\":[";
     for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -450,12 +454,8 @@ void Api::Claim(const std::string& queue, std::string body, Respond respond) {
   if (max < 1 || max > static_cast<int64_t>(config_.max_claim))
     return respond(Error(400, "'max' must be from 1 to " + std::to_string(config_.max_claim), "max"));
   store_->Claim(queue, agent->second, static_cast<size_t>(max), lease * 1000,
-                [respond = std::move(respond)](Status st, std::vector<ClaimedMessage> got) {
-                  if (!st.ok()) {
-                    ApiResponse r = Error(QueueStore::IsBusy(st) ? 503 : 500, st.message());
-                    if (QueueStore::IsBusy(st)) r.retry_after_seconds = 1;
-                    return respond(std::move(r));
-                  }
+                [respond = std::move(respond), metrics = metrics_](Status st, std::vector<ClaimedMessage> got) {
+                  if (!st.ok()) return respond(StoreFailure(st, metrics));
                   std::string body = "{\"messages\":[";
                   for (size_t i = 0; i < got.size(); ++i) {
                     if (i) body += ",";
@@ -496,13 +496,9 @@ void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
       return respond(Error(400, "'to_queue' must name a known queue for a reroute", "to_queue"));
   }
   if (auto n = f.strings.find("note"); n != f.strings.end()) e.note = n->second;
-  store_->AddEvent(id, std::move(e), [respond = std::move(respond), id](Status st) {
+  store_->AddEvent(id, std::move(e), [respond = std::move(respond), id, metrics = metrics_](Status st) {
     if (st.code() == Status::Code::kNotFound) return respond(Error(404, st.message(), "id"));
-    if (!st.ok()) {
-      ApiResponse r = Error(QueueStore::IsBusy(st) ? 503 : 500, st.message());
-      if (QueueStore::IsBusy(st)) r.retry_after_seconds = 1;
-      return respond(std::move(r));
-    }
+    if (!st.ok()) return respond(StoreFailure(st, metrics));
     std::string body = "{\"id\":";
     AppendJsonString(id, &body);
     body += ",\"status\":\"recorded\"}";
