@@ -41,7 +41,7 @@ TEST_CASE("A full archive line fills every field of the message", "[archive]") {
   CHECK(m.incident == "inc-1");
 }
 
-TEST_CASE("Only id, channel and text are required; null is absent", "[archive]") {
+TEST_CASE("Only id, channel and text are required - null is absent", "[archive]") {
   Message m;
   REQUIRE(Parse(R"({"id":"a","channel":"x","text":"","in_reply_to":null,"author":null,"lang":null})", &m).ok());
   CHECK(m.text.empty());

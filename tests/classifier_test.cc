@@ -37,7 +37,7 @@ struct Probe {
 
 }  // namespace
 
-TEST_CASE("Words match whole words only; a trailing * matches a prefix", "[classifier]") {
+TEST_CASE("Words match whole words only - a trailing * matches a prefix", "[classifier]") {
   Probe probe(R"(
 rules:
   - {id: word, label: support, weight: 3, any: [refund]}
@@ -155,7 +155,7 @@ rules:
   CHECK(fired(m) == "brand");
 }
 
-TEST_CASE("Scores add up per label; the best label must reach the threshold", "[classifier][scoring]") {
+TEST_CASE("Scores add up per label - the best label must reach the threshold", "[classifier][scoring]") {
   Probe probe(R"(
 pack: {threshold: 2}
 rules:

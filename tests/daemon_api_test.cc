@@ -54,7 +54,7 @@ TEST_CASE("Health and readiness endpoints answer", "[daemon]") {
   CHECK(c.Request("GET", "/readyz").status == 200);
 }
 
-TEST_CASE("Ingest answers 202 with decisions after storing; retries are duplicates", "[daemon]") {
+TEST_CASE("Ingest answers 202 with decisions after storing - retries are duplicates", "[daemon]") {
   RunningDaemon d;
   test::HttpClient c(d.port());
   std::string batch = Msg("t:1", "I want a refund for my order") + "\n" + Msg("t:2", "how much is the family plan") +
@@ -78,11 +78,11 @@ TEST_CASE("Ingest answers 202 with decisions after storing; retries are duplicat
   auto q = c.Request("GET", "/v1/queues");
   REQUIRE(q.status == 200);
   CHECK_THAT(q.body, Catch::Contains("{\"name\":\"support\",\"depth\":2,\"claimed\":0,"));
-  CHECK_THAT(q.body, Catch::Contains("\"sla_seconds\":3600}"));
+  CHECK_THAT(q.body, Catch::Contains("\"assigned\":0,\"sla_seconds\":3600,\"assignment\":\"pull\"}"));
   CHECK_THAT(q.body, Catch::Contains("{\"name\":\"sales\",\"depth\":1,"));
 }
 
-TEST_CASE("A bad line rejects the whole request, naming the line; nothing is stored", "[daemon]") {
+TEST_CASE("A bad line rejects the whole request, naming the line - nothing is stored", "[daemon]") {
   RunningDaemon d;
   test::HttpClient c(d.port());
   auto r = c.Request("POST", "/v1/messages", Msg("b:1", "refund please") + "\n" + R"({"id":"b:2","channel":"x"})");
@@ -193,7 +193,7 @@ TEST_CASE("Metrics are in Prometheus text format and count what happened", "[dae
   CHECK_THAT(m.body, Catch::Contains("# TYPE triage_http_request_duration_seconds histogram"));
 }
 
-TEST_CASE("Body and batch limits answer 413; too many connections get 503", "[daemon][limits]") {
+TEST_CASE("Body and batch limits answer 413 - too many connections get 503", "[daemon][limits]") {
   ServerConfig cfg;
   cfg.max_body_bytes = 2048;
   cfg.max_batch_messages = 3;
@@ -295,9 +295,57 @@ TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemo
   CHECK(loaded.default_lease_seconds == defaults.default_lease_seconds);
   CHECK(loaded.max_lease_seconds == defaults.max_lease_seconds);
   CHECK(loaded.max_claim == defaults.max_claim);
+  CHECK(loaded.agent_ttl_seconds == defaults.agent_ttl_seconds);
   REQUIRE(loaded.queues.size() == defaults.queues.size());
   for (size_t i = 0; i < loaded.queues.size(); ++i) {
     CHECK(loaded.queues[i].name == defaults.queues[i].name);
     CHECK(loaded.queues[i].sla_seconds == defaults.queues[i].sla_seconds);
+    CHECK(loaded.queues[i].assignment == defaults.queues[i].assignment);
+    CHECK(loaded.queues[i].max_open_per_agent == defaults.queues[i].max_open_per_agent);
   }
+}
+
+TEST_CASE("Push queues assign messages to agents online by heartbeat", "[daemon][push]") {
+  ServerConfig cfg;
+  for (auto& q : cfg.queues)
+    if (q.name == "support") {
+      q.assignment = "capacity";
+      q.max_open_per_agent = 1;
+    }
+  RunningDaemon d(cfg);
+  test::HttpClient c(d.port());
+  auto hb = c.Request("POST", "/v1/agents/alice/heartbeat", R"({"queues":["support"]})");
+  REQUIRE(hb.status == 200);
+  CHECK_THAT(hb.body, Catch::Contains("\"agent\":\"alice\""));
+  CHECK_THAT(hb.body, Catch::Contains("\"open_conversations\":0,\"newly_assigned\":0"));
+  REQUIRE(c.Request("POST", "/v1/messages",
+                    Msg("a:1", "refund please", R"(,"conversation_id":"conv-1")") + "\n" +
+                        Msg("a:2", "my order never arrived", R"(,"conversation_id":"conv-2")"))
+              .status == 202);
+  auto mine = c.Request("GET", "/v1/agents/alice/messages");
+  REQUIRE(mine.status == 200);
+  CHECK_THAT(mine.body, Catch::StartsWith("{\"agent\":\"alice\",\"messages\":[{\"id\":\"a:1\""));
+  CHECK(mine.body.find("a:2") == std::string::npos);  // capacity 1: a:2 waits
+  CHECK_THAT(c.Request("GET", "/v1/queues").body,
+             Catch::Contains("{\"name\":\"support\",\"depth\":1,\"claimed\":0,"));
+  // Bob comes online and gets the waiting one.
+  auto bob = c.Request("POST", "/v1/agents/bob/heartbeat", R"({"queues":["support"]})");
+  CHECK_THAT(bob.body, Catch::Contains("\"newly_assigned\":1"));
+  CHECK_THAT(c.Request("GET", "/v1/messages/a:2").body, Catch::Contains("\"status\":\"assigned\",\"agent\":\"bob\""));
+  CHECK_THAT(c.Request("GET", "/v1/agents").body, Catch::Contains("{\"agent\":\"bob\""));
+  // Validation.
+  CHECK_THAT(c.Request("POST", "/v1/agents/alice/heartbeat", R"({"queues":[]})").body, Catch::Contains("\"field\":\"queues\""));
+  CHECK_THAT(c.Request("POST", "/v1/agents/alice/heartbeat", R"({"queues":["nowhere"]})").body,
+             Catch::Contains("no queue 'nowhere'"));
+  CHECK_THAT(c.Request("POST", "/v1/agents/alice/heartbeat", R"({"queues":[1]})").body,
+             Catch::Contains("must be a list of strings"));
+  CHECK(c.Request("GET", "/v1/agents/alice/heartbeat").status == 405);
+}
+
+TEST_CASE("A config with an unknown assignment mode is rejected", "[daemon][config]") {
+  test::TempDir dir;
+  ServerConfig cfg;
+  std::string path = dir.Write("q.yaml", "queues:\n  - {name: support, assignment: lottery}\n");
+  Status s = ServerConfig::LoadFile(path, &cfg);
+  CHECK_THAT(s.message(), Catch::Contains(":2: queues.support.assignment: must be pull, round_robin or capacity"));
 }

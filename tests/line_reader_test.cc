@@ -53,7 +53,7 @@ TEST_CASE("Opening a missing file is an I/O error naming it", "[lines]") {
   CHECK_THAT(s.message(), Catch::StartsWith("/nonexistent/archive.ndjson: "));
 }
 
-TEST_CASE("A line over the limit is skipped whole and flagged; reading goes on", "[lines]") {
+TEST_CASE("A line over the limit is skipped whole and flagged - reading goes on", "[lines]") {
   test::TempDir dir;
   std::string big(1000, 'x');
   std::string path = dir.Write("long", "short one\n" + big + "\nafter\n" + big);

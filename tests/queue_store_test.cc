@@ -56,7 +56,7 @@ TEST_CASE("State encoding round-trips and rejects garbage", "[store]") {
   CHECK_FALSE(DecodeState("1\x1fq\x1f" "9\x1f" "1\x1f" "0\x1f\x1f" "0\x1f" "0\x1f\x1f", &back));  // priority 9
 }
 
-TEST_CASE("Ingest stores each id once; a retry is answered as a duplicate", "[store]") {
+TEST_CASE("Ingest stores each id once - a retry is answered as a duplicate", "[store]") {
   test::TempDir dir;
   Clock clock;
   auto store = OpenStore(dir.path(), clock);
@@ -121,7 +121,7 @@ TEST_CASE("An expired lease makes the message claimable again", "[store]") {
   CHECK(m.state.status == MessageStatus::kClaimed);
 }
 
-TEST_CASE("Events are stored; reroute moves the message; resolved closes it", "[store]") {
+TEST_CASE("Events are stored - reroute moves the message - resolved closes it", "[store]") {
   test::TempDir dir;
   Clock clock;
   auto store = OpenStore(dir.path(), clock);
@@ -194,4 +194,119 @@ TEST_CASE("Opening a data directory that is not a database is a clear error", "[
   Status s = QueueStore::Open(dir.path(), QueueStoreOptions{}, &store);
   CHECK_FALSE(s.ok());
   CHECK_THAT(s.message(), Catch::StartsWith(dir.path() + ": cannot open the database"));
+}
+
+namespace {
+
+std::unique_ptr<QueueStore> OpenPushStore(const std::string& dir, const Clock& clock, AssignmentMode mode,
+                                          size_t max_open) {
+  QueueStoreOptions o;
+  o.now_ms = clock.fn();
+  o.lease_check_interval_ms = 20;
+  o.agent_ttl_ms = 30000;
+  o.assignment["support"] = QueueAssignment{mode, max_open};
+  std::unique_ptr<QueueStore> s;
+  REQUIRE(QueueStore::Open(dir, o, &s).ok());
+  return s;
+}
+
+IngestItem ConvItem(const std::string& id, const std::string& conv) {
+  IngestItem it = Item(id, "support");
+  it.conversation_id = conv;
+  return it;
+}
+
+std::string AgentOf(QueueStore& store, const std::string& id) {
+  StoredMessage m;
+  REQUIRE(store.Get(id, &m).ok());
+  return m.state.status == MessageStatus::kAssigned ? m.state.agent : "(" + std::string(MessageStatusName(m.state.status)) + ")";
+}
+
+}  // namespace
+
+TEST_CASE("Round-robin push alternates online agents and keeps conversations together", "[store][push]") {
+  test::TempDir dir;
+  Clock clock;
+  auto store = OpenPushStore(dir.path(), clock, AssignmentMode::kRoundRobin, 0);
+  // Nobody online yet: messages wait in the queue.
+  REQUIRE(store->IngestSync({ConvItem("w1", "c-w")}, nullptr).ok());
+  CHECK(AgentOf(*store, "w1") == "(queued)");
+  QueueStore::AgentStatus st;
+  REQUIRE(store->HeartbeatSync("alice", {"support"}, &st).ok());
+  CHECK(st.newly_assigned == 1);  // the backlog goes to the first agent online
+  CHECK(AgentOf(*store, "w1") == "alice");
+  REQUIRE(store->HeartbeatSync("bob", {"support"}, nullptr).ok());
+  // The turn continues where it was: alice had the last one.
+  REQUIRE(store->IngestSync({ConvItem("m1", "c1"), ConvItem("m2", "c2"), ConvItem("m3", "c3")}, nullptr).ok());
+  CHECK(AgentOf(*store, "m1") == "bob");
+  CHECK(AgentOf(*store, "m2") == "alice");
+  CHECK(AgentOf(*store, "m3") == "bob");
+  // A follow-up in conversation c2 goes to alice, whose turn it is not.
+  REQUIRE(store->IngestSync({ConvItem("m4", "c2")}, nullptr).ok());
+  CHECK(AgentOf(*store, "m4") == "alice");
+  auto queues = store->Queues({});
+  REQUIRE(queues.size() == 1);
+  CHECK(queues[0].assigned == 5);
+  CHECK(queues[0].depth == 0);
+  auto bobs = store->AssignedTo("bob");
+  REQUIRE(bobs.size() == 2);
+  CHECK(bobs[0].first == "m1");
+  CHECK(bobs[1].first == "m3");
+}
+
+TEST_CASE("Capacity-aware push fills the least loaded agent up to its limit", "[store][push]") {
+  test::TempDir dir;
+  Clock clock;
+  auto store = OpenPushStore(dir.path(), clock, AssignmentMode::kCapacity, 2);
+  REQUIRE(store->HeartbeatSync("alice", {"support"}, nullptr).ok());
+  REQUIRE(store->HeartbeatSync("bob", {"support"}, nullptr).ok());
+  REQUIRE(store->IngestSync({ConvItem("a", "c1"), ConvItem("b", "c2"), ConvItem("c", "c3"), ConvItem("d", "c4"),
+                             ConvItem("e", "c5")},
+                            nullptr)
+              .ok());
+  CHECK(AgentOf(*store, "a") == "alice");
+  CHECK(AgentOf(*store, "b") == "bob");
+  CHECK(AgentOf(*store, "c") == "alice");
+  CHECK(AgentOf(*store, "d") == "bob");
+  CHECK(AgentOf(*store, "e") == "(queued)");  // both have 2 open conversations
+  // Closing one frees room, and the waiting message is handed out at once.
+  REQUIRE(store->AddEventSync("b", Event{"resolved", "bob", 1, "", ""}).ok());
+  CHECK(AgentOf(*store, "e") == "bob");
+  // A conversation an agent already has still goes to it, at capacity.
+  REQUIRE(store->IngestSync({ConvItem("f", "c1")}, nullptr).ok());
+  CHECK(AgentOf(*store, "f") == "alice");
+}
+
+TEST_CASE("An agent whose heartbeat lapses gives its messages back", "[store][push]") {
+  test::TempDir dir;
+  Clock clock;
+  auto store = OpenPushStore(dir.path(), clock, AssignmentMode::kCapacity, 0);
+  REQUIRE(store->HeartbeatSync("alice", {"support"}, nullptr).ok());
+  REQUIRE(store->IngestSync({ConvItem("x1", "c1"), ConvItem("x2", "c2")}, nullptr).ok());
+  CHECK(AgentOf(*store, "x1") == "alice");
+  clock.Advance(20000);
+  REQUIRE(store->HeartbeatSync("bob", {"support"}, nullptr).ok());
+  clock.Advance(15000);  // alice's TTL (30 s) is over, bob's is not
+  REQUIRE(store->HeartbeatSync("bob", {"support"}, nullptr).ok());
+  CHECK(AgentOf(*store, "x1") == "bob");
+  CHECK(AgentOf(*store, "x2") == "bob");
+  auto agents = store->Agents();
+  REQUIRE(agents.size() == 1);
+  CHECK(agents[0].name == "bob");
+  CHECK(agents[0].open_conversations == 2);
+}
+
+TEST_CASE("Assignments survive a restart - the agent gets a grace period", "[store][push]") {
+  test::TempDir dir;
+  Clock clock;
+  {
+    auto store = OpenPushStore(dir.path(), clock, AssignmentMode::kRoundRobin, 0);
+    REQUIRE(store->HeartbeatSync("alice", {"support"}, nullptr).ok());
+    REQUIRE(store->IngestSync({ConvItem("r1", "c1")}, nullptr).ok());
+  }
+  auto store = OpenPushStore(dir.path(), clock, AssignmentMode::kRoundRobin, 0);
+  CHECK(AgentOf(*store, "r1") == "alice");
+  CHECK(store->AssignedTo("alice").size() == 1);
+  REQUIRE(store->IngestSync({ConvItem("r2", "c1")}, nullptr).ok());  // alice still has c1
+  CHECK(AgentOf(*store, "r2") == "alice");
 }

@@ -49,7 +49,7 @@ TEST_CASE("Replay writes one decision per message, in input order", "[replay]") 
   CHECK_THAT(r.err, Catch::Contains("queues: sales 1 support 1"));
 }
 
-TEST_CASE("Malformed lines are reported by line number and skipped; the run goes on", "[replay]") {
+TEST_CASE("Malformed lines are reported by line number and skipped - the run goes on", "[replay]") {
   test::TempDir dir;
   std::string a = dir.Write("mixed.ndjson", std::string(kGood1) + "\n" +
                                                 "{not json\n" +                               // line 2
@@ -66,7 +66,7 @@ TEST_CASE("Malformed lines are reported by line number and skipped; the run goes
   CHECK_THAT(r.err, Catch::Contains("2 messages, 3 malformed lines skipped"));
 }
 
-TEST_CASE("Several archives replay in order; a missing one is an error but others still run", "[replay]") {
+TEST_CASE("Several archives replay in order - a missing one is an error but others still run", "[replay]") {
   test::TempDir dir;
   std::string a = dir.Write("a.ndjson", std::string(kGood1) + "\n");
   std::string b = dir.Write("b.ndjson", std::string(kGood2) + "\n");

@@ -42,7 +42,7 @@ TEST_CASE("Without routes, every label goes to its default queue", "[routes]") {
   CHECK(RouteFor(*p, Label::kSupport, Priority::kNormal, m).route == nullptr);
 }
 
-TEST_CASE("The first matching route wins; later ones and defaults are not consulted", "[routes]") {
+TEST_CASE("The first matching route wins - later ones and defaults are not consulted", "[routes]") {
   auto p = test::PipelineFromYaml(R"(
 rules:
   - {id: r, label: lead, weight: 3, any: [x]}

@@ -153,7 +153,7 @@ TEST_CASE("A regex that matches the empty string is rejected", "[rules]") {
   CHECK_THAT(s.message(), Catch::Contains("empty string"));
 }
 
-TEST_CASE("A pack directory is read in file-name order; a bad path is a clear error", "[rules]") {
+TEST_CASE("A pack directory is read in file-name order - a bad path is a clear error", "[rules]") {
   test::TempDir dir;
   dir.Write("b.yaml", "rules:\n  - id: second\n    label: lead\n    any: [b]\n");
   dir.Write("a.yaml", "rules:\n  - id: first\n    label: lead\n    any: [a]\n");

@@ -52,6 +52,7 @@ ApiResponse Json(unsigned status, std::string body) {
 struct JsonFields {
   std::map<std::string, std::string, std::less<>> strings;
   std::map<std::string, int64_t, std::less<>> ints;
+  std::map<std::string, std::vector<std::string>, std::less<>> lists;  // arrays of strings
 };
 
 Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_field) {
@@ -83,9 +84,22 @@ Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_fi
         return Status::InvalidArgument("'" + k + "' must be an integer");
       }
       out->ints[k] = n;
+    } else if (t == od::json_type::array) {
+      od::array arr;
+      if (v.get_array().get(arr)) return Status::InvalidArgument("invalid JSON");
+      std::vector<std::string> items;
+      for (auto el : arr) {
+        std::string_view item;
+        if (el.get_string().get(item)) {
+          *bad_field = k;
+          return Status::InvalidArgument("'" + k + "' must be a list of strings");
+        }
+        items.emplace_back(item);
+      }
+      out->lists[k] = std::move(items);
     } else if (t != od::json_type::null) {
       *bad_field = k;
-      return Status::InvalidArgument("'" + k + "' must be a string or an integer");
+      return Status::InvalidArgument("'" + k + "' must be a string, an integer or a list of strings");
     }
   }
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS)
@@ -174,10 +188,10 @@ bool Api::KnownQueue(const std::string& name) const {
   return false;
 }
 
-int64_t Api::SlaSeconds(const std::string& q) const {
+const QueueConfig* Api::QueueSettings(const std::string& q) const {
   for (const auto& c : config_.queues)
-    if (c.name == q) return c.sla_seconds;
-  return 0;
+    if (c.name == q) return &c;
+  return nullptr;
 }
 
 void Api::Handle(std::string_view method, std::string_view target, std::string body, Respond respond) {
@@ -282,7 +296,85 @@ void Api::Handle(std::string_view method, std::string_view target, std::string b
       return;
     }
   }
+  if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "agents") {
+    endpoint = Endpoint::kAgents;
+    if (segments.size() == 2) {
+      if (method != "GET") return method_not_allowed("GET");
+      ListAgents(std::move(finish));
+      return;
+    }
+    std::string agent;
+    if (!UrlDecode(segments[2], &agent) || agent.empty() || HasControlChars(agent))
+      return finish(Error(400, "bad agent id in the path", "agent"));
+    if (segments.size() == 4 && segments[3] == "heartbeat") {
+      if (method != "POST") return method_not_allowed("POST");
+      Heartbeat(agent, std::move(body), std::move(finish));
+      return;
+    }
+    if (segments.size() == 4 && segments[3] == "messages") {
+      if (method != "GET") return method_not_allowed("GET");
+      AgentMessages(agent, std::move(finish));
+      return;
+    }
+  }
   finish(Error(404, "no such endpoint: " + std::string(method) + " " + std::string(path)));
+}
+
+void Api::Heartbeat(const std::string& agent, std::string body, Respond respond) {
+  JsonFields f;
+  std::string bad;
+  if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
+  auto queues = f.lists.find("queues");
+  if (queues == f.lists.end() || queues->second.empty())
+    return respond(Error(400, "'queues' is required: the queues this agent works on", "queues"));
+  for (const auto& q : queues->second)
+    if (!KnownQueue(q)) return respond(Error(400, "no queue '" + q + "'", "queues"));
+  store_->Heartbeat(agent, queues->second,
+                    [respond = std::move(respond), agent, metrics = metrics_](Status st, QueueStore::AgentStatus a) {
+                      if (!st.ok()) return respond(StoreFailure(st, metrics));
+                      std::string out = "{\"agent\":";
+                      AppendJsonString(agent, &out);
+                      out += ",\"online_until_ms\":" + std::to_string(a.online_until) +
+                             ",\"open_conversations\":" + std::to_string(a.open_conversations) +
+                             ",\"newly_assigned\":" + std::to_string(a.newly_assigned) + "}";
+                      respond(Json(200, std::move(out)));
+                    });
+}
+
+void Api::ListAgents(Respond respond) {
+  std::string out = "{\"agents\":[";
+  bool first = true;
+  for (const auto& a : store_->Agents()) {
+    if (!first) out += ",";
+    first = false;
+    out += "{\"agent\":";
+    AppendJsonString(a.name, &out);
+    out += ",\"online_until_ms\":" + std::to_string(a.online_until) +
+           ",\"open_conversations\":" + std::to_string(a.open_conversations) + ",\"queues\":[";
+    for (size_t i = 0; i < a.queues.size(); ++i) {
+      if (i) out += ",";
+      AppendJsonString(a.queues[i], &out);
+    }
+    out += "]}";
+  }
+  out += "]}";
+  respond(Json(200, std::move(out)));
+}
+
+void Api::AgentMessages(const std::string& agent, Respond respond) {
+  std::string out = "{\"agent\":";
+  AppendJsonString(agent, &out);
+  out += ",\"messages\":[";
+  bool first = true;
+  for (auto& [id, decision] : store_->AssignedTo(agent)) {
+    if (!first) out += ",";
+    first = false;
+    out += "{\"id\":";
+    AppendJsonString(id, &out);
+    out += ",\"decision\":" + (decision.empty() ? std::string("null") : decision) + "}";
+  }
+  out += "]}";
+  respond(Json(200, std::move(out)));
 }
 
 void Api::Ingest(std::string body, Respond respond) {
@@ -401,7 +493,9 @@ void Api::ListQueues(Respond respond) {
     body += ",\"depth\":" + std::to_string(q.depth) + ",\"claimed\":" + std::to_string(q.claimed) +
             ",\"oldest_age_seconds\":";
     AppendJsonNumber(static_cast<double>(q.oldest_age_ms) / 1000.0, &body);
-    body += ",\"sla_seconds\":" + std::to_string(SlaSeconds(q.name)) + "}";
+    const QueueConfig* qc = QueueSettings(q.name);
+    body += ",\"assigned\":" + std::to_string(q.assigned) + ",\"sla_seconds\":" +
+            std::to_string(qc ? qc->sla_seconds : 0) + ",\"assignment\":\"" + (qc ? qc->assignment : "pull") + "\"}";
   }
   body += "]}";
   respond(Json(200, std::move(body)));

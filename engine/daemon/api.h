@@ -9,6 +9,8 @@
 //   POST /v1/queues/{q}/claim           {"agent", "lease_seconds", "max"}
 //   POST /v1/messages/{id}/events       {"type", "agent", "at" | "at_ms", "to_queue", "note"}
 //   GET  /v1/messages/{id}
+//   POST /v1/agents/{agent}/heartbeat   {"queues": [...]}: online for push queues
+//   GET  /v1/agents, GET /v1/agents/{agent}/messages
 //   GET  /healthz, /readyz, /metrics
 //
 // Every error is a 4xx/5xx with a JSON body {"error": ..., "field"|"line": ...}.
@@ -58,9 +60,12 @@ class Api {
   void AddEvent(const std::string& id, std::string body, Respond respond);
   void GetMessage(const std::string& id, Respond respond);
   void Metrics(Respond respond);
+  void Heartbeat(const std::string& agent, std::string body, Respond respond);
+  void ListAgents(Respond respond);
+  void AgentMessages(const std::string& agent, Respond respond);
   bool KnownQueue(const std::string& q) const;
   std::vector<std::string> KnownQueues() const;
-  int64_t SlaSeconds(const std::string& q) const;
+  const QueueConfig* QueueSettings(const std::string& q) const;
 
   const ServerConfig& config_;
   QueueStore* store_;

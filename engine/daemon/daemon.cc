@@ -90,6 +90,13 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   QueueStoreOptions so;
   so.sync_writes = config.sync_writes;
   so.max_pending_ops = config.max_pending_writes;
+  so.agent_ttl_ms = config.agent_ttl_seconds * 1000;
+  for (const QueueConfig& q : config.queues) {
+    if (q.assignment == "pull") continue;
+    so.assignment[q.name] = QueueAssignment{
+        q.assignment == "round_robin" ? AssignmentMode::kRoundRobin : AssignmentMode::kCapacity,
+        static_cast<size_t>(q.max_open_per_agent)};
+  }
   if (Status s = QueueStore::Open(config.data_dir, so, &m.store); !s.ok()) return s;
   m.api = std::make_unique<Api>(m.config, m.store.get(), m.pipelines.get(), &m.metrics);
   m.server = std::make_unique<HttpServer>(m.io, m.config, m.api.get(), &m.metrics);

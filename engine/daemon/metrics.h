@@ -15,8 +15,8 @@
 namespace triage {
 
 // The API endpoints, for per-endpoint request metrics.
-enum class Endpoint : uint8_t { kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kHealth, kMetrics, kOther };
-inline constexpr int kNumEndpoints = 9;
+enum class Endpoint : uint8_t { kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kHealth, kMetrics, kOther };
+inline constexpr int kNumEndpoints = 10;
 std::string_view EndpointName(Endpoint e);
 
 class LatencyHistogram {

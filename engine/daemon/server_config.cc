@@ -114,6 +114,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       r.Int(v, key, &c->max_lease_seconds, 1, 30 * 86400);
     } else if (key == "max_claim") {
       r.Int(v, key, &c->max_claim, 1, 100000);
+    } else if (key == "agent_ttl_seconds") {
+      r.Int(v, key, &c->agent_ttl_seconds, 1, 86400);
     } else if (key == "queues") {
       if (!v.IsSequence()) {
         r.errors.push_back(r.Where(v, key) + "must be a list of {name, sla_seconds}");
@@ -129,8 +131,18 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
         qc.name = q["name"].Scalar();
         for (auto f = q.begin(); f != q.end(); ++f) {
           std::string k = f->first.Scalar();
-          if (k == "sla_seconds") r.Int(f->second, "queues." + qc.name + ".sla_seconds", &qc.sla_seconds, 0, 365 * 86400);
-          else if (k != "name") r.errors.push_back(r.Where(f->first, "queues." + qc.name) + "unknown key '" + k + "'");
+          if (k == "sla_seconds") {
+            r.Int(f->second, "queues." + qc.name + ".sla_seconds", &qc.sla_seconds, 0, 365 * 86400);
+          } else if (k == "max_open_per_agent") {
+            r.Int(f->second, "queues." + qc.name + ".max_open_per_agent", &qc.max_open_per_agent, 0, 100000);
+          } else if (k == "assignment") {
+            r.String(f->second, "queues." + qc.name + ".assignment", &qc.assignment);
+            if (qc.assignment != "pull" && qc.assignment != "round_robin" && qc.assignment != "capacity")
+              r.errors.push_back(r.Where(f->second, "queues." + qc.name + ".assignment") +
+                                 "must be pull, round_robin or capacity");
+          } else if (k != "name") {
+            r.errors.push_back(r.Where(f->first, "queues." + qc.name) + "unknown key '" + k + "'");
+          }
         }
         c->queues.push_back(qc);
       }

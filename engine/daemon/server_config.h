@@ -17,6 +17,9 @@ namespace triage {
 struct QueueConfig {
   std::string name;
   int64_t sla_seconds = 0;  // first-response target; 0: none
+  // pull (agents claim), round_robin or capacity (pushed to online agents)
+  std::string assignment = "pull";
+  int64_t max_open_per_agent = 0;  // push queues: open conversations per agent; 0: no limit
 };
 
 struct ServerConfig {
@@ -42,6 +45,8 @@ struct ServerConfig {
   int64_t default_lease_seconds = 300;
   int64_t max_lease_seconds = 86400;
   size_t max_claim = 100;
+  // push assignment: an agent is online this long after its last heartbeat
+  int64_t agent_ttl_seconds = 30;
   // queues with their SLA targets; queues that routes name but that are not
   // listed here exist too, without a target.
   std::vector<QueueConfig> queues = {{"support", 3600}, {"sales", 4 * 3600}, {"comms", 900},

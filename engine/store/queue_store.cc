@@ -59,6 +59,7 @@ std::string_view MessageStatusName(MessageStatus s) {
     case MessageStatus::kQueued: return "queued";
     case MessageStatus::kClaimed: return "claimed";
     case MessageStatus::kDone: return "done";
+    case MessageStatus::kAssigned: return "assigned";
   }
   return "queued";
 }
@@ -96,7 +97,7 @@ bool DecodeState(std::string_view in, MessageState* s) {
     s->queue = std::string(f[1]);
     int p = std::stoi(std::string(f[2]));
     int st = std::stoi(std::string(f[4]));
-    if (p < 0 || p >= kNumPriorities || st < 0 || st > 2) return false;
+    if (p < 0 || p >= kNumPriorities || st < 0 || st > 3) return false;
     s->priority = static_cast<Priority>(p);
     s->seq = std::stoull(std::string(f[3]));
     s->status = static_cast<MessageStatus>(st);
@@ -130,6 +131,19 @@ struct QueueStore::Impl {
   std::unordered_map<std::string, MessageState> active;  // queued or claimed
   uint64_t next_seq = 1;
   uint64_t next_event_seq = 1;
+
+  // Push assignment (guarded by mu). Agents live in memory: they announce
+  // themselves with heartbeats, again after a restart.
+  struct Agent {
+    int64_t online_until = 0;
+    std::set<std::string> queues;
+  };
+  std::map<std::string, Agent> agents;
+  std::map<std::string, std::map<std::string, int>> open_convs;  // agent -> conversation -> open messages
+  std::unordered_map<std::string, std::string> conv_owner;       // conversation -> agent who has it
+  std::map<std::string, std::set<std::pair<uint64_t, std::string>>> assigned_by_agent;  // agent -> (seq, id)
+  std::map<std::string, uint64_t> assigned_count;                 // queue -> n
+  std::map<std::string, size_t> rr_cursor;                        // queue -> next turn
 
   // The writer.
   struct Op {
@@ -171,6 +185,121 @@ struct QueueStore::Impl {
     b.Put(cf_state, id, EncodeState(s));
   }
 
+  static const std::string& Conversation(const std::string& id, const MessageState& s) {
+    return s.conversation_id.empty() ? id : s.conversation_id;
+  }
+  const QueueAssignment* PushConfig(const std::string& queue) const {
+    auto it = opts.assignment.find(queue);
+    return it == opts.assignment.end() || it->second.mode == AssignmentMode::kPull ? nullptr : &it->second;
+  }
+  bool Serves(const std::string& agent, const std::string& queue, int64_t now) const {
+    auto a = agents.find(agent);
+    return a != agents.end() && a->second.online_until > now && a->second.queues.count(queue);
+  }
+  size_t OpenConversations(const std::string& agent) const {
+    auto it = open_convs.find(agent);
+    return it == open_convs.end() ? 0 : it->second.size();
+  }
+
+  // The agent a push queue's message goes to, or "" if none can take it.
+  std::string PickAgent(const std::string& queue, const std::string& conversation, int64_t now) {
+    const QueueAssignment* cfg = PushConfig(queue);
+    if (!cfg) return "";
+    auto owner = conv_owner.find(conversation);
+    if (owner != conv_owner.end() && Serves(owner->second, queue, now)) return owner->second;  // affinity
+    std::vector<const std::string*> candidates;
+    for (const auto& [name, agent] : agents)
+      if (agent.online_until > now && agent.queues.count(queue) &&
+          (cfg->max_open == 0 || OpenConversations(name) < cfg->max_open))
+        candidates.push_back(&name);
+    if (candidates.empty()) return "";
+    if (cfg->mode == AssignmentMode::kRoundRobin) {
+      size_t& cursor = rr_cursor[queue];
+      const std::string& pick = *candidates[cursor % candidates.size()];
+      cursor = cursor % candidates.size() + 1;
+      return pick;
+    }
+    const std::string* best = candidates.front();
+    for (const std::string* c : candidates)
+      if (OpenConversations(*c) < OpenConversations(*best)) best = c;
+    return *best;
+  }
+
+  void IndexAssigned(const std::string& id, const MessageState& s) {
+    ++open_convs[s.agent][Conversation(id, s)];
+    conv_owner[Conversation(id, s)] = s.agent;
+    assigned_by_agent[s.agent].emplace(s.seq, id);
+    ++assigned_count[s.queue];
+  }
+  void UnindexAssigned(const std::string& id, const MessageState& s) {
+    auto a = open_convs.find(s.agent);
+    if (a != open_convs.end()) {
+      auto c = a->second.find(Conversation(id, s));
+      if (c != a->second.end() && --c->second <= 0) a->second.erase(c);
+    }
+    auto by = assigned_by_agent.find(s.agent);
+    if (by != assigned_by_agent.end()) by->second.erase({s.seq, id});
+    auto n = assigned_count.find(s.queue);
+    if (n != assigned_count.end() && n->second > 0) --n->second;
+  }
+
+  // A ready message of a push queue goes to an agent if one can take it.
+  bool TryAssign(rocksdb::WriteBatch& b, const std::string& id, MessageState& s, int64_t now) {
+    if (s.status != MessageStatus::kQueued) return false;
+    std::string agent = PickAgent(s.queue, Conversation(id, s), now);
+    if (agent.empty()) return false;
+    UnindexReady(s);
+    s.status = MessageStatus::kAssigned;
+    s.agent = agent;
+    s.lease_until = 0;
+    IndexAssigned(id, s);
+    PutState(b, id, s);
+    return true;
+  }
+
+  // Assigns the waiting messages of a push queue while agents can take them.
+  size_t AssignBacklog(rocksdb::WriteBatch& b, const std::string& queue, int64_t now, const std::string& count_for) {
+    size_t n = 0;
+    auto q = ready.find(queue);
+    if (q == ready.end() || !PushConfig(queue)) return 0;
+    for (auto it = q->second.begin(); it != q->second.end();) {
+      std::string id = it->second;
+      ++it;  // TryAssign removes the current entry
+      MessageState& s = active.at(id);
+      // A message nobody can take means every agent is full (or offline).
+      if (!TryAssign(b, id, s, now)) break;
+      if (s.agent == count_for) ++n;
+    }
+    return n;
+  }
+
+  // Agents whose heartbeat ran out give their open messages back to the queue.
+  void ExpireAgents(rocksdb::WriteBatch& b, int64_t now) {
+    std::vector<std::string> gone;
+    for (const auto& [name, agent] : agents)
+      if (agent.online_until <= now) gone.push_back(name);
+    for (const std::string& name : gone) {
+      agents.erase(name);
+      auto by = assigned_by_agent.find(name);
+      if (by == assigned_by_agent.end()) continue;
+      std::vector<std::string> ids;
+      for (const auto& [seq, id] : by->second) ids.push_back(id);
+      std::set<std::string> queues;
+      for (const std::string& id : ids) {
+        MessageState& s = active.at(id);
+        UnindexAssigned(id, s);
+        s.status = MessageStatus::kQueued;
+        s.agent.clear();
+        IndexReady(id, s);
+        PutState(b, id, s);
+        queues.insert(s.queue);
+      }
+      assigned_by_agent.erase(name);
+      open_convs.erase(name);
+      for (const auto& q : queues) AssignBacklog(b, q, now, "");
+    }
+  }
+
   // Returns expired leases to their queue.
   void ExpireLeases(rocksdb::WriteBatch& b, int64_t now) {
     while (!leases.empty() && leases.begin()->first <= now) {
@@ -187,6 +316,7 @@ struct QueueStore::Impl {
       s.lease_until = 0;
       IndexReady(id, s);
       PutState(b, id, s);
+      TryAssign(b, id, s, now);
     }
   }
 
@@ -198,8 +328,17 @@ struct QueueStore::Impl {
       if (!DecodeState(it->value().ToString(), &s)) return Status::Corruption("state of message '" + id + "' is unreadable");
       next_seq = std::max(next_seq, s.seq + 1);
       if (s.status == MessageStatus::kDone) continue;
-      if (s.status == MessageStatus::kQueued) IndexReady(id, s);
-      else IndexLease(id, s);
+      if (s.status == MessageStatus::kQueued) {
+        IndexReady(id, s);
+      } else if (s.status == MessageStatus::kAssigned) {
+        IndexAssigned(id, s);
+        // Grace: the agent keeps its messages if it heartbeats within the TTL.
+        Agent& a = agents[s.agent];
+        a.online_until = opts.now_ms() + opts.agent_ttl_ms;
+        a.queues.insert(s.queue);
+      } else {
+        IndexLease(id, s);
+      }
       active.emplace(std::move(id), std::move(s));
     }
     if (!it->status().ok()) return FromRocks(it->status(), "recovery scan");
@@ -239,7 +378,9 @@ struct QueueStore::Impl {
       rocksdb::WriteBatch batch;
       {
         std::lock_guard<std::mutex> l(mu);
-        ExpireLeases(batch, opts.now_ms());
+        int64_t now = opts.now_ms();
+        ExpireLeases(batch, now);
+        ExpireAgents(batch, now);
         group_bodies.clear();
         for (Op& op : group) op.apply(batch);
         group_bodies.clear();
@@ -361,7 +502,8 @@ void QueueStore::Ingest(std::vector<IngestItem> items, IngestDone done) {
           p->PutState(b, it.id, s);
           p->IndexReady(it.id, s);
           p->group_bodies[it.id] = {it.raw, it.decision};
-          p->active.emplace(it.id, std::move(s));
+          MessageState& placed = p->active.emplace(it.id, std::move(s)).first->second;
+          p->TryAssign(b, it.id, placed, now);
           outcomes->push_back(IngestOutcome::kStored);
         }
       },
@@ -442,6 +584,7 @@ void QueueStore::AddEvent(std::string id, Event event, EventDone done) {
         // Effects on the queues.
         if (it != p->active.end()) {
           if (state.status == MessageStatus::kQueued) p->UnindexReady(state);
+          else if (state.status == MessageStatus::kAssigned) p->UnindexAssigned(id, state);
           else p->UnindexLease(id, state);
           p->active.erase(it);
         }
@@ -451,17 +594,75 @@ void QueueStore::AddEvent(std::string id, Event event, EventDone done) {
           state.agent.clear();
           state.lease_until = 0;
           p->IndexReady(id, state);
-          p->active.emplace(id, state);
+          MessageState& placed = p->active.emplace(id, state).first->second;
+          p->TryAssign(b, id, placed, p->opts.now_ms());
         } else {
           // replied, resolved, moved_private, escalated_offchannel: a person
           // has handled it, so it leaves the queue (the lease is acknowledged).
+          bool was_assigned = state.status == MessageStatus::kAssigned;
           state.status = MessageStatus::kDone;
           state.agent = event.agent;
           state.lease_until = 0;
+          // A closed conversation frees room: hand out what is waiting.
+          if (was_assigned) {
+            p->PutState(b, id, state);
+            p->AssignBacklog(b, state.queue, p->opts.now_ms(), "");
+            return;
+          }
         }
         p->PutState(b, id, state);
       },
       [result, done = std::move(done)](Status st) { done(st.ok() ? *result : st); }});
+}
+
+void QueueStore::Heartbeat(std::string agent, std::vector<std::string> queues, HeartbeatDone done) {
+  auto status = std::make_shared<AgentStatus>();
+  Impl* p = impl_.get();
+  p->Submit(Impl::Op{
+      [p, status, agent = std::move(agent), queues = std::move(queues)](rocksdb::WriteBatch& b) {
+        int64_t now = p->opts.now_ms();
+        Impl::Agent& a = p->agents[agent];
+        a.online_until = now + p->opts.agent_ttl_ms;
+        a.queues = std::set<std::string>(queues.begin(), queues.end());
+        for (const auto& q : a.queues) status->newly_assigned += p->AssignBacklog(b, q, now, agent);
+        status->online_until = a.online_until;
+        status->open_conversations = p->OpenConversations(agent);
+      },
+      [status, done = std::move(done)](Status st) { done(st, *status); }});
+}
+
+Status QueueStore::HeartbeatSync(const std::string& agent, const std::vector<std::string>& queues, AgentStatus* out) {
+  std::promise<Status> pr;
+  Heartbeat(agent, queues, [&](Status s, AgentStatus a) {
+    if (out) *out = a;
+    pr.set_value(s);
+  });
+  return pr.get_future().get();
+}
+
+std::vector<std::pair<std::string, std::string>> QueueStore::AssignedTo(const std::string& agent) const {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    auto it = impl_->assigned_by_agent.find(agent);
+    if (it != impl_->assigned_by_agent.end())
+      for (const auto& [seq, id] : it->second) ids.push_back(id);
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& id : ids) {
+    std::string d;
+    impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_decisions, id, &d);
+    out.emplace_back(std::move(id), std::move(d));
+  }
+  return out;
+}
+
+std::vector<QueueStore::AgentInfo> QueueStore::Agents() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  std::vector<AgentInfo> out;
+  for (const auto& [name, a] : impl_->agents)
+    out.push_back(AgentInfo{name, a.online_until, {a.queues.begin(), a.queues.end()}, impl_->OpenConversations(name)});
+  return out;
 }
 
 Status QueueStore::IngestSync(std::vector<IngestItem> items, std::vector<IngestOutcome>* out) {
@@ -504,6 +705,10 @@ std::vector<QueueInfo> QueueStore::Queues(const std::vector<std::string>& known)
   for (const auto& [q, n] : impl_->claimed_count) {
     out[q].name = q;
     out[q].claimed = n;
+  }
+  for (const auto& [q, n] : impl_->assigned_count) {
+    out[q].name = q;
+    out[q].assigned = n;
   }
   std::vector<QueueInfo> v;
   for (auto& [q, info] : out) v.push_back(std::move(info));

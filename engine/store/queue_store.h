@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,16 +45,34 @@
 
 namespace triage {
 
+// How a queue hands out its messages. Pull: agents claim. Push: the store
+// assigns each message to an online agent (see QueueStore::Heartbeat), keeping
+// a conversation with the agent who already has it; round-robin takes the
+// next online agent in turn, capacity-aware the one with the fewest open
+// conversations. Either way an agent is not given more than max_open
+// conversations (0: no limit), except a conversation it already has.
+enum class AssignmentMode : uint8_t { kPull, kRoundRobin, kCapacity };
+
+struct QueueAssignment {
+  AssignmentMode mode = AssignmentMode::kPull;
+  size_t max_open = 0;
+};
+
 struct QueueStoreOptions {
   bool sync_writes = true;            // fsync the WAL once per group commit
   size_t max_pending_ops = 10000;     // beyond this, Submit fails with Busy (HTTP 503)
   size_t max_group_ops = 4096;        // operations per group commit at most
   int64_t lease_check_interval_ms = 1000;
+  // Push queues by name; queues not listed are pull queues.
+  std::map<std::string, QueueAssignment> assignment;
+  // An agent is online until this long after its last heartbeat. When it goes
+  // offline, the messages assigned to it and not closed go back to the queue.
+  int64_t agent_ttl_ms = 30000;
   // Clock in milliseconds since the epoch; tests inject their own.
   std::function<int64_t()> now_ms;
 };
 
-enum class MessageStatus : uint8_t { kQueued = 0, kClaimed = 1, kDone = 2 };
+enum class MessageStatus : uint8_t { kQueued = 0, kClaimed = 1, kDone = 2, kAssigned = 3 };
 std::string_view MessageStatusName(MessageStatus s);
 
 struct MessageState {
@@ -97,6 +116,7 @@ struct QueueInfo {
   std::string name;
   uint64_t depth = 0;     // ready to claim
   uint64_t claimed = 0;   // under lease
+  uint64_t assigned = 0;  // pushed to an agent, not closed yet
   int64_t oldest_age_ms = 0;  // age of the oldest ready message (0 if none)
 };
 
@@ -124,7 +144,18 @@ class QueueStore {
   using EventDone = std::function<void(Status)>;
   void AddEvent(std::string id, Event event, EventDone done);
 
+  // Marks `agent` online for `queues` until now + agent_ttl_ms, and assigns it
+  // waiting messages of those push queues up to its capacity.
+  struct AgentStatus {
+    int64_t online_until = 0;
+    size_t open_conversations = 0;
+    size_t newly_assigned = 0;
+  };
+  using HeartbeatDone = std::function<void(Status, AgentStatus)>;
+  void Heartbeat(std::string agent, std::vector<std::string> queues, HeartbeatDone done);
+
   // Blocking forms, for tests and tools.
+  Status HeartbeatSync(const std::string& agent, const std::vector<std::string>& queues, AgentStatus* out);
   Status IngestSync(std::vector<IngestItem> items, std::vector<IngestOutcome>* out);
   Status ClaimSync(const std::string& queue, const std::string& agent, size_t n, int64_t lease_ms,
                    std::vector<ClaimedMessage>* out);
@@ -135,6 +166,15 @@ class QueueStore {
   // The next `limit` ready messages of a queue, in claim order: (id, decision).
   std::vector<std::pair<std::string, std::string>> Peek(const std::string& queue, size_t limit) const;
   Status Get(const std::string& id, StoredMessage* out) const;
+  // Messages assigned to an agent and not closed: (id, decision), oldest first.
+  std::vector<std::pair<std::string, std::string>> AssignedTo(const std::string& agent) const;
+  struct AgentInfo {
+    std::string name;
+    int64_t online_until = 0;
+    std::vector<std::string> queues;
+    size_t open_conversations = 0;
+  };
+  std::vector<AgentInfo> Agents() const;
   uint64_t pending_ops() const;
   bool healthy() const;
 
