@@ -349,3 +349,45 @@ TEST_CASE("A config with an unknown assignment mode is rejected", "[daemon][conf
   Status s = ServerConfig::LoadFile(path, &cfg);
   CHECK_THAT(s.message(), Catch::Contains(":2: queues.support.assignment: must be pull, round_robin or capacity"));
 }
+
+namespace {
+
+// Sends raw bytes on a fresh connection and reads until the server closes it.
+std::string RawExchange(uint16_t port, const std::string& bytes) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  if (!bytes.empty()) asio::write(s, asio::buffer(bytes));
+  std::string out;
+  char buf[4096];
+  boost::system::error_code ec;
+  for (;;) {
+    size_t n = s.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Garbage on the wire gets 400 and a closed connection", "[daemon][limits]") {
+  RunningDaemon d;
+  std::string reply = RawExchange(d.port(), "THIS IS NOT HTTP\r\n\r\n");
+  CHECK_THAT(reply, Catch::StartsWith("HTTP/1.1 400"));
+  CHECK_THAT(reply, Catch::Contains("{\"error\":\"bad HTTP request"));
+}
+
+TEST_CASE("A connection that sends nothing is closed after the header timeout", "[daemon][limits]") {
+  ServerConfig cfg;
+  cfg.header_timeout_seconds = 1;
+  RunningDaemon d(cfg);
+  auto start = std::chrono::steady_clock::now();
+  std::string reply = RawExchange(d.port(), "");  // returns when the server closes
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(reply.empty());
+  CHECK(waited >= 0.9);  // closed by the timeout, not at once
+  test::HttpClient c(d.port());
+  CHECK(c.Request("GET", "/healthz").status == 200);  // and the server is fine
+}
