@@ -33,6 +33,7 @@ struct CommonOptions {
 struct ReplayOptions {
   CommonOptions common;
   std::vector<std::string> archives;  // "-" is standard input
+  std::string format = "archive";     // archive, auto, or a platform (meta, x, slack, telegram, mastodon, reddit)
   bool quiet = false;                 // no summary on err
 };
 int RunReplay(const ReplayOptions& opts);
@@ -61,6 +62,16 @@ struct RulesExplainOptions {
   std::string channel = "x";
 };
 int RunRulesExplain(const RulesExplainOptions& opts);
+
+// triage normalize: platform payloads (one per line) to archive lines, plus
+// the platform events as {"event": ...} lines, for inspecting what the engine
+// would see.
+struct NormalizeOptions {
+  CommonOptions common;
+  std::vector<std::string> inputs;
+  std::string format = "auto";
+};
+int RunNormalize(const NormalizeOptions& opts);
 
 // triage serve: the daemon (engine/daemon/daemon.h). Flags override the
 // config file.

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   AddCommon(replay_cmd, &replay.common);
   replay_cmd->add_option("archives", replay.archives, "NDJSON archives ('-' for standard input)")->required();
   replay_cmd->add_flag("-q,--quiet", replay.quiet, "No summary on standard error");
+  replay_cmd->add_option("--format", replay.format,
+                         "Input: archive (default), auto, or raw platform payloads one per line: meta, x, slack, "
+                         "telegram, mastodon, reddit");
 
   triage::EvalOptions eval;
   auto* eval_cmd = app.add_subcommand("eval", "Score the rules against a labeled archive");
@@ -46,6 +49,12 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("--lang", explain.lang, "Language code (default: detected)");
   explain_cmd->add_option("--channel", explain.channel, "Channel (default: x)");
 
+  triage::NormalizeOptions normalize;
+  auto* normalize_cmd = app.add_subcommand("normalize", "Show the archive messages and events platform payloads become");
+  normalize_cmd->add_option("inputs", normalize.inputs, "Files of payloads, one per line ('-' for standard input)")
+      ->required();
+  normalize_cmd->add_option("--format", normalize.format, "auto (default), meta, x, slack, telegram, mastodon, reddit");
+
   triage::ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the triage daemon (HTTP API, durable queues)");
   serve_cmd->add_option("--config", serve.config, "YAML config file (see serve.example.yaml)");
@@ -64,5 +73,6 @@ int main(int argc, char** argv) {
   if (*check_cmd) return triage::RunRulesCheck(check);
   if (*explain_cmd) return triage::RunRulesExplain(explain);
   if (*serve_cmd) return triage::RunServe(serve);
+  if (*normalize_cmd) return triage::RunNormalize(normalize);
   return triage::kExitUsage;
 }

@@ -18,8 +18,13 @@ int RunReplay(const ReplayOptions& opts) {
     std::fprintf(err, "triage: %s\n", s.message().c_str());
     return kExitError;
   }
+  auto format = ArchiveFormat::Parse(opts.format);
+  if (!format) {
+    std::fprintf(err, "triage replay: --format must be archive, auto, meta, x, slack, telegram, mastodon or reddit\n");
+    return kExitUsage;
+  }
   DecisionWriter writer(pipeline->pack());
-  ArchiveSource source(opts.archives, err);
+  ArchiveSource source(opts.archives, err, *format);
   Message msg;
   Decision decision;
   std::string out;
@@ -57,6 +62,16 @@ int RunReplay(const ReplayOptions& opts) {
     std::fprintf(err, "\n  queues:");
     for (const auto& [q, n] : per_queue) std::fprintf(err, " %s %llu", q.c_str(), static_cast<unsigned long long>(n));
     std::fprintf(err, "\n");
+    if (!source.platform_events().empty()) {
+      std::fprintf(err, "  platform events (not new messages):");
+      for (const auto& [k, n] : source.platform_events()) std::fprintf(err, " %s %d", k.c_str(), n);
+      std::fprintf(err, "\n");
+    }
+    if (!source.ignored().empty()) {
+      std::fprintf(err, "  ignored payload items:");
+      for (const auto& [k, n] : source.ignored()) std::fprintf(err, " %s %d", k.c_str(), n);
+      std::fprintf(err, "\n");
+    }
   }
   if (source.io_errors()) return kExitError;
   return source.malformed() ? kExitSkipped : kExitOk;

@@ -26,7 +26,68 @@ void ArchiveSource::Skip(const std::string& reason) {
                static_cast<unsigned long long>(line()), reason.c_str());
 }
 
+std::optional<ArchiveFormat> ArchiveFormat::Parse(std::string_view name) {
+  ArchiveFormat f;
+  if (name == "archive") return f;
+  if (name == "auto") {
+    f.kind = Kind::kAuto;
+    return f;
+  }
+  auto p = ParsePlatform(name);
+  if (!p) return std::nullopt;
+  f.kind = Kind::kPlatform;
+  f.platform = *p;
+  return f;
+}
+
+// Platform payloads: each line is normalized to zero or more archive lines,
+// which are then parsed like any archive line.
+bool ArchiveSource::NextPlatformMessage(Message* msg) {
+  for (;;) {
+    if (pending_next_ < pending_.size()) {
+      Status s = parser_.ParseCopy(pending_[pending_next_++], msg);
+      if (!s.ok()) {
+        Skip("normalized message invalid: " + s.message());
+        continue;
+      }
+      ++messages_;
+      return true;
+    }
+    pending_.clear();
+    pending_next_ = 0;
+    if (!reader_ && !OpenNext()) return false;
+    std::string_view text;
+    if (!reader_->Next(&text)) {
+      if (!OpenNext()) return false;
+      continue;
+    }
+    if (reader_->too_long()) {
+      Skip("line longer than " + std::to_string(reader_->max_line_bytes()) + " bytes");
+      continue;
+    }
+    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    std::optional<Platform> platform = format_.platform;
+    if (format_.kind == ArchiveFormat::Kind::kAuto) {
+      platform = DetectPlatform(text);
+      if (!platform) {
+        Skip("cannot tell which platform this payload is from");
+        continue;
+      }
+    }
+    NormalizeResult r;
+    Status s = Normalize(*platform, text, &r);
+    if (!s.ok()) {
+      Skip(std::string(PlatformName(*platform)) + " payload: " + s.message());
+      continue;
+    }
+    for (const auto& [kind, n] : r.ignored) ignored_[kind] += n;
+    for (const auto& e : r.events) ++events_[std::string(PlatformEventName(e.type))];
+    for (const auto& m : r.messages) pending_.push_back(m.ToArchiveLine());
+  }
+}
+
 bool ArchiveSource::Next(Message* msg) {
+  if (format_.kind != ArchiveFormat::Kind::kArchive) return NextPlatformMessage(msg);
   for (;;) {
     if (!reader_ && !OpenNext()) return false;
     std::string_view text;

@@ -14,12 +14,24 @@
 
 #include "connectors/archive_format.h"
 #include "connectors/line_reader.h"
+#include "connectors/webhooks/normalizer.h"
 
 namespace triage {
 
+// The input format of an archive: the engine's own, one platform's raw
+// payloads (one per line), or "auto" (each line's platform guessed).
+struct ArchiveFormat {
+  enum class Kind { kArchive, kPlatform, kAuto };
+  Kind kind = Kind::kArchive;
+  Platform platform = Platform::kMeta;
+  // "archive", "auto" or a platform name (meta, x, slack, telegram, mastodon, reddit).
+  static std::optional<ArchiveFormat> Parse(std::string_view name);
+};
+
 class ArchiveSource {
  public:
-  ArchiveSource(std::vector<std::string> paths, FILE* err) : paths_(std::move(paths)), err_(err) {}
+  ArchiveSource(std::vector<std::string> paths, FILE* err, ArchiveFormat format = {})
+      : paths_(std::move(paths)), err_(err), format_(format) {}
 
   // The next well-formed message (views valid until the next call).
   bool Next(Message* msg);
@@ -35,9 +47,13 @@ class ArchiveSource {
   uint64_t malformed() const { return malformed_; }
   uint64_t bytes() const { return bytes_ + (reader_ ? reader_->bytes_read() : 0); }
   int io_errors() const { return io_errors_; }
+  // Platform formats: what the payloads held besides messages.
+  const std::map<std::string, int>& ignored() const { return ignored_; }
+  const std::map<std::string, int>& platform_events() const { return events_; }
 
  private:
   bool OpenNext();
+  bool NextPlatformMessage(Message* msg);
 
   std::vector<std::string> paths_;
   FILE* err_;
@@ -46,6 +62,10 @@ class ArchiveSource {
   ArchiveParser parser_;
   uint64_t messages_ = 0, malformed_ = 0, bytes_ = 0;
   int io_errors_ = 0;
+  ArchiveFormat format_;
+  std::vector<std::string> pending_;  // normalized archive lines of the current payload
+  size_t pending_next_ = 0;
+  std::map<std::string, int> ignored_, events_;
 };
 
 }  // namespace triage

@@ -1,0 +1,320 @@
+// The platform normalizers against the real sample payloads under
+// ../shared/data/webhooks (read at test time), field by field, plus cases the
+// samples do not cover.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "connectors/archive_format.h"
+#include "connectors/webhooks/normalizer.h"
+#include "test_util.h"
+
+using namespace triage;
+
+namespace {
+
+const std::string kDir = std::string(TRIAGE_SHARED_DIR) + "/data/webhooks/";
+
+bool Available() { return std::filesystem::exists(kDir + "messenger"); }
+
+NormalizeResult Run(Platform p, const std::string& payload) {
+  NormalizeResult r;
+  Status s = Normalize(p, payload, &r);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  return r;
+}
+
+NormalizeResult RunFile(Platform p, const std::string& file) { return Run(p, test::ReadFile(kDir + file)); }
+
+// Meta documentation samples are fragments: wrap them in their envelope.
+std::string WrapMessaging(const std::string& object, const std::string& item) {
+  return R"({"object":")" + object + R"(","entry":[{"id":"1","time":1,"messaging":[)" + item + "]}]}";
+}
+
+}  // namespace
+
+TEST_CASE("Messenger text message and its fields", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto r = RunFile(Platform::kMeta, "messenger/fbmessenger_api_hs_wsTextMessageRequest.json");
+  REQUIRE(r.messages.size() == 1);
+  const auto& m = r.messages[0];
+  CHECK(m.id == "fb:mid.1457764197618:41d102a3e1ae206a38");
+  CHECK(m.channel == "facebook");
+  CHECK(m.kind == "private");
+  CHECK(m.author_id == "USER_ID");
+  CHECK(m.conversation_id == "fb-dm-USER_ID-PAGE_ID");
+  CHECK(m.in_reply_to.empty());
+  CHECK(m.text == "hello, world!");
+  CHECK(m.created_at == "2016-03-12T06:29:57.627Z");
+  CHECK(m.followers == -1);  // Messenger does not send reach
+}
+
+TEST_CASE("Messenger reply, attachment and non-message items", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto reply = Run(Platform::kMeta, WrapMessaging("page", test::ReadFile(kDir + "messenger/meta_docs_messages_reply_message__messaging_item.json")));
+  REQUIRE(reply.messages.size() == 1);
+  CHECK(reply.messages[0].in_reply_to == "fb:m_1fTq8oLumEyIp3Q2MR-aY7IfLZDamVrALniheU");
+  CHECK(reply.messages[0].created_at == "2016-03-23T00:25:52.478Z");
+
+  std::string entry = test::ReadFile(kDir + "messenger/meta_docs_messages_attachment__entry_item.json");
+  auto att = Run(Platform::kMeta, R"({"object":"page","entry":[)" + entry + "]}");
+  REQUIRE(att.messages.size() == 1);
+  CHECK(att.messages[0].id == "fb:mid.$cAAJdkrCd2ORnva8ErFhjGm0X_Q_c");
+  CHECK(att.messages[0].text.empty());
+
+  CHECK(RunFile(Platform::kMeta, "messenger/fbmessenger_api_hs_wsDeliveryRequest.json").ignored.at("messenger.delivery") == 1);
+  CHECK(RunFile(Platform::kMeta, "messenger/fbmessenger_api_hs_wsPostbackRequest.json").ignored.at("messenger.postback") == 1);
+}
+
+TEST_CASE("Instagram DMs, story replies, unsend and comments", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto dm = RunFile(Platform::kMeta, "instagram/chatwoot_factory_instagram_message_create_event.json");
+  REQUIRE(dm.messages.size() == 1);
+  CHECK(dm.messages[0].id == "ig:message-id-1");
+  CHECK(dm.messages[0].channel == "instagram");
+  CHECK(dm.messages[0].kind == "private");
+  CHECK(dm.messages[0].text == "This is the first message from the customer");
+  CHECK(dm.messages[0].created_at == "2021-09-08T06:34:04Z");  // "+0000" offsets are understood
+
+  auto story = RunFile(Platform::kMeta, "instagram/chatwoot_factory_instagram_story_reply_event.json");
+  REQUIRE(story.messages.size() == 1);
+  CHECK(story.messages[0].text == "This is the story reply");
+
+  auto unsend = RunFile(Platform::kMeta, "instagram/chatwoot_factory_instagram_message_unsend_event.json");
+  CHECK(unsend.messages.empty());
+  REQUIRE(unsend.events.size() == 1);
+  CHECK(unsend.events[0].type == PlatformEvent::Type::kDeleted);
+  CHECK(unsend.events[0].message_id == "ig:message-id-to-delete");
+
+  std::string change = test::ReadFile(kDir + "instagram/facebook_rs_test_comments_change_item.json");
+  auto comment = Run(Platform::kMeta, R"({"object":"instagram","entry":[{"id":"1","time":1,"changes":[)" + change + "]}]}");
+  REQUIRE(comment.messages.size() == 1);
+  CHECK(comment.messages[0].id == "ig:17865799348089039");
+  CHECK(comment.messages[0].kind == "public");
+  CHECK(comment.messages[0].text == "This is an example.");
+}
+
+TEST_CASE("WhatsApp messages: text, forwarded, interactive, location, edits and deletes", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto fwd = RunFile(Platform::kMeta, "whatsapp/pywa_message__forwarded.json");
+  REQUIRE(fwd.messages.size() == 1);
+  const auto& m = fwd.messages[0];
+  CHECK(m.id == "wa:wamid.xyzxyz");
+  CHECK(m.channel == "whatsapp");
+  CHECK(m.kind == "private");
+  CHECK(m.author_id == "972987654321");
+  CHECK(m.author_handle == "Test Name");
+  CHECK(m.followers == 0);
+  CHECK(m.conversation_id == "wa-conv-972987654321");
+  CHECK(m.text == "forwarded text");
+  CHECK(m.created_at == "2023-10-11T17:20:15Z");
+
+  auto loc = RunFile(Platform::kMeta, "whatsapp/pywa_message__chosen_location.json");
+  REQUIRE(loc.messages.size() == 1);
+  CHECK(loc.messages[0].text == "Facebook HQ\n1 Hacker Way, Menlo Park, CA 94025");
+
+  auto edit = RunFile(Platform::kMeta, "whatsapp/pywa_edited_message__image.json");
+  CHECK(edit.messages.empty());
+  REQUIRE(edit.events.size() == 1);
+  CHECK(edit.events[0].type == PlatformEvent::Type::kEdited);
+  CHECK(edit.events[0].message_id == "wa:wamid.HBgLMTQxMjU1NTA4MjkVAgASGBQzQUNCNjk5RDUwNUZGMUZEM0VBRAA=");
+  CHECK(edit.events[0].text == "Updated image caption");
+
+  auto revoke = RunFile(Platform::kMeta, "whatsapp/pywa_deleted_message__revoke.json");
+  REQUIRE(revoke.events.size() == 1);
+  CHECK(revoke.events[0].type == PlatformEvent::Type::kDeleted);
+}
+
+TEST_CASE("Every WhatsApp sample normalizes without error and nothing is dropped silently", "[webhooks][normalize]") {
+  if (!Available()) return;
+  int files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(kDir + "whatsapp")) {
+    if (f.path().extension() != ".json") continue;
+    ++files;
+    INFO(f.path().filename().string());
+    auto r = Run(Platform::kMeta, test::ReadFile(f.path().string()));
+    CHECK(r.messages.size() + r.events.size() + static_cast<size_t>(r.ignored_total()) > 0);
+    for (const auto& m : r.messages) {
+      CHECK(m.id.rfind("wa:", 0) == 0);
+      CHECK(!m.created_at.empty());
+      // Each normalized message is a valid archive line.
+      Message parsed;
+      ArchiveParser parser;
+      CHECK(parser.ParseCopy(m.ToArchiveLine("Acme"), &parsed).ok());
+    }
+  }
+  CHECK(files >= 40);
+}
+
+TEST_CASE("X Account Activity: DMs with users, deletes, typing; v1.1 tweets and v2 objects", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto dm = RunFile(Platform::kX, "x_twitter/xdocs_aaa_direct_message_events.json");
+  REQUIRE(dm.messages.size() == 1);
+  CHECK(dm.messages[0].id == "x:dm:954491830116155396");
+  CHECK(dm.messages[0].kind == "private");
+  CHECK(dm.messages[0].author_handle == "furiouscamper");
+  CHECK(dm.messages[0].followers == 22);
+  CHECK(dm.messages[0].verified == 0);
+  CHECK(dm.messages[0].text == "Hello World!");
+  CHECK(dm.messages[0].created_at == "2018-01-19T23:12:40.557Z");
+
+  auto del = RunFile(Platform::kX, "x_twitter/xdocs_aaa_tweet_delete_events.json");
+  REQUIRE(del.events.size() == 1);
+  CHECK(del.events[0].type == PlatformEvent::Type::kDeleted);
+  CHECK(del.events[0].message_id == "x:1045405559317569537");
+
+  CHECK(RunFile(Platform::kX, "x_twitter/xdocs_aaa_direct_message_indicate_typing_events.json").messages.empty());
+
+  auto longform = RunFile(Platform::kX, "x_twitter/xdocs_aaa_tweet_create_events_longform__user_elided.json");
+  REQUIRE(longform.messages.size() == 1);
+  CHECK(longform.messages[0].id == "x:1924465506158878979");
+  CHECK_THAT(longform.messages[0].text, Catch::EndsWith("off the Greek island of Antikythera..."));  // full_text, not the truncated text
+  CHECK(longform.messages[0].created_at == "2025-05-19T14:01:46Z");
+
+  auto status = RunFile(Platform::kX, "x_twitter/tweepy_cassette_v1_1_status_object.json");
+  REQUIRE(status.messages.size() == 1);
+  CHECK(status.messages[0].author_handle == "Twitter");
+  CHECK(status.messages[0].verified == 1);
+  CHECK(status.messages[0].followers > 1000000);
+
+  auto v2 = RunFile(Platform::kX, "x_twitter/tweepy_cassette_v2_users_mentions.json");
+  CHECK(v2.messages.size() >= 5);
+  for (const auto& m : v2.messages) CHECK(m.id.rfind("x:", 0) == 0);
+}
+
+TEST_CASE("An echo of the brand's own tweet or DM is a replied event, not a message", "[webhooks][normalize]") {
+  auto r = Run(Platform::kX, R"({"for_user_id":"42","tweet_create_events":[
+    {"id_str":"100","created_at":"Mon May 19 14:01:46 +0000 2025","text":"@cust sorry, DM us","in_reply_to_status_id_str":"99",
+     "user":{"id_str":"42","screen_name":"AcmeHelp"}},
+    {"id_str":"101","created_at":"Mon May 19 14:02:46 +0000 2025","text":"thanks!","user":{"id_str":"7","screen_name":"cust"}}],
+    "direct_message_events":[{"type":"message_create","id":"5","created_timestamp":"1516403560557",
+     "message_create":{"target":{"recipient_id":"7"},"sender_id":"42","message_data":{"text":"here to help"}}}]})");
+  REQUIRE(r.messages.size() == 1);
+  CHECK(r.messages[0].id == "x:101");
+  REQUIRE(r.events.size() == 2);
+  CHECK(r.events[0].type == PlatformEvent::Type::kReplied);
+  CHECK(r.events[0].in_reply_to == "x:99");
+  CHECK(r.events[1].message_id == "x:dm:5");
+}
+
+TEST_CASE("Slack messages, file shares, URL verification and reactions", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto msg = RunFile(Platform::kSlack, "slack/bolt_python_test_message_body.json");
+  REQUIRE(msg.messages.size() == 1);
+  CHECK(msg.messages[0].id == "slack:C111:1596183880.004200");
+  CHECK(msg.messages[0].text == "Hello World!");
+  CHECK(msg.messages[0].created_at == "2020-07-31T08:24:40.004Z");
+  auto file = RunFile(Platform::kSlack, "slack/bolt_python_test_message_file_share_body.json");
+  REQUIRE(file.messages.size() == 1);
+  CHECK(file.messages[0].text == "Here is your file!\ntest.png");
+  CHECK(RunFile(Platform::kSlack, "slack/bolt_python_test_url_verification.json").ignored.count("slack.url_verification") == 1);
+  CHECK(RunFile(Platform::kSlack, "slack/bolt_python_test_valid_reaction_added_body.json").ignored.count("slack.event.reaction_added") == 1);
+  // Schema skeletons (empty values) are not messages and not errors.
+  auto skel = RunFile(Platform::kSlack, "slack/java_slack_sdk_schema_skeleton_MessagePayload.json");
+  CHECK(skel.messages.empty());
+  CHECK(skel.events.empty());
+}
+
+TEST_CASE("Telegram updates: message, caption, edit", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto r = RunFile(Platform::kTelegram, "telegram/aiogram_dataset_UPDATE_message.json");
+  REQUIRE(r.messages.size() == 1);
+  const auto& m = r.messages[0];
+  CHECK(m.id == "tg:12345678:11223");
+  CHECK(m.channel == "telegram");
+  CHECK(m.kind == "private");
+  CHECK(m.author_handle == "username");
+  CHECK(m.text == "Hi, world!");
+  CHECK(m.lang.empty());  // language_code is the UI language, not the message's
+  CHECK(m.created_at == "2017-10-22T22:01:51Z");
+  CHECK(RunFile(Platform::kTelegram, "telegram/aiogram_dataset_MESSAGE_WITH_PHOTO__wrapped_in_update.json").messages.at(0).text ==
+        "photo description");
+  auto edit = RunFile(Platform::kTelegram, "telegram/aiogram_dataset_EDITED_MESSAGE__wrapped_in_update.json");
+  REQUIRE(edit.events.size() == 1);
+  CHECK(edit.events[0].type == PlatformEvent::Type::kEdited);
+}
+
+TEST_CASE("Mastodon status: HTML to text, reach, language; admin webhooks ignored", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto r = RunFile(Platform::kMastodon, "mastodon/mastodon_docs_entity_status.json");
+  REQUIRE(r.messages.size() == 1);
+  const auto& m = r.messages[0];
+  CHECK(m.id == "ma:103270115826048975");
+  CHECK(m.author_handle == "Gargron");
+  CHECK(m.followers == 322930);
+  CHECK(m.lang == "en");
+  CHECK_THAT(m.text, Catch::StartsWith("\"I lost my inheritance with one wrong digit on my sort code\"\n"));
+  CHECK(m.text.find('<') == std::string::npos);
+  CHECK(m.created_at == "2019-12-08T03:48:33.901Z");
+  CHECK(RunFile(Platform::kMastodon, "mastodon/mastodon_docs_admin_webhook_report_created.json").messages.empty());
+}
+
+TEST_CASE("Reddit comments and private messages", "[webhooks][normalize]") {
+  if (!Available()) return;
+  auto c = RunFile(Platform::kReddit, "reddit/praw_cassette_api_info_comment_t1.json");
+  REQUIRE(c.messages.size() == 1);
+  CHECK(c.messages[0].id == "rd:t1_cklhv0f");
+  CHECK(c.messages[0].kind == "public");
+  CHECK(c.messages[0].in_reply_to == "rd:t1_cklfmye");
+  CHECK(c.messages[0].conversation_id == "rd-conv-t3_2gmzqe");
+  auto pm = RunFile(Platform::kReddit, "reddit/praw_cassette_message_private_t4.json");
+  REQUIRE_FALSE(pm.messages.empty());
+  CHECK(pm.messages[0].kind == "private");
+}
+
+TEST_CASE("Batched entries, missing optional fields and unknown event types", "[webhooks][normalize]") {
+  // Two entries with two messages each, one item of an unknown kind.
+  auto r = Run(Platform::kMeta, R"({"object":"page","entry":[
+    {"id":"p","time":1,"messaging":[{"sender":{"id":"a"},"recipient":{"id":"p"},"timestamp":1000,"message":{"mid":"m1","text":"one"}},
+                                    {"sender":{"id":"b"},"recipient":{"id":"p"},"timestamp":2000,"message":{"mid":"m2","text":"two"}}]},
+    {"id":"p","time":2,"messaging":[{"sender":{"id":"c"},"recipient":{"id":"p"},"message":{"mid":"m3"}},
+                                    {"sender":{"id":"d"},"recipient":{"id":"p"},"game_play":{}}]}]})");
+  REQUIRE(r.messages.size() == 3);
+  CHECK(r.messages[2].text.empty());        // no text: still a message
+  CHECK(r.messages[2].created_at.empty());  // no timestamp: left empty
+  CHECK(r.ignored.at("messenger.unknown") == 1);
+  // An echo of the page's own message.
+  auto echo = Run(Platform::kMeta, WrapMessaging("page", R"({"sender":{"id":"p"},"recipient":{"id":"a"},"timestamp":5,
+      "message":{"mid":"m9","is_echo":true,"app_id":123,"text":"we are on it"}})"));
+  CHECK(echo.messages.empty());
+  REQUIRE(echo.events.size() == 1);
+  CHECK(echo.events[0].type == PlatformEvent::Type::kReplied);
+  CHECK(echo.events[0].agent == "123");
+  // Unknown object, unknown Telegram update, unknown Slack event: counted, not errors.
+  CHECK(Run(Platform::kMeta, R"({"object":"permissions","entry":[{}]})").ignored.count("meta.object.permissions") == 1);
+  CHECK(Run(Platform::kTelegram, R"({"update_id":1,"business_connection":{}})").ignored.count("telegram.unknown") == 1);
+  CHECK(Run(Platform::kSlack, R"({"type":"app_rate_limited"})").ignored.count("slack.app_rate_limited") == 1);
+}
+
+TEST_CASE("Malformed payloads are errors that say what is wrong", "[webhooks][normalize]") {
+  NormalizeResult r;
+  CHECK_THAT(Normalize(Platform::kMeta, "{not json", &r).message(), Catch::StartsWith("invalid JSON"));
+  CHECK(Normalize(Platform::kMeta, "[1,2]", &r).message() == "the payload must be a JSON object");
+  CHECK_THAT(Normalize(Platform::kMeta, R"({"entry":[]})", &r).message(), Catch::StartsWith("field 'object'"));
+  CHECK_THAT(Normalize(Platform::kTelegram, R"({"message":{}})", &r).message(), Catch::StartsWith("field 'update_id'"));
+  CHECK_THAT(Normalize(Platform::kX, R"({"hello":1})", &r).message(), Catch::StartsWith("not an X payload"));
+  CHECK(Normalize(Platform::kSlack, "{\"type\":\"event_callback\",\"event\":\"\xff\"}", &r).message() == "invalid UTF-8");
+  // Wrong types inside are tolerated field by field, not crashes.
+  NormalizeResult w;
+  REQUIRE(Normalize(Platform::kMeta, R"({"object":"page","entry":[{"messaging":[{"sender":7,"message":{"mid":[1],"text":{}}}]}]})", &w).ok());
+  REQUIRE(w.messages.size() == 1);
+  CHECK(w.messages[0].text.empty());
+}
+
+TEST_CASE("The platform of a payload is detected from its shape", "[webhooks][normalize]") {
+  CHECK(DetectPlatform(R"({"object":"page","entry":[]})") == Platform::kMeta);
+  CHECK(DetectPlatform(R"({"for_user_id":"1","tweet_create_events":[]})") == Platform::kX);
+  CHECK(DetectPlatform(R"({"update_id":1,"message":{}})") == Platform::kTelegram);
+  CHECK(DetectPlatform(R"({"type":"event_callback","event":{}})") == Platform::kSlack);
+  CHECK(DetectPlatform(R"({"kind":"Listing","data":{}})") == Platform::kReddit);
+  CHECK(DetectPlatform(R"({"id":"1","content":"<p>x</p>","visibility":"public"})") == Platform::kMastodon);
+  CHECK_FALSE(DetectPlatform(R"({"hello":"world"})"));
+  CHECK_FALSE(DetectPlatform("garbage"));
+}
+
+TEST_CASE("HTML content becomes plain text", "[webhooks][normalize]") {
+  CHECK(HtmlToText("<p>Hello &amp; welcome</p><p>line<br/>two &lt;3</p>") == "Hello & welcome\nline\ntwo <3");
+  CHECK(HtmlToText("no tags") == "no tags");
+  CHECK(HtmlToText("broken <p") == "broken");
+}
