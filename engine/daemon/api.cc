@@ -6,6 +6,8 @@
 #include <map>
 
 #include "connectors/archive_format.h"
+#include "connectors/webhooks/normalizer.h"
+#include "connectors/webhooks/signature.h"
 #include "engine/json_writer.h"
 
 namespace triage {
@@ -194,7 +196,8 @@ const QueueConfig* Api::QueueSettings(const std::string& q) const {
   return nullptr;
 }
 
-void Api::Handle(std::string_view method, std::string_view target, std::string body, Respond respond) {
+void Api::Handle(std::string_view method, std::string_view target, const Headers& headers, std::string body,
+                 Respond respond) {
   auto start = Clock::now();
   std::string_view path = target.substr(0, target.find('?'));
   std::string_view query = target.size() > path.size() ? target.substr(path.size() + 1) : std::string_view();
@@ -296,6 +299,16 @@ void Api::Handle(std::string_view method, std::string_view target, std::string b
       return;
     }
   }
+  if (segments.size() == 2 && segments[0] == "webhooks") {
+    endpoint = Endpoint::kWebhook;
+    if (draining_) {
+      ApiResponse r = Error(503, "shutting down");
+      r.retry_after_seconds = 1;
+      return finish(std::move(r));
+    }
+    Webhook(method, std::string(segments[1]), query, headers, std::move(body), std::move(finish));
+    return;
+  }
   if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "agents") {
     endpoint = Endpoint::kAgents;
     if (segments.size() == 2) {
@@ -318,6 +331,153 @@ void Api::Handle(std::string_view method, std::string_view target, std::string b
     }
   }
   finish(Error(404, "no such endpoint: " + std::string(method) + " " + std::string(path)));
+}
+
+namespace {
+
+int PlatformSlot(std::string_view p) {
+  static constexpr std::string_view kSlots[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive"};
+  for (int i = 0; i < 7; ++i)
+    if (kSlots[i] == p) return i;
+  return 7;
+}
+
+std::string UrlDecodedParam(std::string_view query, std::string_view name) {
+  std::string out;
+  if (!UrlDecode(QueryParam(query, name), &out)) out.clear();
+  return out;
+}
+
+}  // namespace
+
+// Platform webhooks: the platform's handshake (GET), then on POST its
+// signature over the raw body, normalization, and the same durable ingest as
+// POST /v1/messages. Platforms want a 200 quickly; the answer comes once the
+// messages are durable, as for the API.
+void Api::Webhook(std::string_view method, const std::string& platform, std::string_view query,
+                  const Headers& headers, std::string body, Respond respond) {
+  const WebhookSecrets& w = config_.webhooks;
+  ServerMetrics* metrics = metrics_;
+  auto reject = [&](SignatureCheck c) {
+    metrics->webhook_rejected[PlatformSlot(platform)].fetch_add(1, std::memory_order_relaxed);
+    respond(Error(401, "webhook not authenticated: " + std::string(SignatureCheckName(c))));
+  };
+
+  // Handshakes.
+  if (method == "GET") {
+    if (platform == "meta") {
+      std::string token = UrlDecodedParam(query, "hub.verify_token");
+      if (UrlDecodedParam(query, "hub.mode") != "subscribe" || w.meta_verify_token.empty() ||
+          !ConstantTimeEquals(HmacSha256("verify", token), HmacSha256("verify", w.meta_verify_token))) {
+        metrics->webhook_rejected[PlatformSlot(platform)].fetch_add(1, std::memory_order_relaxed);
+        return respond(Error(403, "subscription verification failed"));
+      }
+      ApiResponse r;
+      r.status = 200;
+      r.content_type = "text/plain";
+      r.body = UrlDecodedParam(query, "hub.challenge");
+      return respond(std::move(r));
+    }
+    if (platform == "x") {
+      std::string crc = UrlDecodedParam(query, "crc_token");
+      if (crc.empty()) return respond(Error(400, "crc_token is required", "crc_token"));
+      if (w.x_consumer_secret.empty()) return reject(SignatureCheck::kNoSecret);
+      std::string out = "{\"response_token\":";
+      AppendJsonString(XCrcResponseToken(w.x_consumer_secret, crc), &out);
+      out += "}";
+      return respond(Json(200, std::move(out)));
+    }
+    return respond(Error(405, "method GET not allowed; use POST"));
+  }
+  if (method != "POST") return respond(Error(405, "method " + std::string(method) + " not allowed; use POST"));
+
+  // Authentication, on the raw bytes.
+  SignatureCheck check = SignatureCheck::kMismatch;
+  std::optional<Platform> p;
+  if (platform == "meta") {
+    check = VerifyHubSignature256(w.meta_app_secret, body, headers("x-hub-signature-256"));
+    p = Platform::kMeta;
+  } else if (platform == "x") {
+    check = VerifyXSignature(w.x_consumer_secret, body, headers("x-twitter-webhooks-signature"));
+    p = Platform::kX;
+  } else if (platform == "slack") {
+    int64_t now = now_seconds_ ? now_seconds_()
+                               : std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch()).count();
+    check = VerifySlackSignature(w.slack_signing_secret, body, headers("x-slack-request-timestamp"),
+                                 headers("x-slack-signature"), now, w.slack_window_seconds);
+    p = Platform::kSlack;
+  } else if (platform == "telegram") {
+    check = VerifyTelegramSecret(w.telegram_secret_token, headers("x-telegram-bot-api-secret-token"));
+    p = Platform::kTelegram;
+  } else if (platform == "mastodon") {
+    check = VerifyHubSignature256(w.mastodon_secret, body, headers("x-hub-signature"));
+    p = Platform::kMastodon;
+  } else if (platform == "reddit" || platform == "archive") {
+    std::string auth = headers("authorization");
+    if (w.bearer_token.empty()) check = SignatureCheck::kNoSecret;
+    else if (auth.empty()) check = SignatureCheck::kMissingHeader;
+    else if (auth.rfind("Bearer ", 0) != 0) check = SignatureCheck::kMalformed;
+    else check = ConstantTimeEquals(HmacSha256("bearer", auth.substr(7)), HmacSha256("bearer", w.bearer_token))
+                     ? SignatureCheck::kValid
+                     : SignatureCheck::kMismatch;
+    if (platform == "reddit") p = Platform::kReddit;
+  } else {
+    return respond(Error(404, "no webhook for platform '" + platform + "'"));
+  }
+  if (check != SignatureCheck::kValid) return reject(check);
+
+  // The generic archive endpoint is POST /v1/messages behind a bearer token.
+  auto ok200 = [respond](ApiResponse r) mutable {
+    if (r.status == 202) r.status = 200;  // platforms expect 200
+    respond(std::move(r));
+  };
+  if (!p) return Ingest(std::move(body), std::move(ok200));
+
+  NormalizeResult result;
+  Status s = Normalize(*p, body, &result);
+  if (!s.ok()) return respond(Error(400, std::string(PlatformName(*p)) + " payload: " + s.message()));
+  for (const PlatformEvent& e : result.events) {
+    switch (e.type) {
+      case PlatformEvent::Type::kEdited: metrics->webhook_edits.fetch_add(1, std::memory_order_relaxed); break;
+      case PlatformEvent::Type::kDeleted: metrics->webhook_deletes.fetch_add(1, std::memory_order_relaxed); break;
+      case PlatformEvent::Type::kReplied: {
+        metrics->webhook_echoes.fetch_add(1, std::memory_order_relaxed);
+        // The brand answered in the channel: a `replied` event on the message
+        // it answers, when the platform says which and we have it.
+        if (!e.in_reply_to.empty()) {
+          int64_t at_ms = 0;
+          ParseRfc3339(e.created_at, &at_ms);
+          store_->AddEvent(e.in_reply_to, Event{"replied", e.agent.empty() ? platform : e.agent, at_ms, "", ""},
+                           [](Status) {});
+        }
+        break;
+      }
+    }
+  }
+  metrics->webhook_ignored.fetch_add(static_cast<uint64_t>(result.ignored_total()), std::memory_order_relaxed);
+  if (platform == "slack") {
+    // Slack's URL verification handshake arrives as a signed POST.
+    simdjson::padded_string padded(body);
+    simdjson::dom::parser dp;
+    simdjson::dom::element root;
+    std::string_view type, challenge;
+    if (!dp.parse(padded).get(root) && !root["type"].get_string().get(type) && type == "url_verification" &&
+        !root["challenge"].get_string().get(challenge)) {
+      std::string out = "{\"challenge\":";
+      AppendJsonString(challenge, &out);
+      out += "}";
+      return respond(Json(200, std::move(out)));
+    }
+  }
+  if (result.messages.empty()) {
+    return respond(Json(200, "{\"results\":[],\"accepted\":0,\"duplicates\":0,\"events\":" +
+                                 std::to_string(result.events.size()) + ",\"ignored\":" +
+                                 std::to_string(result.ignored_total()) + "}"));
+  }
+  std::string lines;
+  for (const NormalizedMessage& m : result.messages) lines += m.ToArchiveLine() + "\n";
+  Ingest(std::move(lines), std::move(ok200));
 }
 
 void Api::Heartbeat(const std::string& agent, std::string body, Respond respond) {
@@ -650,6 +810,16 @@ void Api::Metrics(Respond respond) {
           m.rejected_connections.load());
   counter("triage_rules_reloads_total", "Rule pack reloads (SIGHUP) by result", "result=\"ok\"", m.reloads_ok.load());
   counter("triage_rules_reloads_total", "", "result=\"failed\"", m.reloads_failed.load());
+  static const char* kPlatforms[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive", "other"};
+  for (int i = 0; i < 8; ++i)
+    counter("triage_webhook_rejected_total", i == 0 ? "Webhook requests refused (401/403) by platform" : "",
+            std::string("platform=\"") + kPlatforms[i] + "\"", m.webhook_rejected[i].load());
+  counter("triage_webhook_platform_events_total", "Recognised platform events that are not new messages",
+          "type=\"edited\"", m.webhook_edits.load());
+  counter("triage_webhook_platform_events_total", "", "type=\"deleted\"", m.webhook_deletes.load());
+  counter("triage_webhook_platform_events_total", "", "type=\"echo\"", m.webhook_echoes.load());
+  counter("triage_webhook_ignored_items_total", "Webhook payload items without a customer message", "",
+          m.webhook_ignored.load());
   out += "# HELP triage_connections_open Open client connections\n# TYPE triage_connections_open gauge\n";
   out += "triage_connections_open " + std::to_string(m.connections_open.load()) + "\n";
   out += "# HELP triage_store_pending_writes Operations waiting for the store's writer\n# TYPE "

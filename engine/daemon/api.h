@@ -11,6 +11,8 @@
 //   GET  /v1/messages/{id}
 //   POST /v1/agents/{agent}/heartbeat   {"queues": [...]}: online for push queues
 //   GET  /v1/agents, GET /v1/agents/{agent}/messages
+//   GET|POST /webhooks/{meta,x,slack,telegram,mastodon,reddit,archive}
+//                                       platform handshakes, signature checks, normalized ingest
 //   GET  /healthz, /readyz, /metrics
 //
 // Every error is a 4xx/5xx with a JSON body {"error": ..., "field"|"line": ...}.
@@ -40,11 +42,16 @@ struct ApiResponse {
 class Api {
  public:
   using Respond = std::function<void(ApiResponse)>;
+  // Request headers by lower-case name ("" when absent); valid during Handle().
+  using Headers = std::function<std::string(std::string_view)>;
 
   Api(const ServerConfig& config, QueueStore* store, PipelineHolder* pipelines, ServerMetrics* metrics)
       : config_(config), store_(store), pipelines_(pipelines), metrics_(metrics) {}
 
-  void Handle(std::string_view method, std::string_view target, std::string body, Respond respond);
+  void Handle(std::string_view method, std::string_view target, const Headers& headers, std::string body,
+              Respond respond);
+  // Clock for Slack's replay window (seconds since the epoch); tests inject one.
+  void set_clock(std::function<int64_t()> now_seconds) { now_seconds_ = std::move(now_seconds); }
 
   void set_draining(bool d) { draining_ = d; }
   bool draining() const { return draining_; }
@@ -54,6 +61,8 @@ class Api {
 
  private:
   void Ingest(std::string body, Respond respond);
+  void Webhook(std::string_view method, const std::string& platform, std::string_view query, const Headers& headers,
+               std::string body, Respond respond);
   void ListQueues(Respond respond);
   void Peek(const std::string& queue, std::string_view query, Respond respond);
   void Claim(const std::string& queue, std::string body, Respond respond);
@@ -72,6 +81,7 @@ class Api {
   PipelineHolder* pipelines_;
   ServerMetrics* metrics_;
   std::atomic<bool> draining_{false};
+  std::function<int64_t()> now_seconds_;
 };
 
 // Percent-decodes a URL path segment; false if malformed.

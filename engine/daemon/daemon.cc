@@ -82,6 +82,7 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   d->impl_ = std::make_unique<Impl>();
   Impl& m = *d->impl_;
   m.config = config;
+  m.config.webhooks.FromEnvironment();
   m.log = log;
   PatternDatabaseOptions db;
   db.cache_dir = config.cache_dir.empty() ? PatternDatabase::DefaultCacheDir() : config.cache_dir;

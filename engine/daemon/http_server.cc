@@ -62,7 +62,11 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_never();  // the handler may wait for a durable write
     std::string method(req.method_string());
     std::string target(req.target());
-    api_->Handle(method, target, std::move(req.body()), [self = shared_from_this()](ApiResponse r) {
+    auto headers = [&req](std::string_view name) -> std::string {
+      auto it = req.find(beast::string_view(name.data(), name.size()));
+      return it == req.end() ? std::string() : std::string(it->value());
+    };
+    api_->Handle(method, target, headers, std::move(req.body()), [self = shared_from_this()](ApiResponse r) {
       // May run on the store's writer thread: hop back to this connection.
       asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
     });

@@ -5,8 +5,8 @@
 namespace triage {
 
 std::string_view EndpointName(Endpoint e) {
-  constexpr std::string_view kNames[kNumEndpoints] = {"ingest", "queues", "peek",    "claim", "event",
-                                                      "get",    "agents", "health", "metrics", "other"};
+  constexpr std::string_view kNames[kNumEndpoints] = {"ingest", "queues",  "peek",   "claim",   "event", "get",
+                                                      "agents", "webhook", "health", "metrics", "other"};
   return kNames[static_cast<int>(e)];
 }
 

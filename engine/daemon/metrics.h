@@ -15,8 +15,8 @@
 namespace triage {
 
 // The API endpoints, for per-endpoint request metrics.
-enum class Endpoint : uint8_t { kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kHealth, kMetrics, kOther };
-inline constexpr int kNumEndpoints = 10;
+enum class Endpoint : uint8_t { kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kOther };
+inline constexpr int kNumEndpoints = 11;
 std::string_view EndpointName(Endpoint e);
 
 class LatencyHistogram {
@@ -45,6 +45,10 @@ struct ServerMetrics {
   std::atomic<uint64_t> reloads_ok{0};
   std::atomic<uint64_t> reloads_failed{0};
   std::atomic<uint64_t> connections_open{0};
+  // Webhooks: requests refused by signature or token, by platform; events
+  // that were recognised but are not new messages.
+  std::array<std::atomic<uint64_t>, 8> webhook_rejected{};  // index: platform slot (see api.cc)
+  std::atomic<uint64_t> webhook_edits{0}, webhook_deletes{0}, webhook_echoes{0}, webhook_ignored{0};
   std::array<LatencyHistogram, kNumEndpoints> latency;
 
   void RecordResponse(Endpoint e, unsigned status, double seconds);

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <limits>
 
 namespace triage {
@@ -42,6 +43,19 @@ struct Reader {
 };
 
 }  // namespace
+
+void WebhookSecrets::FromEnvironment() {
+  auto env = [](const char* name, std::string* field) {
+    if (const char* v = std::getenv(name); v && *v) *field = v;
+  };
+  env("TRIAGE_META_APP_SECRET", &meta_app_secret);
+  env("TRIAGE_META_VERIFY_TOKEN", &meta_verify_token);
+  env("TRIAGE_X_CONSUMER_SECRET", &x_consumer_secret);
+  env("TRIAGE_SLACK_SIGNING_SECRET", &slack_signing_secret);
+  env("TRIAGE_TELEGRAM_SECRET_TOKEN", &telegram_secret_token);
+  env("TRIAGE_MASTODON_SECRET", &mastodon_secret);
+  env("TRIAGE_WEBHOOK_BEARER_TOKEN", &bearer_token);
+}
 
 Status ServerConfig::SetListen(const std::string& listen) {
   auto colon = listen.rfind(':');
@@ -116,6 +130,26 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       r.Int(v, key, &c->max_claim, 1, 100000);
     } else if (key == "agent_ttl_seconds") {
       r.Int(v, key, &c->agent_ttl_seconds, 1, 86400);
+    } else if (key == "webhooks") {
+      if (!v.IsMap()) {
+        r.errors.push_back(r.Where(v, key) + "must be a mapping of secrets");
+        continue;
+      }
+      for (auto w = v.begin(); w != v.end(); ++w) {
+        std::string k = w->first.Scalar();
+        WebhookSecrets& ws = c->webhooks;
+        std::string* field = k == "meta_app_secret" ? &ws.meta_app_secret
+                             : k == "meta_verify_token" ? &ws.meta_verify_token
+                             : k == "x_consumer_secret" ? &ws.x_consumer_secret
+                             : k == "slack_signing_secret" ? &ws.slack_signing_secret
+                             : k == "telegram_secret_token" ? &ws.telegram_secret_token
+                             : k == "mastodon_secret" ? &ws.mastodon_secret
+                             : k == "bearer_token" ? &ws.bearer_token
+                                                   : nullptr;
+        if (field) r.String(w->second, "webhooks." + k, field);
+        else if (k == "slack_window_seconds") r.Int(w->second, "webhooks." + k, &ws.slack_window_seconds, 1, 3600);
+        else r.errors.push_back(r.Where(w->first, "webhooks." + k) + "unknown option");
+      }
     } else if (key == "queues") {
       if (!v.IsSequence()) {
         r.errors.push_back(r.Where(v, key) + "must be a list of {name, sla_seconds}");

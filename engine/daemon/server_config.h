@@ -22,6 +22,25 @@ struct QueueConfig {
   int64_t max_open_per_agent = 0;  // push queues: open conversations per agent; 0: no limit
 };
 
+// Webhook secrets. Never in the repository: set them in the config file the
+// operator keeps, or in the environment (TRIAGE_META_APP_SECRET, ...), which
+// overrides the file. An endpoint whose secret is empty answers 401 to
+// everything.
+struct WebhookSecrets {
+  std::string meta_app_secret;       // X-Hub-Signature-256 of Messenger, Instagram, WhatsApp
+  std::string meta_verify_token;     // the hub.verify_token of the subscription handshake
+  std::string x_consumer_secret;     // CRC and x-twitter-webhooks-signature
+  std::string slack_signing_secret;  // X-Slack-Signature
+  std::string telegram_secret_token; // X-Telegram-Bot-Api-Secret-Token
+  std::string mastodon_secret;       // X-Hub-Signature (sha256) of Mastodon webhooks
+  std::string bearer_token;          // Authorization: Bearer, for /webhooks/archive and /webhooks/reddit
+  int64_t slack_window_seconds = 300;
+  // Fills empty fields from TRIAGE_META_APP_SECRET, TRIAGE_META_VERIFY_TOKEN,
+  // TRIAGE_X_CONSUMER_SECRET, TRIAGE_SLACK_SIGNING_SECRET,
+  // TRIAGE_TELEGRAM_SECRET_TOKEN, TRIAGE_MASTODON_SECRET, TRIAGE_WEBHOOK_BEARER_TOKEN.
+  void FromEnvironment();
+};
+
 struct ServerConfig {
   // listen
   std::string host = "127.0.0.1";
@@ -47,6 +66,7 @@ struct ServerConfig {
   size_t max_claim = 100;
   // push assignment: an agent is online this long after its last heartbeat
   int64_t agent_ttl_seconds = 30;
+  WebhookSecrets webhooks;
   // queues with their SLA targets; queues that routes name but that are not
   // listed here exist too, without a target.
   std::vector<QueueConfig> queues = {{"support", 3600}, {"sales", 4 * 3600}, {"comms", 900},
