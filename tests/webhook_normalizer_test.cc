@@ -147,7 +147,7 @@ TEST_CASE("Every WhatsApp sample normalizes without error and nothing is dropped
   CHECK(files >= 40);
 }
 
-TEST_CASE("X Account Activity: DMs with users, deletes, typing; v1.1 tweets and v2 objects", "[webhooks][normalize]") {
+TEST_CASE("X Account Activity: DMs with users, deletes, typing - v1.1 tweets and v2 objects", "[webhooks][normalize]") {
   if (!Available()) return;
   auto dm = RunFile(Platform::kX, "x_twitter/xdocs_aaa_direct_message_events.json");
   REQUIRE(dm.messages.size() == 1);
@@ -235,7 +235,7 @@ TEST_CASE("Telegram updates: message, caption, edit", "[webhooks][normalize]") {
   CHECK(edit.events[0].type == PlatformEvent::Type::kEdited);
 }
 
-TEST_CASE("Mastodon status: HTML to text, reach, language; admin webhooks ignored", "[webhooks][normalize]") {
+TEST_CASE("Mastodon status: HTML to text, reach, language - admin webhooks ignored", "[webhooks][normalize]") {
   if (!Available()) return;
   auto r = RunFile(Platform::kMastodon, "mastodon/mastodon_docs_entity_status.json");
   REQUIRE(r.messages.size() == 1);
