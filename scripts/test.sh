@@ -14,3 +14,6 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTRIAGE_SANITIZE=ON 
 cmake --build build/asan -j"$(nproc)" >&2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan --output-on-failure -j"$(nproc)"
+
+echo "== fuzzing (libFuzzer, bounded)"
+scripts/fuzz.sh 20

@@ -44,19 +44,23 @@ std::string_view PlatformEventName(PlatformEvent::Type t) {
 }
 
 std::string Rfc3339FromEpochMs(int64_t ms) {
+  // Years 0001..9999 only: RFC 3339 has four-digit years (and this keeps the
+  // arithmetic below far from overflow).
+  if (ms < -62135596800000LL || ms > 253402300799999LL) return "";
   std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
   int frac = static_cast<int>(ms - static_cast<int64_t>(secs) * 1000);
   std::tm tm{};
-  gmtime_r(&secs, &tm);
+  if (!gmtime_r(&secs, &tm)) return "";
+  int year = tm.tm_year + 1900;
+  if (year < 1 || year > 9999) return "";  // RFC 3339 has four-digit years; such a time is junk
   char buf[40];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  if (frac) {
-    char f[8];
-    std::snprintf(f, sizeof f, ".%03d", frac);
-    out += f;
-  }
-  return out + "Z";
+  if (frac)
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec, frac);
+  else
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec);
+  return buf;
 }
 
 namespace {
@@ -121,7 +125,7 @@ int64_t Int(dom::element e, std::string_view key, int64_t fallback = -1) {
   uint64_t u;
   if (!v.get_uint64().get(u)) return static_cast<int64_t>(u);
   double d;
-  if (!v.get_double().get(d)) return static_cast<int64_t>(d);
+  if (!v.get_double().get(d)) return std::isfinite(d) && std::fabs(d) < 9e18 ? static_cast<int64_t>(d) : fallback;
   std::string_view s;
   if (!v.get_string().get(s)) {
     try {
@@ -139,18 +143,27 @@ int Bool(dom::element e, std::string_view key) {
   return b ? 1 : 0;
 }
 
-// Seconds or milliseconds since the epoch (numbers or numeric strings;
-// values above 1e11 are taken as milliseconds), or an ISO date string.
+// Seconds or milliseconds since the epoch: values above 1e11 are taken as
+// milliseconds. Out-of-range or non-finite values give "".
+std::string FromEpochNumber(double v) {
+  if (!std::isfinite(v) || std::fabs(v) > 1e15) return "";
+  return Rfc3339FromEpochMs(std::fabs(v) > 1e11 ? static_cast<int64_t>(v) : static_cast<int64_t>(std::llround(v * 1000)));
+}
+
+// A timestamp field: a number or numeric string (see FromEpochNumber), or an
+// ISO 8601 / RFC 3339 / X v1.1 date string.
 std::string Timestamp(dom::element e, std::string_view key) {
   dom::element v;
   if (e.type() != dom::element_type::OBJECT || e[key].get(v)) return "";
   std::string_view s;
   if (!v.get_string().get(s)) {
-    bool numeric = !s.empty();
+    bool numeric = !s.empty() && s.size() < 32;
     for (char c : s) numeric = numeric && ((c >= '0' && c <= '9') || c == '.');
     if (numeric) {
-      double d = std::stod(std::string(s));
-      return Rfc3339FromEpochMs(d > 1e11 ? static_cast<int64_t>(d) : static_cast<int64_t>(std::llround(d * 1000)));
+      std::string copy(s);
+      char* end = nullptr;
+      double d = std::strtod(copy.c_str(), &end);
+      return end == copy.c_str() ? "" : FromEpochNumber(d);
     }
     // ISO 8601 with "+0000" offsets (Meta) -> RFC 3339.
     std::string iso(s);
@@ -160,13 +173,16 @@ std::string Timestamp(dom::element e, std::string_view key) {
     if (ParseRfc3339(iso, &ms)) return Rfc3339FromEpochMs(ms);
     // X v1.1: "Mon May 19 14:01:46 +0000 2025"
     std::tm tm{};
-    if (strptime(iso.c_str(), "%a %b %d %H:%M:%S +0000 %Y", &tm)) return Rfc3339FromEpochMs(static_cast<int64_t>(timegm(&tm)) * 1000);
+    if (strptime(iso.c_str(), "%a %b %d %H:%M:%S +0000 %Y", &tm)) {
+      int64_t secs = static_cast<int64_t>(timegm(&tm));
+      if (secs > -62135596800LL && secs < 253402300800LL) return Rfc3339FromEpochMs(secs * 1000);
+    }
     return "";
   }
   double d;
-  if (!v.get_double().get(d)) return Rfc3339FromEpochMs(d > 1e11 ? static_cast<int64_t>(d) : static_cast<int64_t>(std::llround(d * 1000)));
+  if (!v.get_double().get(d)) return FromEpochNumber(d);
   int64_t i;
-  if (!v.get_int64().get(i)) return Rfc3339FromEpochMs(i > 100000000000LL ? i : i * 1000);
+  if (!v.get_int64().get(i)) return FromEpochNumber(static_cast<double>(i));
   return "";
 }
 
@@ -857,11 +873,9 @@ std::optional<Platform> DetectPlatform(std::string_view payload) {
   return std::nullopt;
 }
 
-Status Normalize(Platform platform, std::string_view payload, NormalizeResult* out) {
-  dom::parser parser;
-  dom::element root;
-  if (Status s = Parse(parser, payload, &root); !s.ok()) return s;
-  if (!IsObj(root)) return Status::InvalidArgument("the payload must be a JSON object");
+namespace {
+
+Status NormalizeRoot(Platform platform, dom::element root, NormalizeResult* out) {
   switch (platform) {
     case Platform::kMeta: return NormalizeMeta(root, out);
     case Platform::kX: return NormalizeX(root, out);
@@ -871,6 +885,26 @@ Status Normalize(Platform platform, std::string_view payload, NormalizeResult* o
     case Platform::kReddit: return NormalizeReddit(root, out);
   }
   return Status::InvalidArgument("unknown platform");
+}
+
+}  // namespace
+
+Status Normalize(Platform platform, std::string_view payload, NormalizeResult* out) {
+  dom::parser parser;
+  dom::element root;
+  if (Status s = Parse(parser, payload, &root); !s.ok()) return s;
+  if (!IsObj(root)) return Status::InvalidArgument("the payload must be a JSON object");
+  size_t before = out->messages.size();
+  Status s = NormalizeRoot(platform, root, out);
+  // A message whose platform id is missing ("x:", "tg:1:") cannot be
+  // deduplicated or answered: counted, not stored.
+  auto& msgs = out->messages;
+  for (size_t i = msgs.size(); i-- > before;) {
+    if (!msgs[i].id.empty() && msgs[i].id.back() != ':') continue;
+    Ignore(out, msgs[i].channel + ".without_id");
+    msgs.erase(msgs.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+  return s;
 }
 
 }  // namespace triage
