@@ -176,6 +176,49 @@ TEST_CASE("Every WhatsApp sample normalizes without error and nothing is dropped
   CHECK(files >= 40);
 }
 
+TEST_CASE("Every platform sample normalizes, and each message is a valid archive line", "[webhooks][normalize]") {
+  if (!Available()) return;
+  // Meta documentation fragments (a messaging item, an entry, a change) are
+  // wrapped in their envelope first.
+  const std::vector<std::pair<std::string, Platform>> dirs = {
+      {"messenger", Platform::kMeta}, {"instagram", Platform::kMeta}, {"whatsapp", Platform::kMeta},
+      {"x_twitter", Platform::kX},    {"slack", Platform::kSlack},    {"telegram", Platform::kTelegram},
+      {"mastodon", Platform::kMastodon}, {"reddit", Platform::kReddit}};
+  int files = 0, messages = 0, events = 0, ignored = 0;
+  for (const auto& [dir, platform] : dirs) {
+    for (const auto& f : std::filesystem::directory_iterator(kDir + dir)) {
+      if (f.path().extension() != ".json") continue;
+      std::string name = f.path().filename().string();
+      std::string payload = test::ReadFile(f.path().string());
+      if (name.find("__messaging_item") != std::string::npos) payload = WrapMessaging("page", payload);
+      if (name.find("__entry_item") != std::string::npos) payload = R"({"object":"page","entry":[)" + payload + "]}";
+      if (name.find("comments_change_item") != std::string::npos)
+        payload = R"({"object":"instagram","entry":[{"changes":[)" + payload + "]}]}";
+      INFO(dir << "/" << name);
+      ++files;
+      auto r = Run(platform, payload);
+      CHECK(r.messages.size() + r.events.size() + static_cast<size_t>(r.ignored_total()) > 0);  // nothing silently dropped
+      messages += static_cast<int>(r.messages.size());
+      events += static_cast<int>(r.events.size());
+      ignored += r.ignored_total();
+      for (const auto& m : r.messages) {
+        CHECK(m.id.find(':') != std::string::npos);
+        CHECK(m.id.back() != ':');
+        CHECK((m.kind == "public" || m.kind == "private"));
+        Message parsed;
+        ArchiveParser parser;
+        Status st = parser.ParseCopy(m.ToArchiveLine("Acme"), &parsed);
+        INFO(st.message());
+        CHECK(st.ok());
+      }
+    }
+  }
+  CHECK(files >= 90);
+  CHECK(messages >= 70);
+  CHECK(events >= 5);
+  CHECK(ignored >= 20);
+}
+
 TEST_CASE("X Account Activity: DMs with users, deletes, typing - v1.1 tweets and v2 objects", "[webhooks][normalize]") {
   if (!Available()) return;
   auto dm = RunFile(Platform::kX, "x_twitter/xdocs_aaa_direct_message_events.json");
