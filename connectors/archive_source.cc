@@ -55,17 +55,8 @@ bool ArchiveSource::NextPlatformMessage(Message* msg) {
     }
     pending_.clear();
     pending_next_ = 0;
-    if (!reader_ && !OpenNext()) return false;
     std::string_view text;
-    if (!reader_->Next(&text)) {
-      if (!OpenNext()) return false;
-      continue;
-    }
-    if (reader_->too_long()) {
-      Skip("line longer than " + std::to_string(reader_->max_line_bytes()) + " bytes");
-      continue;
-    }
-    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (!NextLine(&text)) return false;
     std::optional<Platform> platform = format_.platform;
     if (format_.kind == ArchiveFormat::Kind::kAuto) {
       platform = DetectPlatform(text);
@@ -86,12 +77,10 @@ bool ArchiveSource::NextPlatformMessage(Message* msg) {
   }
 }
 
-bool ArchiveSource::Next(Message* msg) {
-  if (format_.kind != ArchiveFormat::Kind::kArchive) return NextPlatformMessage(msg);
+bool ArchiveSource::NextLine(std::string_view* text) {
   for (;;) {
     if (!reader_ && !OpenNext()) return false;
-    std::string_view text;
-    if (!reader_->Next(&text)) {
+    if (!reader_->Next(text)) {
       if (!OpenNext()) return false;
       continue;
     }
@@ -99,7 +88,16 @@ bool ArchiveSource::Next(Message* msg) {
       Skip("line longer than " + std::to_string(reader_->max_line_bytes()) + " bytes");
       continue;
     }
-    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (text->find_first_not_of(" \t") == std::string_view::npos) continue;
+    return true;
+  }
+}
+
+bool ArchiveSource::Next(Message* msg) {
+  if (format_.kind != ArchiveFormat::Kind::kArchive) return NextPlatformMessage(msg);
+  for (;;) {
+    std::string_view text;
+    if (!NextLine(&text)) return false;
     Status s = parser_.Parse(text, reader_->padded_capacity(text), msg);
     if (!s.ok()) {
       Skip(s.message());

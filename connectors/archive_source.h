@@ -53,6 +53,9 @@ class ArchiveSource {
 
  private:
   bool OpenNext();
+  // The next line worth parsing (not blank, not over the length limit,
+  // which is reported), across files. False at the end of the last file.
+  bool NextLine(std::string_view* text);
   bool NextPlatformMessage(Message* msg);
 
   std::vector<std::string> paths_;

@@ -348,6 +348,17 @@ struct QueueStore::Impl {
     return Status::OK();
   }
 
+  // Pairs each id with its stored decision line.
+  std::vector<std::pair<std::string, std::string>> WithDecisions(std::vector<std::string> ids) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& id : ids) {
+      std::string d;
+      db->Get(rocksdb::ReadOptions(), cf_decisions, id, &d);
+      out.emplace_back(std::move(id), std::move(d));
+    }
+    return out;
+  }
+
   void Submit(Op op) {
     {
       std::lock_guard<std::mutex> l(qmu);
@@ -648,13 +659,7 @@ std::vector<std::pair<std::string, std::string>> QueueStore::AssignedTo(const st
     if (it != impl_->assigned_by_agent.end())
       for (const auto& [seq, id] : it->second) ids.push_back(id);
   }
-  std::vector<std::pair<std::string, std::string>> out;
-  for (auto& id : ids) {
-    std::string d;
-    impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_decisions, id, &d);
-    out.emplace_back(std::move(id), std::move(d));
-  }
-  return out;
+  return impl_->WithDecisions(std::move(ids));
 }
 
 std::vector<QueueStore::AgentInfo> QueueStore::Agents() const {
@@ -726,13 +731,7 @@ std::vector<std::pair<std::string, std::string>> QueueStore::Peek(const std::str
         ids.push_back(id);
       }
   }
-  std::vector<std::pair<std::string, std::string>> out;
-  for (auto& id : ids) {
-    std::string d;
-    impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_decisions, id, &d);
-    out.emplace_back(std::move(id), std::move(d));
-  }
-  return out;
+  return impl_->WithDecisions(std::move(ids));
 }
 
 Status QueueStore::Get(const std::string& id, StoredMessage* out) const {
