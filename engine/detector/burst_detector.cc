@@ -1,0 +1,146 @@
+#include "engine/detector/burst_detector.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace triage {
+
+double PoissonUpperTail(int64_t k, double lambda) {
+  if (k <= 0) return 1.0;
+  if (lambda <= 0) return 0.0;
+  if (static_cast<double>(k) <= lambda) {
+    // At or below the mean the tail is large; sum the lower part exactly.
+    double term = std::exp(-lambda), cdf = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      cdf += term;
+      term *= lambda / static_cast<double>(i + 1);
+    }
+    return std::max(0.0, 1.0 - cdf);
+  }
+  // Above the mean the terms fall off at least geometrically: sum from k up.
+  double log_term = -lambda + static_cast<double>(k) * std::log(lambda) - std::lgamma(static_cast<double>(k) + 1);
+  double term = std::exp(log_term), sum = 0;
+  for (int64_t i = k; i < k + 1000 && term > sum * 1e-15; ++i) {
+    sum += term;
+    term *= lambda / static_cast<double>(i + 1);
+  }
+  return std::min(1.0, sum);
+}
+
+BurstDetector::BurstDetector(BurstDetectorOptions options)
+    : options_(options), decay_(std::exp(-static_cast<double>(options.bucket_ms) / options.baseline_tau_ms)) {
+  options_.window_buckets = std::max(1, options_.window_buckets);
+  options_.max_topics = std::max<size_t>(1, options_.max_topics);
+}
+
+double BurstDetector::Expected(const Topic& t) const {
+  return std::max(t.rate, options_.floor_rate) * options_.window_buckets;
+}
+
+void BurstDetector::AdvanceTo(Topic* t, int64_t bucket) {
+  if (t->bucket < 0) {
+    t->bucket = bucket;
+    return;
+  }
+  const int64_t w = options_.window_buckets;
+  // Each bucket that completes feeds its count into the baseline; buckets
+  // with no messages decay it.
+  while (t->bucket < bucket) {
+    uint32_t done = t->ring[static_cast<size_t>(t->bucket % w)];
+    t->rate = t->rate * decay_ + static_cast<double>(done) * (1 - decay_);
+    ++t->bucket;
+    uint32_t& slot = t->ring[static_cast<size_t>(t->bucket % w)];
+    t->window_count -= slot;
+    slot = 0;
+    if (t->window_count == 0 && bucket - t->bucket > w) {
+      // Nothing in the window: jump the rest at once.
+      t->rate *= std::pow(decay_, static_cast<double>(bucket - t->bucket));
+      t->bucket = bucket;
+    }
+  }
+}
+
+BurstDetector::Topic* BurstDetector::Find(std::string_view name, int64_t t_ms) {
+  auto it = topics_.find(std::string(name));
+  if (it != topics_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return &it->second;
+  }
+  if (topics_.size() >= options_.max_topics) {
+    // Evict the least recently active topic that has no open alert.
+    for (auto victim = lru_.end(); victim != lru_.begin();) {
+      --victim;
+      if ((*victim)->alert >= 0) continue;
+      std::string key = (*victim)->name;
+      lru_.erase(victim);
+      topics_.erase(key);
+      break;
+    }
+  }
+  Topic& t = topics_[std::string(name)];
+  t.name = std::string(name);
+  t.rate = options_.floor_rate;
+  t.ring.assign(static_cast<size_t>(options_.window_buckets), 0);
+  lru_.push_front(&t);
+  t.lru = lru_.begin();
+  (void)t_ms;
+  return &t;
+}
+
+bool BurstDetector::MaybeClose(Topic* t, int64_t t_ms) {
+  if (t->alert < 0) return false;
+  BurstAlert& a = alerts_[static_cast<size_t>(t->alert)];
+  // Hysteresis: at least one full window after opening, and back near baseline.
+  if (t_ms - a.opened_at_ms < options_.bucket_ms * options_.window_buckets) return false;
+  if (static_cast<double>(t->window_count) > options_.close_ratio * Expected(*t)) return false;
+  a.closed_at_ms = t_ms;
+  t->alert = -1;
+  t->quiet_until_ms = t_ms + options_.cooldown_ms;
+  return true;
+}
+
+int BurstDetector::Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened) {
+  if (opened) *opened = false;
+  Topic* t = Find(topic, t_ms);
+  int64_t bucket = t_ms / options_.bucket_ms;
+  AdvanceTo(t, std::max(bucket, t->bucket));
+  // Close first if the topic had gone quiet before this message arrived.
+  MaybeClose(t, t_ms);
+  ++t->ring[static_cast<size_t>(t->bucket % options_.window_buckets)];
+  ++t->window_count;
+  if (t->alert >= 0) {
+    ++alerts_[static_cast<size_t>(t->alert)].messages;
+    return t->alert;
+  }
+  if (t->window_count < options_.min_count || t_ms < t->quiet_until_ms) return -1;
+  double expected = Expected(*t);
+  double p = PoissonUpperTail(t->window_count, expected);
+  if (p >= options_.p_value) return -1;
+  BurstAlert a;
+  a.id = "alert:" + std::to_string(t_ms) + ":" + t->name;
+  a.topic = t->name;
+  a.opened_at_ms = t_ms;
+  a.first_message = std::string(message_id);
+  a.messages = 1;
+  a.p_value = p;
+  a.expected = expected;
+  a.window_count = t->window_count;
+  alerts_.push_back(std::move(a));
+  t->alert = static_cast<int>(alerts_.size() - 1);
+  if (opened) *opened = true;
+  return t->alert;
+}
+
+std::vector<int> BurstDetector::CloseQuiet(int64_t t_ms) {
+  std::vector<int> closed;
+  for (auto& [name, t] : topics_) {
+    if (t.alert < 0) continue;
+    AdvanceTo(&t, std::max(t_ms / options_.bucket_ms, t.bucket));
+    int index = t.alert;
+    if (MaybeClose(&t, t_ms)) closed.push_back(index);
+  }
+  std::sort(closed.begin(), closed.end());
+  return closed;
+}
+
+}  // namespace triage

@@ -1,0 +1,113 @@
+// BurstDetector: finds topics whose message volume rises far above their own
+// baseline, on event time (message created_at), so replaying an archive gives
+// the same alerts every time.
+//
+// Per topic (a brand, a rule, a hashtag, a term): a ring of per-bucket counts
+// (default: ten one-minute buckets) and a slowly adapting baseline rate, an
+// exponentially weighted moving average of the per-bucket count with a time
+// constant of hours, so the daily rhythm is absorbed into the baseline.
+//
+// Surprise score: the Poisson upper tail P(X >= window count | rate x window).
+// Why Poisson and not a z-score: per-topic counts are small integers (a brand
+// gets a few messages an hour), where the normal approximation behind a
+// z-score is badly wrong in exactly the tail we care about; the Poisson tail is
+// exact for rare independent arrivals, needs only the rate we already track,
+// and its p-value reads the same for a quiet topic and a busy one. Kleinberg's
+// burst automaton would need a state sequence per topic and a batch pass; the
+// tail test is O(1) per message and streams.
+//
+// An alert opens when the tail probability is below `p_value` and the window
+// holds at least `min_count` messages; it closes (hysteresis) once the window
+// count falls back to at most `close_ratio` times the expected count; a topic
+// then stays quiet for `cooldown` before it can alert again. A topic never seen
+// before starts from `floor_rate`, a small prior, so its first messages are
+// not all "infinitely surprising".
+//
+// Memory is bounded: at most `max_topics` topics are kept; when a new topic
+// arrives at the limit, the least recently active topic without an open alert
+// is evicted (its baseline is forgotten, as an idle topic's would decay anyway).
+#ifndef TRIAGE_ENGINE_DETECTOR_BURST_DETECTOR_H_
+#define TRIAGE_ENGINE_DETECTOR_BURST_DETECTOR_H_
+
+#include <cstdint>
+#include <list>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace triage {
+
+struct BurstDetectorOptions {
+  int64_t bucket_ms = 60'000;
+  int window_buckets = 10;
+  double baseline_tau_ms = 6.0 * 3600 * 1000;
+  double p_value = 1e-6;
+  int min_count = 8;
+  double floor_rate = 0.02;  // prior messages per bucket for a new or idle topic
+  double close_ratio = 2.0;
+  int64_t cooldown_ms = 3600'000;
+  size_t max_topics = 100'000;
+};
+
+struct BurstAlert {
+  std::string id;            // "alert:<opened_at_ms>:<topic>", stable across replays
+  std::string topic;
+  int64_t opened_at_ms = 0;
+  int64_t closed_at_ms = 0;  // 0 while open
+  std::string first_message; // the message that opened it
+  int64_t messages = 0;      // messages on the topic while it was open
+  double p_value = 1.0;      // tail probability when it opened
+  double expected = 0;       // expected window count at opening
+  int64_t window_count = 0;  // window count at opening
+};
+
+// P(X >= k) for X ~ Poisson(lambda), computed in log space.
+double PoissonUpperTail(int64_t k, double lambda);
+
+class BurstDetector {
+ public:
+  explicit BurstDetector(BurstDetectorOptions options = {});
+
+  // Counts one message on `topic` at event time `t_ms`. Returns the index of
+  // the topic's open alert (see alert()), or -1. When this message opens the
+  // alert, *opened is set to true. Messages should arrive in roughly
+  // increasing event time; a late one is counted in the current bucket.
+  int Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened = nullptr);
+
+  // Advances every topic with an open alert to `t_ms` and closes those back
+  // at baseline; returns the indices of the alerts it closed.
+  std::vector<int> CloseQuiet(int64_t t_ms);
+
+  const BurstAlert& alert(int index) const { return alerts_[static_cast<size_t>(index)]; }
+  size_t num_alerts() const { return alerts_.size(); }
+  size_t num_topics() const { return topics_.size(); }
+  const BurstDetectorOptions& options() const { return options_; }
+
+ private:
+  struct Topic {
+    std::string name;
+    double rate = 0;           // EWMA of counts per bucket
+    int64_t bucket = -1;       // index of the newest bucket in the ring
+    std::vector<uint32_t> ring;
+    int64_t window_count = 0;
+    int alert = -1;
+    int64_t quiet_until_ms = 0;  // cooldown
+    std::list<Topic*>::iterator lru;
+  };
+
+  void AdvanceTo(Topic* t, int64_t bucket);
+  bool MaybeClose(Topic* t, int64_t t_ms);
+  double Expected(const Topic& t) const;
+  Topic* Find(std::string_view name, int64_t t_ms);
+
+  BurstDetectorOptions options_;
+  double decay_;  // per bucket
+  std::unordered_map<std::string, Topic> topics_;
+  std::list<Topic*> lru_;  // most recently active first
+  std::vector<BurstAlert> alerts_;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_DETECTOR_BURST_DETECTOR_H_

@@ -1,0 +1,149 @@
+// The burst detector on generated traces (event time; deterministic RNG).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "engine/detector/burst_detector.h"
+
+using namespace triage;
+
+namespace {
+
+constexpr int64_t kMinute = 60'000;
+constexpr int64_t kHour = 60 * kMinute;
+constexpr int64_t kStart = 1'790'000'000'000;  // an arbitrary event-time origin
+
+// Poisson arrivals at `per_hour(t)` messages/hour between from and to.
+std::vector<int64_t> Arrivals(std::mt19937_64& rng, int64_t from, int64_t to, double (*per_hour)(int64_t)) {
+  std::vector<int64_t> out;
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int64_t t = from; t < to; t += kMinute) {
+    double lambda = per_hour(t) / 60.0;
+    // Poisson draw for one minute by inversion.
+    double l = std::exp(-lambda), p = 1;
+    int k = 0;
+    do {
+      ++k;
+      p *= u(rng);
+    } while (p > l);
+    for (int i = 0; i < k - 1; ++i) out.push_back(t + static_cast<int64_t>(u(rng) * kMinute));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+double Quiet(int64_t) { return 3.0; }  // three messages an hour
+double Daily(int64_t t) {  // 3/h at night to 40/h in the afternoon
+  double hour = std::fmod(static_cast<double>(t - kStart) / kHour, 24.0);
+  return 3.0 + 37.0 * std::pow(std::sin(M_PI * hour / 24.0), 2);
+}
+
+}  // namespace
+
+TEST_CASE("Poisson upper tail", "[detector]") {
+  CHECK(PoissonUpperTail(0, 3.0) == 1.0);
+  CHECK(PoissonUpperTail(1, 2.0) == Approx(1 - std::exp(-2.0)));
+  CHECK(PoissonUpperTail(3, 2.0) == Approx(1 - std::exp(-2.0) * (1 + 2 + 2)));
+  // Dominated by its first term, P(X = 10), plus about 2 % from the rest.
+  CHECK(PoissonUpperTail(10, 0.2) == Approx(std::exp(-0.2) * std::pow(0.2, 10) / 3628800 * (1 + 0.2 / 11 + 0.04 / 132)).epsilon(0.001));
+  CHECK(PoissonUpperTail(50, 50.0) > 0.4);
+  CHECK(PoissonUpperTail(200, 1.0) < 1e-300);
+}
+
+TEST_CASE("A quiet baseline with one sharp burst raises exactly one alert, early, and closes it", "[detector]") {
+  std::mt19937_64 rng(7);
+  BurstDetector d;
+  auto quiet = Arrivals(rng, kStart, kStart + 48 * kHour, Quiet);
+  int alerts_opened = 0;
+  for (size_t i = 0; i < quiet.size(); ++i) {
+    bool opened = false;
+    d.Observe("brand:Acme", quiet[i], "q" + std::to_string(i), &opened);
+    alerts_opened += opened;
+  }
+  CHECK(alerts_opened == 0);
+  // 50 messages in 10 minutes.
+  int64_t burst_start = kStart + 48 * kHour + 5 * kMinute;
+  int opened_at = -1;
+  for (int i = 0; i < 50; ++i) {
+    bool opened = false;
+    d.Observe("brand:Acme", burst_start + i * 12'000, "b" + std::to_string(i), &opened);
+    if (opened) {
+      CHECK(opened_at == -1);
+      opened_at = i;
+    }
+  }
+  REQUIRE(opened_at >= 0);
+  CHECK(opened_at < 15);
+  REQUIRE(d.num_alerts() == 1);
+  CHECK(d.alert(0).first_message == "b" + std::to_string(opened_at));
+  CHECK(d.alert(0).messages == 50 - opened_at);
+  CHECK(d.alert(0).closed_at_ms == 0);
+  // Back to the quiet rate: the alert closes.
+  auto after = Arrivals(rng, burst_start + 10 * kMinute, burst_start + 3 * kHour, Quiet);
+  for (size_t i = 0; i < after.size(); ++i) d.Observe("brand:Acme", after[i], "a" + std::to_string(i));
+  d.CloseQuiet(burst_start + 3 * kHour);
+  CHECK(d.alert(0).closed_at_ms > 0);
+  CHECK(d.num_alerts() == 1);
+}
+
+TEST_CASE("A slow daily rhythm raises no alert", "[detector]") {
+  std::mt19937_64 rng(11);
+  BurstDetector d;
+  auto trace = Arrivals(rng, kStart, kStart + 7 * 24 * kHour, Daily);
+  REQUIRE(trace.size() > 3000);
+  for (size_t i = 0; i < trace.size(); ++i) d.Observe("brand:Acme", trace[i], "m" + std::to_string(i));
+  CHECK(d.num_alerts() == 0);
+}
+
+TEST_CASE("Two simultaneous bursts on different brands raise two alerts", "[detector]") {
+  std::mt19937_64 rng(3);
+  BurstDetector d;
+  auto base = Arrivals(rng, kStart, kStart + 24 * kHour, Quiet);
+  for (size_t i = 0; i < base.size(); ++i) {
+    d.Observe("brand:A", base[i], "a");
+    d.Observe("brand:B", base[i] + 7000, "b");
+  }
+  int64_t t0 = kStart + 24 * kHour;
+  for (int i = 0; i < 40; ++i) {
+    d.Observe("brand:A", t0 + i * 10'000, "A" + std::to_string(i));
+    d.Observe("brand:B", t0 + i * 10'000 + 5'000, "B" + std::to_string(i));
+  }
+  REQUIRE(d.num_alerts() == 2);
+  CHECK(d.alert(0).topic != d.alert(1).topic);
+  // A cooldown keeps a topic from alerting again right after it closed.
+  d.CloseQuiet(t0 + 2 * kHour);
+  for (int i = 0; i < 40; ++i) d.Observe("brand:A", t0 + 2 * kHour + i * 10'000, "again");
+  CHECK(d.num_alerts() == 2);
+}
+
+TEST_CASE("Replaying the same trace gives the same alerts", "[detector][determinism]") {
+  auto run = [] {
+    std::mt19937_64 rng(5);
+    BurstDetector d;
+    auto t = Arrivals(rng, kStart, kStart + 12 * kHour, Quiet);
+    for (size_t i = 0; i < t.size(); ++i) d.Observe("brand:A", t[i], std::to_string(i));
+    for (int i = 0; i < 30; ++i) d.Observe("brand:A", kStart + 12 * kHour + i * 5000, "x" + std::to_string(i));
+    std::string out;
+    for (size_t i = 0; i < d.num_alerts(); ++i) out += d.alert(static_cast<int>(i)).id + ";";
+    return out;
+  };
+  std::string a = run();
+  CHECK_FALSE(a.empty());
+  CHECK(a == run());
+}
+
+TEST_CASE("Memory stays bounded with many distinct topics", "[detector]") {
+  BurstDetectorOptions o;
+  o.max_topics = 1000;
+  BurstDetector d(o);
+  for (int i = 0; i < 200000; ++i) d.Observe("term:" + std::to_string(i), kStart + i * 100, "m");
+  CHECK(d.num_topics() <= 1000);
+  // A topic with an open alert is never evicted.
+  for (int i = 0; i < 30; ++i) d.Observe("term:hot", kStart + 200000 * 100 + i * 1000, "h");
+  REQUIRE(d.num_alerts() == 1);
+  for (int i = 0; i < 5000; ++i) d.Observe("term:cold" + std::to_string(i), kStart + 200000 * 100 + 40000 + i, "m");
+  bool opened = false;
+  CHECK(d.Observe("term:hot", kStart + 200000 * 100 + 50000, "h2", &opened) == 0);
+  CHECK(d.num_topics() <= 1000);
+}
