@@ -35,6 +35,8 @@ struct ReplayOptions {
   std::vector<std::string> archives;  // "-" is standard input
   std::string format = "archive";     // archive, auto, or a platform (meta, x, slack, telegram, mastodon, reddit)
   bool quiet = false;                 // no summary on err
+  std::string alerts;                 // write crisis alerts here as NDJSON ("" = don't)
+  bool no_detector = false;           // skip burst detection
 };
 int RunReplay(const ReplayOptions& opts);
 
@@ -44,6 +46,7 @@ struct EvalOptions {
   bool json = false;
   int show_errors = 0;
   double min_macro_f1 = -1;  // < 0: no gate
+  bool no_detector = false;
 };
 int RunEval(const EvalOptions& opts);
 

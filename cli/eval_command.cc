@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/load_pipeline.h"
 #include "connectors/archive_source.h"
+#include "engine/detector/crisis_detector.h"
 #include "engine/eval.h"
 #include "engine/json_writer.h"
 
@@ -42,8 +43,28 @@ int RunEval(const EvalOptions& opts) {
   ConfusionMatrix all;
   std::map<std::string, ConfusionMatrix, std::less<>> by_lang;
   std::vector<Miss> misses;
+  // Alert quality: per incident, its size and the message number (1-based,
+  // within the incident) that opened its first alert; alerts opened by a
+  // message outside every incident are false alarms.
+  CrisisDetector detector;
+  struct IncidentStats {
+    int64_t messages = 0;
+    int64_t alerted_at = 0;  // 0: no alert
+  };
+  std::map<std::string, IncidentStats> incidents;
+  std::vector<std::string> false_alarms;
 
   while (source.Next(&msg)) {
+    if (!opts.no_detector) {
+      Decision dd;
+      pipeline->Decide(msg, scratch.get(), &dd);
+      std::string incident(msg.incident);
+      if (!incident.empty()) ++incidents[incident].messages;
+      for (int a : detector.Observe(msg, pipeline->pack(), &dd)) {
+        if (incident.empty()) false_alarms.push_back(detector.bursts().alert(a).topic);
+        else if (!incidents[incident].alerted_at) incidents[incident].alerted_at = incidents[incident].messages;
+      }
+    }
     auto truth = ParseLabel(msg.label);
     if (!truth) {
       source.Skip(msg.label.empty() ? "no ground-truth 'label'"
@@ -87,6 +108,22 @@ int RunEval(const EvalOptions& opts) {
       AppendJsonNumber(cm.MacroF1(), &out);
       out += "}";
     }
+    out += "},\"alerts\":{\"incidents\":{";
+    bool firsti = true;
+    for (const auto& [name, st] : incidents) {
+      if (!firsti) out += ",";
+      firsti = false;
+      AppendJsonString(name, &out);
+      out += ":{\"messages\":";
+      AppendJsonInt(st.messages, &out);
+      out += ",\"alerted\":";
+      out += st.alerted_at ? "true" : "false";
+      out += ",\"alerted_at_message\":";
+      AppendJsonInt(st.alerted_at, &out);
+      out += "}";
+    }
+    out += "},\"false_alarms\":";
+    AppendJsonInt(static_cast<int64_t>(false_alarms.size()), &out);
     out += "},\"errors\":[";
     for (size_t i = 0; i < misses.size(); ++i) {
       const Miss& m = misses[i];
@@ -114,6 +151,17 @@ int RunEval(const EvalOptions& opts) {
       std::snprintf(line, sizeof line, "%-6s %9lld %9.3f %9.3f\n", lang.c_str(), static_cast<long long>(cm.Total()),
                     cm.Accuracy(), cm.MacroF1());
       out += line;
+    }
+    if (!incidents.empty() || !false_alarms.empty()) {
+      out += "\ncrisis alerts (burst detector)\n";
+      for (const auto& [name, st] : incidents) {
+        out += "  incident " + name + ": " + std::to_string(st.messages) + " messages, ";
+        out += st.alerted_at ? "alert at message " + std::to_string(st.alerted_at) : std::string("no alert");
+        out += "\n";
+      }
+      out += "  false alarms (alerts opened outside every incident): " + std::to_string(false_alarms.size());
+      for (const auto& t : false_alarms) out += " " + t;
+      out += "\n";
     }
     if (!misses.empty()) {
       out += "\nerrors (first " + std::to_string(misses.size()) + ")\n";

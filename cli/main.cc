@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   AddCommon(replay_cmd, &replay.common);
   replay_cmd->add_option("archives", replay.archives, "NDJSON archives ('-' for standard input)")->required();
   replay_cmd->add_flag("-q,--quiet", replay.quiet, "No summary on standard error");
+  replay_cmd->add_option("--alerts", replay.alerts, "Write crisis alerts (NDJSON) to this file");
+  replay_cmd->add_flag("--no-detector", replay.no_detector, "Do not run burst detection");
   replay_cmd->add_option("--format", replay.format,
                          "Input: archive (default), auto, or raw platform payloads one per line: meta, x, slack, "
                          "telegram, mastodon, reddit");
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   AddCommon(eval_cmd, &eval.common);
   eval_cmd->add_option("archives", eval.archives, "Labeled NDJSON archives ('-' for standard input)")->required();
   eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
+  eval_cmd->add_flag("--no-detector", eval.no_detector, "Do not run burst detection (no alert report)");
   eval_cmd->add_option("--show-errors", eval.show_errors, "Print the first N misclassified messages")
       ->check(CLI::NonNegativeNumber);
   eval_cmd->add_option("--min-macro-f1", eval.min_macro_f1, "Exit 4 when macro-F1 is below this")

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/load_pipeline.h"
 #include "connectors/archive_source.h"
+#include "engine/detector/crisis_detector.h"
 
 namespace triage {
 
@@ -31,10 +32,16 @@ int RunReplay(const ReplayOptions& opts) {
   out.reserve(1 << 20);
   std::array<uint64_t, kNumLabels> per_label{};
   std::map<std::string, uint64_t, std::less<>> per_queue;
+  CrisisDetector detector;
+  int64_t last_event_ms = 0;
   auto t0 = std::chrono::steady_clock::now();
 
   while (source.Next(&msg)) {
     pipeline->Decide(msg, scratch.get(), &decision);
+    if (!opts.no_detector) {
+      detector.Observe(msg, pipeline->pack(), &decision);
+      last_event_ms = std::max(last_event_ms, msg.created_at_ms);
+    }
     writer.Append(msg, decision, &out);
     ++per_label[static_cast<int>(decision.verdict.label)];
     auto it = per_queue.find(decision.routing.queue);
@@ -47,6 +54,18 @@ int RunReplay(const ReplayOptions& opts) {
   }
   std::fwrite(out.data(), 1, out.size(), opts.common.out);
   std::fflush(opts.common.out);
+  // Alerts, closed as of the last event time, in the order they opened.
+  detector.bursts().CloseQuiet(last_event_ms);
+  if (!opts.alerts.empty()) {
+    FILE* af = std::fopen(opts.alerts.c_str(), "w");
+    if (!af) {
+      std::fprintf(err, "triage: %s: cannot write alerts\n", opts.alerts.c_str());
+      return kExitError;
+    }
+    for (size_t i = 0; i < detector.bursts().num_alerts(); ++i)
+      std::fprintf(af, "%s\n", CrisisDetector::AlertJson(detector.bursts().alert(static_cast<int>(i))).c_str());
+    std::fclose(af);
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   if (!opts.quiet) {
@@ -62,6 +81,14 @@ int RunReplay(const ReplayOptions& opts) {
     std::fprintf(err, "\n  queues:");
     for (const auto& [q, n] : per_queue) std::fprintf(err, " %s %llu", q.c_str(), static_cast<unsigned long long>(n));
     std::fprintf(err, "\n");
+    if (detector.bursts().num_alerts()) {
+      std::fprintf(err, "  crisis alerts:");
+      for (size_t i = 0; i < detector.bursts().num_alerts(); ++i) {
+        const BurstAlert& a = detector.bursts().alert(static_cast<int>(i));
+        std::fprintf(err, " %s (%lld messages)", a.topic.c_str(), static_cast<long long>(a.messages));
+      }
+      std::fprintf(err, "\n");
+    }
     if (!source.platform_events().empty()) {
       std::fprintf(err, "  platform events (not new messages):");
       for (const auto& [k, n] : source.platform_events()) std::fprintf(err, " %s %d", k.c_str(), n);

@@ -65,7 +65,12 @@ void DecisionWriter::Append(const Message& msg, const Decision& d, std::string* 
     if (i) out->push_back(',');
     out->append(quoted_rule_ids_[v.fired[i]]);
   }
-  out->append("]}\n");
+  out->push_back(']');
+  if (!d.alert.empty()) {
+    out->append(",\"alert\":");
+    AppendJsonString(d.alert, out);
+  }
+  out->append("}\n");
 }
 
 }  // namespace triage

@@ -18,6 +18,7 @@ namespace triage {
 struct Decision {
   Verdict verdict;
   Routing routing;
+  std::string alert;  // id of an open crisis alert on one of the message's topics (CrisisDetector)
 };
 
 class Pipeline {
@@ -36,6 +37,7 @@ class Pipeline {
   void Decide(const Message& msg, ClassifierScratch* scratch, Decision* d) const {
     classifier_->Classify(msg, scratch, &d->verdict);
     d->routing = routes_->Route(msg, d->verdict);
+    d->alert.clear();
   }
 
   const RulePack& pack() const { return classifier_->pack(); }
@@ -51,6 +53,7 @@ class Pipeline {
 // Writes decisions as NDJSON lines:
 // {"id":..,"label":..,"queue":..,"priority":..,"lang":..,
 //  "scores":{"lead":..,"support":..,"feedback":..,"crisis":..,"none":..},"rules":[..]}
+// plus "alert":".." when the message is on a topic with an open crisis alert.
 class DecisionWriter {
  public:
   explicit DecisionWriter(const RulePack& pack);

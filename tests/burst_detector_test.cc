@@ -147,3 +147,105 @@ TEST_CASE("Memory stays bounded with many distinct topics", "[detector]") {
   CHECK(d.Observe("term:hot", kStart + 200000 * 100 + 50000, "h2", &opened) == 0);
   CHECK(d.num_topics() <= 1000);
 }
+
+// ---------------------------------------------------------------------------
+// CrisisDetector: topics, folding, decisions, replay and eval integration.
+
+#include "cli/commands.h"
+#include "engine/detector/crisis_detector.h"
+#include "test_util.h"
+
+namespace {
+
+std::string ArchiveLine(const std::string& id, const std::string& brand, const std::string& text, int64_t ms,
+                        const std::string& incident = "") {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char ts[32];
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::string line = R"({"id":")" + id + R"(","channel":"x","kind":"public","brand":")" + brand + R"(","text":")" + text +
+                     R"(","lang":"en","created_at":")" + ts + R"(","label":"support")";
+  if (!incident.empty()) line += R"(,"incident":")" + incident + "\"";
+  return line + "}\n";
+}
+
+// Two days of a quiet trickle, then an outage burst of 40 messages in 8 minutes.
+std::string OutageArchive() {
+  std::string a;
+  int n = 0;
+  for (int64_t t = kStart; t < kStart + 48 * kHour; t += 25 * kMinute)
+    a += ArchiveLine("q" + std::to_string(n++), "Acme", "love the new design", t);
+  for (int i = 0; i < 40; ++i)
+    a += ArchiveLine("b" + std::to_string(i), "Acme", "app is not working #AcmeDown", kStart + 48 * kHour + i * 12'000,
+                     "acme-outage");
+  for (int64_t t = kStart + 49 * kHour; t < kStart + 52 * kHour; t += 25 * kMinute)
+    a += ArchiveLine("q" + std::to_string(n++), "Acme", "love the new design", t);
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("A message's topics are its brand, its fired rules and its hashtags", "[detector]") {
+  auto p = test::PipelineFromYaml("rules:\n  - {id: broken, label: support, weight: 3, any: [broken]}\n");
+  std::unique_ptr<ClassifierScratch> scratch;
+  REQUIRE(p->NewScratch(&scratch).ok());
+  Message m;
+  m.id = "1";
+  m.channel = "x";
+  m.brand = "Acme";
+  m.text = "it is broken #AcmeDown #बिजली #x #a_b";
+  Decision d;
+  p->Decide(m, scratch.get(), &d);
+  std::vector<std::string> topics;
+  CrisisDetector::Topics(m, p->pack(), d.verdict, &topics);
+  CHECK(topics == std::vector<std::string>{"brand:Acme", "rule:broken", "tag:acmedown", "tag:बिजली", "tag:a_b"});
+}
+
+TEST_CASE("Replay marks the burst's messages with one alert and writes it to --alerts", "[detector][replay]") {
+  test::TempDir dir;
+  std::string archive = dir.Write("outage.ndjson", OutageArchive());
+  ReplayOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.archives = {archive};
+  o.alerts = dir.path() + "/alerts.ndjson";
+  test::CommandRun r = test::RunCommand(o, &RunReplay);
+  REQUIRE(r.rc == kExitOk);
+  std::string alerts = test::ReadFile(o.alerts);
+  CHECK(std::count(alerts.begin(), alerts.end(), '\n') == 1);  // one incident, one alert
+  CHECK_THAT(alerts, Catch::StartsWith("{\"type\":\"crisis_alert\",\"alert\":\"alert:"));
+  CHECK_THAT(alerts, Catch::Contains("\"topic\":\"brand:Acme\""));
+  CHECK(alerts.find("\"closed_at\":null") == std::string::npos);  // the trickle after it closed it
+  // Messages of the burst carry the alert and at least high priority; the
+  // quiet ones before do not. Labels are unchanged (each still needs help).
+  CHECK(r.out.find("\"id\":\"q0\",\"label\":\"feedback\",\"queue\":\"product\",\"priority\":\"low\"") != std::string::npos);
+  size_t b39 = r.out.find("\"id\":\"b39\"");
+  REQUIRE(b39 != std::string::npos);
+  std::string line = r.out.substr(b39, r.out.find('\n', b39) - b39);
+  CHECK_THAT(line, Catch::Contains("\"label\":\"support\""));
+  CHECK_THAT(line, Catch::Contains("\"priority\":\"high\""));
+  CHECK_THAT(line, Catch::Contains("\"alert\":\"alert:"));
+  // Same input, same bytes, alerts included.
+  test::CommandRun again = test::RunCommand(o, &RunReplay);
+  CHECK(again.out == r.out);
+  CHECK(test::ReadFile(o.alerts) == alerts);
+}
+
+TEST_CASE("Eval reports, per incident, whether and when an alert fired, and false alarms", "[detector][eval]") {
+  test::TempDir dir;
+  EvalOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.archives = {dir.Write("outage.ndjson", OutageArchive())};
+  o.json = true;
+  test::CommandRun r = test::RunCommand(o, &RunEval);
+  CHECK_THAT(r.out, Catch::Contains("\"alerts\":{\"incidents\":{\"acme-outage\":{\"messages\":40,\"alerted\":true,"));
+  CHECK_THAT(r.out, Catch::Contains("\"false_alarms\":0}"));
+  // The alert fired within the first 15 messages of the incident.
+  size_t at = r.out.find("\"alerted_at_message\":");
+  REQUIRE(at != std::string::npos);
+  int k = std::stoi(r.out.substr(at + 21));
+  CHECK(k >= 1);
+  CHECK(k <= 15);
+}

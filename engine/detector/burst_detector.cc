@@ -95,11 +95,18 @@ bool BurstDetector::MaybeClose(Topic* t, int64_t t_ms) {
   if (static_cast<double>(t->window_count) > options_.close_ratio * Expected(*t)) return false;
   a.closed_at_ms = t_ms;
   t->alert = -1;
+  open_.erase(std::find(open_.begin(), open_.end(), t));
   t->quiet_until_ms = t_ms + options_.cooldown_ms;
   return true;
 }
 
-int BurstDetector::Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened) {
+int BurstDetector::OpenAlertOf(std::string_view topic) const {
+  auto it = topics_.find(std::string(topic));
+  return it == topics_.end() ? -1 : it->second.alert;
+}
+
+int BurstDetector::Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened,
+                           bool allow_open) {
   if (opened) *opened = false;
   Topic* t = Find(topic, t_ms);
   int64_t bucket = t_ms / options_.bucket_ms;
@@ -112,7 +119,7 @@ int BurstDetector::Observe(std::string_view topic, int64_t t_ms, std::string_vie
     ++alerts_[static_cast<size_t>(t->alert)].messages;
     return t->alert;
   }
-  if (t->window_count < options_.min_count || t_ms < t->quiet_until_ms) return -1;
+  if (!allow_open || t->window_count < options_.min_count || t_ms < t->quiet_until_ms) return -1;
   double expected = Expected(*t);
   double p = PoissonUpperTail(t->window_count, expected);
   if (p >= options_.p_value) return -1;
@@ -127,17 +134,18 @@ int BurstDetector::Observe(std::string_view topic, int64_t t_ms, std::string_vie
   a.window_count = t->window_count;
   alerts_.push_back(std::move(a));
   t->alert = static_cast<int>(alerts_.size() - 1);
+  open_.push_back(t);
   if (opened) *opened = true;
   return t->alert;
 }
 
 std::vector<int> BurstDetector::CloseQuiet(int64_t t_ms) {
   std::vector<int> closed;
-  for (auto& [name, t] : topics_) {
-    if (t.alert < 0) continue;
-    AdvanceTo(&t, std::max(t_ms / options_.bucket_ms, t.bucket));
-    int index = t.alert;
-    if (MaybeClose(&t, t_ms)) closed.push_back(index);
+  std::vector<Topic*> open = open_;  // MaybeClose edits open_
+  for (Topic* t : open) {
+    AdvanceTo(t, std::max(t_ms / options_.bucket_ms, t->bucket));
+    int index = t->alert;
+    if (MaybeClose(t, t_ms)) closed.push_back(index);
   }
   std::sort(closed.begin(), closed.end());
   return closed;

@@ -73,10 +73,17 @@ class BurstDetector {
   // the topic's open alert (see alert()), or -1. When this message opens the
   // alert, *opened is set to true. Messages should arrive in roughly
   // increasing event time; a late one is counted in the current bucket.
-  int Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened = nullptr);
+  // With allow_open false the message is counted but cannot open an alert
+  // (used to fold a burst into an alert already open on a related topic).
+  int Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened = nullptr,
+              bool allow_open = true);
+
+  // The open alert on `topic`, or -1. Changes nothing.
+  int OpenAlertOf(std::string_view topic) const;
 
   // Advances every topic with an open alert to `t_ms` and closes those back
-  // at baseline; returns the indices of the alerts it closed.
+  // at baseline; returns the indices of the alerts it closed. Cheap (only
+  // open alerts are visited): call it as event time advances.
   std::vector<int> CloseQuiet(int64_t t_ms);
 
   const BurstAlert& alert(int index) const { return alerts_[static_cast<size_t>(index)]; }
@@ -105,6 +112,7 @@ class BurstDetector {
   double decay_;  // per bucket
   std::unordered_map<std::string, Topic> topics_;
   std::list<Topic*> lru_;  // most recently active first
+  std::vector<Topic*> open_;  // topics with an open alert (few), in opening order
   std::vector<BurstAlert> alerts_;
 };
 
