@@ -61,7 +61,7 @@ int RunEval(const EvalOptions& opts) {
       std::string incident(msg.incident);
       if (!incident.empty()) ++incidents[incident].messages;
       for (int a : detector.Observe(msg, pipeline->pack(), &dd)) {
-        if (incident.empty()) false_alarms.push_back(detector.bursts().alert(a).topic);
+        if (incident.empty()) false_alarms.push_back(detector.alert(a).topic);
         else if (!incidents[incident].alerted_at) incidents[incident].alerted_at = incidents[incident].messages;
       }
     }

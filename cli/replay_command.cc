@@ -55,15 +55,15 @@ int RunReplay(const ReplayOptions& opts) {
   std::fwrite(out.data(), 1, out.size(), opts.common.out);
   std::fflush(opts.common.out);
   // Alerts, closed as of the last event time, in the order they opened.
-  detector.bursts().CloseQuiet(last_event_ms);
+  detector.CloseQuiet(last_event_ms);
   if (!opts.alerts.empty()) {
     FILE* af = std::fopen(opts.alerts.c_str(), "w");
     if (!af) {
       std::fprintf(err, "triage: %s: cannot write alerts\n", opts.alerts.c_str());
       return kExitError;
     }
-    for (size_t i = 0; i < detector.bursts().num_alerts(); ++i)
-      std::fprintf(af, "%s\n", CrisisDetector::AlertJson(detector.bursts().alert(static_cast<int>(i))).c_str());
+    for (size_t i = 0; i < detector.num_alerts(); ++i)
+      std::fprintf(af, "%s\n", CrisisDetector::AlertJson(detector.alert(static_cast<int>(i))).c_str());
     std::fclose(af);
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -81,10 +81,10 @@ int RunReplay(const ReplayOptions& opts) {
     std::fprintf(err, "\n  queues:");
     for (const auto& [q, n] : per_queue) std::fprintf(err, " %s %llu", q.c_str(), static_cast<unsigned long long>(n));
     std::fprintf(err, "\n");
-    if (detector.bursts().num_alerts()) {
+    if (detector.num_alerts()) {
       std::fprintf(err, "  crisis alerts:");
-      for (size_t i = 0; i < detector.bursts().num_alerts(); ++i) {
-        const BurstAlert& a = detector.bursts().alert(static_cast<int>(i));
+      for (size_t i = 0; i < detector.num_alerts(); ++i) {
+        const BurstAlert& a = detector.alert(static_cast<int>(i));
         std::fprintf(err, " %s (%lld messages)", a.topic.c_str(), static_cast<long long>(a.messages));
       }
       std::fprintf(err, "\n");

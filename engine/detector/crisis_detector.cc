@@ -41,33 +41,59 @@ void CrisisDetector::Topics(const Message& msg, const RulePack& pack, const Verd
   }
 }
 
+int CrisisDetector::Unified(int scale, int index) {
+  if (index < 0) return -1;
+  std::vector<int>& map = scale == 0 ? fast_to_unified_ : slow_to_unified_;
+  if (static_cast<size_t>(index) >= map.size()) map.resize(static_cast<size_t>(index) + 1, -1);
+  if (map[static_cast<size_t>(index)] < 0) {
+    map[static_cast<size_t>(index)] = static_cast<int>(alerts_.size());
+    alerts_.emplace_back(scale, index);
+  }
+  return map[static_cast<size_t>(index)];
+}
+
+const BurstAlert& CrisisDetector::alert(int index) const {
+  auto [scale, i] = alerts_[static_cast<size_t>(index)];
+  return scale == 0 ? fast_.alert(i) : slow_.alert(i);
+}
+
+void CrisisDetector::CloseQuiet(int64_t t_ms) {
+  fast_.CloseQuiet(t_ms);
+  slow_.CloseQuiet(t_ms);
+}
+
 std::vector<int> CrisisDetector::Observe(const Message& msg, const RulePack& pack, Decision* d) {
   std::vector<int> opened;
   d->alert.clear();
   if (msg.created_at_ms == 0) return opened;
-  // Close alerts whose topics went quiet, once per bucket of event time.
-  int64_t bucket = msg.created_at_ms / bursts_.options().bucket_ms;
-  if (bucket > last_bucket_) {
-    bursts_.CloseQuiet(msg.created_at_ms);
-    last_bucket_ = bucket;
+  // Close alerts whose topics went quiet, once per minute of event time.
+  int64_t minute = msg.created_at_ms / 60'000;
+  if (minute > last_minute_) {
+    CloseQuiet(msg.created_at_ms);
+    last_minute_ = minute;
   }
   Topics(msg, pack, d->verdict, &topics_);
   // One incident, one alert: when one of the message's topics already has an
-  // open alert (or this message opens one), bursts on its other topics are
-  // folded into it instead of opening alerts of their own.
-  int first_open = -1;
+  // open alert on either scale (or this message opens one), bursts on its
+  // other topics and scales are folded into it instead of opening their own.
+  int current = -1;
   for (const std::string& topic : topics_) {
-    first_open = bursts_.OpenAlertOf(topic);
-    if (first_open >= 0) break;
+    current = Unified(0, fast_.OpenAlertOf(topic));
+    if (current < 0) current = Unified(1, slow_.OpenAlertOf(topic));
+    if (current >= 0) break;
   }
   for (const std::string& topic : topics_) {
     bool now_open = false;
-    int a = bursts_.Observe(topic, msg.created_at_ms, msg.id, &now_open, /*allow_open=*/first_open < 0);
+    int a = Unified(0, fast_.Observe(topic, msg.created_at_ms, msg.id, &now_open, current < 0));
     if (now_open) opened.push_back(a);
-    if (a >= 0 && first_open < 0) first_open = a;
+    if (a >= 0 && current < 0) current = a;
+    now_open = false;
+    int b = Unified(1, slow_.Observe(topic, msg.created_at_ms, msg.id, &now_open, current < 0));
+    if (now_open) opened.push_back(b);
+    if (b >= 0 && current < 0) current = b;
   }
-  if (first_open >= 0) {
-    d->alert = bursts_.alert(first_open).id;
+  if (current >= 0) {
+    d->alert = alert(current).id;
     if (d->routing.priority < Priority::kHigh) d->routing.priority = Priority::kHigh;
   }
   return opened;

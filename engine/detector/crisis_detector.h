@@ -18,28 +18,51 @@
 
 namespace triage {
 
+// Two time scales run side by side: a fast one (one-minute buckets, a
+// ten-minute window) for outages that explode, and a slow one (ten-minute
+// buckets, a one-hour window) for stories that build over hours, such as a
+// video being shared. An incident is still one alert: a topic or message
+// already in an alert on either scale folds into it.
+struct CrisisDetectorOptions {
+  BurstDetectorOptions fast;
+  BurstDetectorOptions slow;
+  CrisisDetectorOptions() {
+    slow.bucket_ms = 10 * 60'000;
+    slow.window_buckets = 6;
+    slow.min_count = 10;
+    slow.floor_rate = 0.2;
+  }
+};
+
 class CrisisDetector {
  public:
-  explicit CrisisDetector(BurstDetectorOptions options = {}) : bursts_(options) {}
+  explicit CrisisDetector(CrisisDetectorOptions options = {}) : fast_(options.fast), slow_(options.slow) {}
 
   // Counts `msg` on its topics and marks `d` with an open alert, if any.
-  // Returns the alerts this message opened (indices into bursts()).
+  // Returns the alerts this message opened (indices for alert()).
   std::vector<int> Observe(const Message& msg, const RulePack& pack, Decision* d);
+
+  // Closes alerts whose topics are back at baseline as of `t_ms`.
+  void CloseQuiet(int64_t t_ms);
+  size_t num_alerts() const { return alerts_.size(); }
+  const BurstAlert& alert(int index) const;
 
   // The topics of a message: "brand:<brand>", "rule:<id>", "tag:<hashtag>".
   static void Topics(const Message& msg, const RulePack& pack, const Verdict& v, std::vector<std::string>* out);
 
-  const BurstDetector& bursts() const { return bursts_; }
-  BurstDetector& bursts() { return bursts_; }
 
   // One alert as a line: {"type":"crisis_alert","alert":..,"topic":..,
   // "opened_at":..,"closed_at":..|null,"first_message":..,"messages":N,"p_value":..}
   static std::string AlertJson(const BurstAlert& a);
 
  private:
-  BurstDetector bursts_;
+  int Unified(int scale, int index);  // -1 stays -1
+
+  BurstDetector fast_, slow_;
+  std::vector<std::pair<int, int>> alerts_;  // (scale, index in that detector), in opening order
+  std::vector<int> fast_to_unified_, slow_to_unified_;
   std::vector<std::string> topics_;  // reused
-  int64_t last_bucket_ = 0;
+  int64_t last_minute_ = 0;
 };
 
 }  // namespace triage
