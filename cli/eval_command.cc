@@ -60,7 +60,7 @@ int RunEval(const EvalOptions& opts) {
       pipeline->Decide(msg, scratch.get(), &dd);
       std::string incident(msg.incident);
       if (!incident.empty()) ++incidents[incident].messages;
-      for (int a : detector.Observe(msg, pipeline->pack(), &dd)) {
+      for (int a : detector.Observe(msg, pipeline->pack(), scratch->normalized(), &dd)) {
         if (incident.empty()) false_alarms.push_back(detector.alert(a).topic);
         else if (!incidents[incident].alerted_at) incidents[incident].alerted_at = incidents[incident].messages;
       }

@@ -33,13 +33,20 @@ int RunReplay(const ReplayOptions& opts) {
   std::array<uint64_t, kNumLabels> per_label{};
   std::map<std::string, uint64_t, std::less<>> per_queue;
   CrisisDetector detector;
+  SentimentLexicon lexicon;
+  if (!opts.no_detector) {
+    if (Status ls = SentimentLexicon::Load(SentimentLexicon::DefaultPath(), &lexicon); ls.ok())
+      detector.set_lexicon(&lexicon);
+    else
+      std::fprintf(err, "triage: reach-and-tone escalation off: %s\n", ls.message().c_str());
+  }
   int64_t last_event_ms = 0;
   auto t0 = std::chrono::steady_clock::now();
 
   while (source.Next(&msg)) {
     pipeline->Decide(msg, scratch.get(), &decision);
     if (!opts.no_detector) {
-      detector.Observe(msg, pipeline->pack(), &decision);
+      detector.Observe(msg, pipeline->pack(), scratch->normalized(), &decision);
       last_event_ms = std::max(last_event_ms, msg.created_at_ms);
     }
     writer.Append(msg, decision, &out);

@@ -70,6 +70,10 @@ void DecisionWriter::Append(const Message& msg, const Decision& d, std::string* 
     out->append(",\"alert\":");
     AppendJsonString(d.alert, out);
   }
+  if (!d.escalation.empty()) {
+    out->append(",\"escalation\":");
+    AppendJsonString(d.escalation, out);
+  }
   out->append("}\n");
 }
 

@@ -18,7 +18,8 @@ namespace triage {
 struct Decision {
   Verdict verdict;
   Routing routing;
-  std::string alert;  // id of an open crisis alert on one of the message's topics (CrisisDetector)
+  std::string alert;       // id of an open crisis alert on one of the message's topics (CrisisDetector)
+  std::string escalation;  // "reach": a big or verified account's clearly negative public post
 };
 
 class Pipeline {
@@ -38,6 +39,7 @@ class Pipeline {
     classifier_->Classify(msg, scratch, &d->verdict);
     d->routing = routes_->Route(msg, d->verdict);
     d->alert.clear();
+    d->escalation.clear();
   }
 
   const RulePack& pack() const { return classifier_->pack(); }
@@ -53,7 +55,8 @@ class Pipeline {
 // Writes decisions as NDJSON lines:
 // {"id":..,"label":..,"queue":..,"priority":..,"lang":..,
 //  "scores":{"lead":..,"support":..,"feedback":..,"crisis":..,"none":..},"rules":[..]}
-// plus "alert":".." when the message is on a topic with an open crisis alert.
+// plus "alert":".." when the message is on a topic with an open crisis alert,
+// and "escalation":"reach" when reach and tone escalated it.
 class DecisionWriter {
  public:
   explicit DecisionWriter(const RulePack& pack);

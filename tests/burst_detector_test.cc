@@ -153,6 +153,7 @@ TEST_CASE("Memory stays bounded with many distinct topics", "[detector]") {
 
 #include "cli/commands.h"
 #include "engine/detector/crisis_detector.h"
+#include "engine/text_normalizer.h"
 #include "test_util.h"
 
 namespace {
@@ -248,4 +249,53 @@ TEST_CASE("Eval reports, per incident, whether and when an alert fired, and fals
   int k = std::stoi(r.out.substr(at + 21));
   CHECK(k >= 1);
   CHECK(k <= 15);
+}
+
+TEST_CASE("An influencer's negative public post is escalated, a small account's is not", "[detector][reach]") {
+  test::TempDir dir;
+  auto line = [](const std::string& id, int64_t followers, const std::string& kind, const std::string& text) {
+    return R"({"id":")" + id + R"(","channel":"x","kind":")" + kind + R"(","author":{"id":"u","followers":)" +
+           std::to_string(followers) + R"(},"text":")" + text + R"(","lang":"en","created_at":"2026-10-01T10:00:00Z"})" "\n";
+  };
+  const std::string angry = "This is a disgusting, horrible, terrible service. Awful people, worst company ever.";
+  std::string archive = dir.Write("reach.ndjson", line("big", 250000, "public", angry) + line("small", 120, "public", angry) +
+                                                      line("happy", 250000, "public", "I love this, great and wonderful team") +
+                                                      line("dm", 250000, "private", angry));
+  ReplayOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.archives = {archive};
+  test::CommandRun r = test::RunCommand(o, &RunReplay);
+  REQUIRE(r.rc == kExitOk);
+  auto decision = [&](const std::string& id) {
+    size_t at = r.out.find("{\"id\":\"" + id + "\"");
+    REQUIRE(at != std::string::npos);
+    return r.out.substr(at, r.out.find('\n', at) - at);
+  };
+  CHECK_THAT(decision("big"), Catch::Contains("\"priority\":\"urgent\""));
+  CHECK_THAT(decision("big"), Catch::Contains("\"escalation\":\"reach\""));
+  CHECK(decision("small").find("escalation") == std::string::npos);
+  CHECK(decision("happy").find("escalation") == std::string::npos);
+  CHECK(decision("dm").find("escalation") == std::string::npos);
+}
+
+TEST_CASE("Sentiment lexicon: tone with negation, and load errors", "[detector][reach]") {
+  SentimentLexicon lex;
+  REQUIRE(SentimentLexicon::Load(SentimentLexicon::DefaultPath(), &lex).ok());
+  CHECK(lex.size() > 5000);
+  TextNormalizer n;
+  std::string t;
+  n.Normalize("this is terrible and awful", &t);
+  double neg = lex.Compound(t);
+  n.Normalize("this is great and lovely", &t);
+  double pos = lex.Compound(t);
+  n.Normalize("this is not great", &t);
+  double negated = lex.Compound(t);
+  CHECK(neg < -0.5);
+  CHECK(pos > 0.5);
+  CHECK(negated < 0);
+  test::TempDir dir;
+  CHECK_FALSE(SentimentLexicon::Load(dir.path() + "/missing.tsv", &lex).ok());
+  Status bad = SentimentLexicon::Load(dir.Write("bad.tsv", "good\t2\nbroken line\n"), &lex);
+  CHECK(bad.message() == dir.path() + "/bad.tsv:2: expected token<TAB>valence");
 }

@@ -62,9 +62,17 @@ void CrisisDetector::CloseQuiet(int64_t t_ms) {
   slow_.CloseQuiet(t_ms);
 }
 
-std::vector<int> CrisisDetector::Observe(const Message& msg, const RulePack& pack, Decision* d) {
+std::vector<int> CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::string_view normalized,
+                                         Decision* d) {
   std::vector<int> opened;
   d->alert.clear();
+  d->escalation.clear();
+  if (lexicon_ && msg.kind == Kind::kPublic &&
+      (msg.author.followers >= reach_.min_followers || (reach_.verified_counts && msg.author.verified)) &&
+      lexicon_->Compound(normalized) <= reach_.max_compound) {
+    d->escalation = "reach";
+    d->routing.priority = Priority::kUrgent;
+  }
   if (msg.created_at_ms == 0) return opened;
   // Close alerts whose topics went quiet, once per minute of event time.
   int64_t minute = msg.created_at_ms / 60'000;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/detector/burst_detector.h"
+#include "engine/detector/sentiment.h"
 #include "engine/pipeline.h"
 
 namespace triage {
@@ -23,9 +24,19 @@ namespace triage {
 // buckets, a one-hour window) for stories that build over hours, such as a
 // video being shared. An incident is still one alert: a topic or message
 // already in an alert on either scale folds into it.
+// Reach and tone: a public message with clearly negative tone from an author
+// with a large following (or a verified one) is escalated to urgent on its
+// own, before any burst: one journalist can start a crisis.
+struct ReachEscalation {
+  int64_t min_followers = 50'000;
+  bool verified_counts = true;
+  double max_compound = -0.5;  // tone at or below this is "clearly negative"
+};
+
 struct CrisisDetectorOptions {
   BurstDetectorOptions fast;
   BurstDetectorOptions slow;
+  ReachEscalation reach;
   CrisisDetectorOptions() {
     slow.bucket_ms = 10 * 60'000;
     slow.window_buckets = 6;
@@ -36,11 +47,17 @@ struct CrisisDetectorOptions {
 
 class CrisisDetector {
  public:
-  explicit CrisisDetector(CrisisDetectorOptions options = {}) : fast_(options.fast), slow_(options.slow) {}
+  explicit CrisisDetector(CrisisDetectorOptions options = {})
+      : fast_(options.fast), slow_(options.slow), reach_(options.reach) {}
 
-  // Counts `msg` on its topics and marks `d` with an open alert, if any.
-  // Returns the alerts this message opened (indices for alert()).
-  std::vector<int> Observe(const Message& msg, const RulePack& pack, Decision* d);
+  // Enables reach-and-tone escalation (without a lexicon it is off).
+  void set_lexicon(const SentimentLexicon* lexicon) { lexicon_ = lexicon; }
+
+  // Counts `msg` on its topics and marks `d` with an open alert, if any, and
+  // with a reach escalation. `normalized` is the message's normalized text
+  // (ClassifierScratch::normalized()). Returns the alerts this message opened
+  // (indices for alert()).
+  std::vector<int> Observe(const Message& msg, const RulePack& pack, std::string_view normalized, Decision* d);
 
   // Closes alerts whose topics are back at baseline as of `t_ms`.
   void CloseQuiet(int64_t t_ms);
@@ -59,6 +76,8 @@ class CrisisDetector {
   int Unified(int scale, int index);  // -1 stays -1
 
   BurstDetector fast_, slow_;
+  ReachEscalation reach_;
+  const SentimentLexicon* lexicon_ = nullptr;
   std::vector<std::pair<int, int>> alerts_;  // (scale, index in that detector), in opening order
   std::vector<int> fast_to_unified_, slow_to_unified_;
   std::vector<std::string> topics_;  // reused

@@ -1,0 +1,36 @@
+// SentimentLexicon: the tone of a message from a valence lexicon (VADER's,
+// rules/lexicon/). Tokens are normalized with TextNormalizer at load time, so
+// they match the engine's normalized text in the same way rule words do.
+//
+// Score: the sum of the valences of the words (a word right after a negation
+// counts with its sign flipped and damped, as in VADER), squashed to -1..1 by
+// x / sqrt(x^2 + 15), VADER's "compound" normalization.
+#ifndef TRIAGE_ENGINE_DETECTOR_SENTIMENT_H_
+#define TRIAGE_ENGINE_DETECTOR_SENTIMENT_H_
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/status.h"
+
+namespace triage {
+
+class SentimentLexicon {
+ public:
+  // "token<TAB>valence" lines; errors name the file and line.
+  static Status Load(const std::string& path, SentimentLexicon* out);
+  // The bundled lexicon next to the bundled rules, or $TRIAGE_LEXICON.
+  static std::string DefaultPath();
+
+  // `normalized`: TextNormalizer output (words separated by single spaces).
+  double Compound(std::string_view normalized) const;
+  size_t size() const { return valence_.size(); }
+
+ private:
+  std::unordered_map<std::string, double> valence_;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_DETECTOR_SENTIMENT_H_
