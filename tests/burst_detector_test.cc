@@ -299,3 +299,14 @@ TEST_CASE("Sentiment lexicon: tone with negation, and load errors", "[detector][
   Status bad = SentimentLexicon::Load(dir.Write("bad.tsv", "good\t2\nbroken line\n"), &lex);
   CHECK(bad.message() == dir.path() + "/bad.tsv:2: expected token<TAB>valence");
 }
+
+TEST_CASE("The tail screen never hides a count whose tail is below 1e-6", "[detector]") {
+  // What BurstDetector skips (expected >= 1 and k < mean + 4 sd + 4) must
+  // have a tail >= 1e-6.
+  for (double lambda : {1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 200.0, 1000.0, 5000.0}) {
+    for (int64_t k = 0; static_cast<double>(k) < lambda + 4 * std::sqrt(lambda) + 4; ++k) {
+      INFO("lambda " << lambda << " k " << k);
+      CHECK(PoissonUpperTail(k, lambda) >= 1e-6);
+    }
+  }
+}

@@ -110,7 +110,12 @@ class BurstDetector {
 
   BurstDetectorOptions options_;
   double decay_;  // per bucket
-  std::unordered_map<std::string, Topic> topics_;
+  // Transparent hashing: lookups by string_view do not build a std::string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Topic, NameHash, std::equal_to<>> topics_;
   std::list<Topic*> lru_;  // most recently active first
   std::vector<Topic*> open_;  // topics with an open alert (few), in opening order
   std::vector<BurstAlert> alerts_;

@@ -24,21 +24,32 @@ bool IsTagByte(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x8
 }  // namespace
 
 void CrisisDetector::Topics(const Message& msg, const RulePack& pack, const Verdict& v, std::vector<std::string>* out) {
-  out->clear();
-  if (!msg.brand.empty()) out->push_back("brand:" + std::string(msg.brand));
-  for (uint32_t r : v.fired) out->push_back("rule:" + pack.rules()[r].id);
+  // Strings are reused from call to call: no allocation once they have grown.
+  size_t n = 0;
+  auto next = [&]() -> std::string& {
+    if (n == out->size()) out->emplace_back();
+    std::string& s = (*out)[n++];
+    s.clear();
+    return s;
+  };
+  if (!msg.brand.empty()) next().append("brand:").append(msg.brand);
+  for (uint32_t r : v.fired) next().append("rule:").append(pack.rules()[r].id);
   std::string_view t = msg.text;
   for (size_t i = 0; i < t.size(); ++i) {
     if (t[i] != '#') continue;
     size_t j = i + 1;
     while (j < t.size() && IsTagByte(static_cast<unsigned char>(t[j]))) ++j;
     if (j - i > 2) {
-      std::string tag = "tag:";
+      std::string& tag = next();
+      tag.append("tag:");
       for (size_t k = i + 1; k < j; ++k) tag.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(t[k]))));
-      if (std::find(out->begin(), out->end(), tag) == out->end()) out->push_back(std::move(tag));
+      if (std::find(out->begin(), out->begin() + static_cast<std::ptrdiff_t>(n) - 1, tag) !=
+          out->begin() + static_cast<std::ptrdiff_t>(n) - 1)
+        --n;  // a repeated hashtag
     }
     i = j - 1;
   }
+  out->resize(n);
 }
 
 int CrisisDetector::Unified(int scale, int index) {
