@@ -310,3 +310,16 @@ TEST_CASE("The tail screen never hides a count whose tail is below 1e-6", "[dete
     }
   }
 }
+
+TEST_CASE("An --alerts file that cannot be written is an error naming it", "[detector][replay]") {
+  test::TempDir dir;
+  ReplayOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.archives = {dir.Write("a.ndjson", ArchiveLine("1", "Acme", "hello", kStart))};
+  o.alerts = dir.path() + "/no/such/dir/alerts.ndjson";
+  test::CommandRun r = test::RunCommand(o, &RunReplay);
+  CHECK(r.rc == kExitError);
+  CHECK_THAT(r.err, Catch::Contains("no/such/dir/alerts.ndjson: cannot write alerts"));
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);  // the decisions were still written
+}
