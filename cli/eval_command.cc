@@ -55,12 +55,13 @@ int RunEval(const EvalOptions& opts) {
   std::vector<std::string> false_alarms;
 
   while (source.Next(&msg)) {
+    // One decision per message: the detector sees every message (labeled or
+    // not); it changes priority and alert marks, never the label scored below.
+    pipeline->Decide(msg, scratch.get(), &d);
     if (!opts.no_detector) {
-      Decision dd;
-      pipeline->Decide(msg, scratch.get(), &dd);
       std::string incident(msg.incident);
       if (!incident.empty()) ++incidents[incident].messages;
-      for (int a : detector.Observe(msg, pipeline->pack(), scratch->normalized(), &dd)) {
+      for (int a : detector.Observe(msg, pipeline->pack(), scratch->normalized(), &d)) {
         if (incident.empty()) false_alarms.push_back(detector.alert(a).topic);
         else if (!incidents[incident].alerted_at) incidents[incident].alerted_at = incidents[incident].messages;
       }
@@ -71,7 +72,6 @@ int RunEval(const EvalOptions& opts) {
                                     : "unknown label '" + std::string(msg.label) + "'");
       continue;
     }
-    pipeline->Decide(msg, scratch.get(), &d);
     all.Add(*truth, d.verdict.label);
     auto it = by_lang.find(d.verdict.lang);
     if (it == by_lang.end()) it = by_lang.emplace(std::string(d.verdict.lang), ConfusionMatrix()).first;

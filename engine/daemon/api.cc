@@ -121,6 +121,18 @@ ApiResponse StoreFailure(const Status& st, ServerMetrics* metrics) {
   return Api::Error(500, "not stored: " + st.message());
 }
 
+// Appends [{"id":..,"decision":{..}},..] for (id, decision line) pairs.
+void AppendIdDecisions(const std::vector<std::pair<std::string, std::string>>& items, std::string* out) {
+  *out += "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) *out += ",";
+    *out += "{\"id\":";
+    AppendJsonString(items[i].first, out);
+    *out += ",\"decision\":" + (items[i].second.empty() ? std::string("null") : items[i].second) + "}";
+  }
+  *out += "]";
+}
+
 std::string_view QueryParam(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -524,16 +536,9 @@ void Api::ListAgents(Respond respond) {
 void Api::AgentMessages(const std::string& agent, Respond respond) {
   std::string out = "{\"agent\":";
   AppendJsonString(agent, &out);
-  out += ",\"messages\":[";
-  bool first = true;
-  for (auto& [id, decision] : store_->AssignedTo(agent)) {
-    if (!first) out += ",";
-    first = false;
-    out += "{\"id\":";
-    AppendJsonString(id, &out);
-    out += ",\"decision\":" + (decision.empty() ? std::string("null") : decision) + "}";
-  }
-  out += "]}";
+  out += ",\"messages\":";
+  AppendIdDecisions(store_->AssignedTo(agent), &out);
+  out += "}";
   respond(Json(200, std::move(out)));
 }
 
@@ -677,16 +682,9 @@ void Api::Peek(const std::string& queue, std::string_view query, Respond respond
   }
   std::string body = "{\"queue\":";
   AppendJsonString(queue, &body);
-  body += ",\"messages\":[";
-  bool first = true;
-  for (auto& [id, decision] : store_->Peek(queue, limit)) {
-    if (!first) body += ",";
-    first = false;
-    body += "{\"id\":";
-    AppendJsonString(id, &body);
-    body += ",\"decision\":" + (decision.empty() ? std::string("null") : decision) + "}";
-  }
-  body += "]}";
+  body += ",\"messages\":";
+  AppendIdDecisions(store_->Peek(queue, limit), &body);
+  body += "}";
   respond(Json(200, std::move(body)));
 }
 
