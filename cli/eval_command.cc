@@ -46,7 +46,8 @@ int RunEval(const EvalOptions& opts) {
   // Alert quality: per incident, its size and the message number (1-based,
   // within the incident) that opened its first alert; alerts opened by a
   // message outside every incident are false alarms.
-  CrisisDetector detector;
+  CrisisDetector detector(pipeline->pack().detector());
+  std::vector<int> opened;
   struct IncidentStats {
     int64_t messages = 0;
     int64_t alerted_at = 0;  // 0: no alert
@@ -61,7 +62,9 @@ int RunEval(const EvalOptions& opts) {
     if (!opts.no_detector) {
       std::string incident(msg.incident);
       if (!incident.empty()) ++incidents[incident].messages;
-      for (int a : detector.Observe(msg, pipeline->pack(), scratch->normalized(), &d)) {
+      opened.clear();
+      detector.Observe(msg, pipeline->pack(), scratch->normalized(), &d, &opened);
+      for (int a : opened) {
         if (incident.empty()) false_alarms.push_back(detector.alert(a).topic);
         else if (!incidents[incident].alerted_at) incidents[incident].alerted_at = incidents[incident].messages;
       }

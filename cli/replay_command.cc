@@ -32,7 +32,7 @@ int RunReplay(const ReplayOptions& opts) {
   out.reserve(1 << 20);
   std::array<uint64_t, kNumLabels> per_label{};
   std::map<std::string, uint64_t, std::less<>> per_queue;
-  CrisisDetector detector;
+  CrisisDetector detector(pipeline->pack().detector());
   SentimentLexicon lexicon;
   if (!opts.no_detector) {
     if (Status ls = SentimentLexicon::Load(SentimentLexicon::DefaultPath(), &lexicon); ls.ok())
@@ -70,7 +70,7 @@ int RunReplay(const ReplayOptions& opts) {
       return kExitError;
     }
     for (size_t i = 0; i < detector.num_alerts(); ++i)
-      std::fprintf(af, "%s\n", CrisisDetector::AlertJson(detector.alert(static_cast<int>(i))).c_str());
+      std::fprintf(af, "%s\n", detector.AlertJson(static_cast<int>(i)).c_str());
     std::fclose(af);
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -92,7 +92,8 @@ int RunReplay(const ReplayOptions& opts) {
       std::fprintf(err, "  crisis alerts:");
       for (size_t i = 0; i < detector.num_alerts(); ++i) {
         const BurstAlert& a = detector.alert(static_cast<int>(i));
-        std::fprintf(err, " %s (%lld messages)", a.topic.c_str(), static_cast<long long>(a.messages));
+        std::fprintf(err, " %s (%lld messages)", a.topic.c_str(),
+                     static_cast<long long>(detector.alert_messages(static_cast<int>(i))));
       }
       std::fprintf(err, "\n");
     }

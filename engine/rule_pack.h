@@ -29,6 +29,24 @@
 //     queue: support
 //     priority: high              # optional: else the message keeps its own
 //
+// The crisis detector's settings (engine/detector/detector_options.h), at
+// most once per pack; every key is optional (durations: 90s, 10m, 6h, 1d):
+//   detector:
+//     enabled: true
+//     warmup: 2h                  # no alert in the first two hours of event time
+//     p_value: 1.0e-6             # both scales
+//     baseline: 6h                # time constant of the EWMA baseline
+//     close_ratio: 2              # closes at window <= ratio x expected
+//     cooldown: 1h
+//     max_topics: 100000          # open-vocabulary topics with burst state
+//     fast: {bucket: 1m, window: 10, min_count: 8, floor_rate: 0.02}
+//     slow: {bucket: 10m, window: 6, min_count: 10, floor_rate: 0.2}
+//     terms: {enabled: true, capacity: 50000, admit_count: 3, min_length: 3,
+//             halve_every: 1h, stopwords: [the, and, ...]}
+//     reach: {min_followers: 50000, verified: true, max_compound: -0.5}
+//     ignore: ["tag:giveaway", "term:*"]
+//     brands: {Acme: {min_count: 20, p_value: 1.0e-9}}
+//
 // Loading collects every error, each as "file:line: rule 'id': message".
 #ifndef TRIAGE_ENGINE_RULE_PACK_H_
 #define TRIAGE_ENGINE_RULE_PACK_H_
@@ -38,6 +56,7 @@
 #include <vector>
 
 #include "engine/conditions.h"
+#include "engine/detector/detector_options.h"
 #include "engine/label.h"
 #include "engine/status.h"
 
@@ -95,6 +114,10 @@ class RulePack {
   const PackSettings& settings() const { return settings_; }
   const std::vector<Rule>& rules() const { return rules_; }
   const std::vector<Route>& routes() const { return routes_; }
+  const CrisisDetectorOptions& detector() const { return detector_; }
+  // The `detector:` section as YAML text ("" when absent): equal texts mean
+  // equal settings, so a reload can keep the detector's state.
+  const std::string& detector_source() const { return detector_source_; }
   // The files read, in order (for the cache key and messages).
   const std::vector<std::string>& files() const { return files_; }
 
@@ -103,6 +126,9 @@ class RulePack {
   PackSettings settings_;
   std::vector<Rule> rules_;
   std::vector<Route> routes_;
+  CrisisDetectorOptions detector_;
+  std::string detector_source_;
+  SourceLocation detector_where_;
   std::vector<std::string> files_;
 };
 

@@ -187,7 +187,7 @@ std::string OutageArchive() {
 
 }  // namespace
 
-TEST_CASE("A message's topics are its brand, its fired rules and its hashtags", "[detector]") {
+TEST_CASE("A message's topics are its brand, its fired rules, its hashtags and its terms", "[detector]") {
   auto p = test::PipelineFromYaml("rules:\n  - {id: broken, label: support, weight: 3, any: [broken]}\n");
   std::unique_ptr<ClassifierScratch> scratch;
   REQUIRE(p->NewScratch(&scratch).ok());
@@ -195,11 +195,23 @@ TEST_CASE("A message's topics are its brand, its fired rules and its hashtags", 
   m.id = "1";
   m.channel = "x";
   m.brand = "Acme";
-  m.text = "it is broken #AcmeDown #बिजली #x #a_b";
+  m.text = "The app is BROKEN, broken again! 2024 \xF0\x9F\x98\xA1 #AcmeDown #बिजली #x #a_b बिजली गुल";
   Decision d;
   p->Decide(m, scratch.get(), &d);
+  CrisisDetectorOptions o;
+  o.terms.stopwords = {"the", "again"};
+  CrisisDetector detector(o);
   std::vector<std::string> topics;
-  CrisisDetector::Topics(m, p->pack(), d.verdict, &topics);
+  detector.Topics(m, p->pack(), d.verdict, scratch->normalized(), &topics);
+  // Terms: lower-cased, once per message, no stopwords ("the", "again"), no
+  // short words ("is", "x", "a", "b", "गुल" has 3 code points and stays), no
+  // numbers, no emoji.
+  CHECK(topics == std::vector<std::string>{"brand:Acme", "rule:broken", "tag:acmedown", "tag:बिजली", "tag:a_b",
+                                           "term:app", "term:broken", "term:acmedown", "term:बिजली", "term:गुल"});
+  // Terms can be switched off.
+  o.terms.enabled = false;
+  CrisisDetector no_terms(o);
+  no_terms.Topics(m, p->pack(), d.verdict, scratch->normalized(), &topics);
   CHECK(topics == std::vector<std::string>{"brand:Acme", "rule:broken", "tag:acmedown", "tag:बिजली", "tag:a_b"});
 }
 

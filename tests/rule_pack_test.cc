@@ -70,7 +70,7 @@ TEST_CASE("Rule pack errors name the file, the line and the rule", "[rules]") {
     CHECK_THAT(Errors("rules:\n  - id: a\n    any: [unclosed\n"), Catch::Contains("YAML syntax error"));
   }
   SECTION("unknown top-level key") {
-    CHECK(Errors("rulez: []\n") == "pack.yaml:1: unknown top-level key 'rulez' (expected pack, rules, routes)");
+    CHECK(Errors("rulez: []\n") == "pack.yaml:1: unknown top-level key 'rulez' (expected pack, rules, routes, detector)");
   }
   SECTION("misspelled rule key") {
     CHECK_THAT(Errors("rules:\n  - id: a\n    label: lead\n    wieght: 2\n    any: [x]\n"),

@@ -34,27 +34,39 @@ BurstDetector::BurstDetector(BurstDetectorOptions options)
 }
 
 double BurstDetector::Expected(const Topic& t) const {
-  return std::max(t.rate, options_.floor_rate) * options_.window_buckets;
+  double rate = t.weight > 0 ? t.rate / t.weight : 0;
+  return std::max(rate, options_.floor_rate) * options_.window_buckets;
+}
+
+void BurstDetector::Feed(Topic* t, uint32_t count, int64_t n) const {
+  // n buckets of `count` each (n > 1 only for empty ones).
+  double k = n == 1 ? decay_ : std::pow(decay_, static_cast<double>(n));
+  t->rate = t->rate * k + static_cast<double>(count) * (1 - k);
+  t->weight = t->weight * k + (1 - k);
 }
 
 void BurstDetector::AdvanceTo(Topic* t, int64_t bucket) {
   if (t->bucket < 0) {
     t->bucket = bucket;
+    t->born = bucket;
     return;
   }
   const int64_t w = options_.window_buckets;
-  // Each bucket that completes feeds its count into the baseline; buckets
-  // with no messages decay it.
+  // A bucket joins the baseline when it leaves the window, not when it
+  // completes: a burst never raises the baseline it is judged against, and a
+  // topic born in a burst is judged against the floor until its first
+  // buckets age out. Buckets from before the topic was born are not history.
   while (t->bucket < bucket) {
-    uint32_t done = t->ring[static_cast<size_t>(t->bucket % w)];
-    t->rate = t->rate * decay_ + static_cast<double>(done) * (1 - decay_);
     ++t->bucket;
     uint32_t& slot = t->ring[static_cast<size_t>(t->bucket % w)];
+    if (t->bucket - w >= t->born) Feed(t, slot, 1);
     t->window_count -= slot;
     slot = 0;
     if (t->window_count == 0 && bucket - t->bucket > w) {
-      // Nothing in the window: jump the rest at once.
-      t->rate *= std::pow(decay_, static_cast<double>(bucket - t->bucket));
+      // Nothing in the window: every bucket from here to `bucket` is empty.
+      // Those that leave the window meanwhile feed zeros, all at once.
+      int64_t first = std::max(t->born, t->bucket + 1 - w), last = bucket - w;
+      if (last >= first) Feed(t, 0, last - first + 1);
       t->bucket = bucket;
     }
   }
@@ -63,10 +75,13 @@ void BurstDetector::AdvanceTo(Topic* t, int64_t bucket) {
 BurstDetector::Topic* BurstDetector::Find(std::string_view name, int64_t t_ms) {
   auto it = topics_.find(name);
   if (it != topics_.end()) {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    if (!it->second.pinned) lru_.splice(lru_.begin(), lru_, it->second.lru);
     return &it->second;
   }
-  if (topics_.size() >= options_.max_topics) {
+  bool pinned = false;
+  for (const std::string& prefix : options_.pinned_prefixes)
+    if (name.substr(0, prefix.size()) == prefix) pinned = true;
+  if (!pinned && lru_.size() >= options_.max_topics) {
     // Evict the least recently active topic that has no open alert.
     for (auto victim = lru_.end(); victim != lru_.begin();) {
       --victim;
@@ -79,10 +94,21 @@ BurstDetector::Topic* BurstDetector::Find(std::string_view name, int64_t t_ms) {
   }
   Topic& t = topics_[std::string(name)];
   t.name = std::string(name);
-  t.rate = options_.floor_rate;
+  t.rate = 0;
+  t.weight = 0;
+  t.bucket = -1;
   t.ring.assign(static_cast<size_t>(options_.window_buckets), 0);
-  lru_.push_front(&t);
-  t.lru = lru_.begin();
+  t.min_count = options_.min_count;
+  t.p_value = options_.p_value;
+  if (auto o = options_.overrides.find(name); o != options_.overrides.end()) {
+    if (o->second.min_count) t.min_count = *o->second.min_count;
+    if (o->second.p_value) t.p_value = *o->second.p_value;
+  }
+  t.pinned = pinned;
+  if (!pinned) {
+    lru_.push_front(&t);
+    t.lru = lru_.begin();
+  }
   (void)t_ms;
   return &t;
 }
@@ -119,18 +145,18 @@ int BurstDetector::Observe(std::string_view topic, int64_t t_ms, std::string_vie
     ++alerts_[static_cast<size_t>(t->alert)].messages;
     return t->alert;
   }
-  if (!allow_open || t->window_count < options_.min_count || t_ms < t->quiet_until_ms) return -1;
+  if (!allow_open || t->window_count < t->min_count || t_ms < t->quiet_until_ms) return -1;
   double expected = Expected(*t);
   // Cheap screen before the tail: for an expected count of at least 1, below
   // mean + 4 sd + 4 the Poisson tail stays above 1e-6 (tested), so with
   // p_value <= 1e-6 nothing that could alert is skipped, and busy topics at
   // their usual volume cost no lgamma/exp. (Below 1 the screen is not safe:
   // P(X >= 3 | 0.01) is 1.7e-7.)
-  if (options_.p_value <= 1e-6 && expected >= 1.0 &&
+  if (t->p_value <= 1e-6 && expected >= 1.0 &&
       static_cast<double>(t->window_count) < expected + 4 * std::sqrt(expected) + 4)
     return -1;
   double p = PoissonUpperTail(t->window_count, expected);
-  if (p >= options_.p_value) return -1;
+  if (p >= t->p_value) return -1;
   BurstAlert a;
   a.id = "alert:" + std::to_string(t_ms) + ":" + t->name;
   a.topic = t->name;

@@ -5,7 +5,12 @@
 // Per topic (a brand, a rule, a hashtag, a term): a ring of per-bucket counts
 // (default: ten one-minute buckets) and a slowly adapting baseline rate, an
 // exponentially weighted moving average of the per-bucket count with a time
-// constant of hours, so the daily rhythm is absorbed into the baseline.
+// constant of hours, so the daily rhythm is absorbed into the baseline. A
+// bucket enters the average when it leaves the window, so a burst is never
+// part of the baseline it is judged against. The average is normalized by the
+// weight of the history it has (bias-corrected, as in Adam), so a young topic
+// is not underestimated while history builds; a topic with no history yet,
+// such as a hashtag born in a burst, is judged against `floor_rate`.
 //
 // Surprise score: the Poisson upper tail P(X >= window count | rate x window).
 // Why Poisson and not a z-score: per-topic counts are small integers (a brand
@@ -23,9 +28,12 @@
 // before starts from `floor_rate`, a small prior, so its first messages are
 // not all "infinitely surprising".
 //
-// Memory is bounded: at most `max_topics` topics are kept; when a new topic
-// arrives at the limit, the least recently active topic without an open alert
-// is evicted (its baseline is forgotten, as an idle topic's would decay anyway).
+// Memory is bounded: topics under a pinned prefix (brands, rules: a closed
+// vocabulary) are kept exactly; of the others at most `max_topics` are kept,
+// and when a new one arrives at the limit the least recently active one
+// without an open alert is evicted (its baseline is forgotten, as an idle
+// topic's would decay anyway). Per-topic overrides replace min_count and
+// p_value for named topics.
 #ifndef TRIAGE_ENGINE_DETECTOR_BURST_DETECTOR_H_
 #define TRIAGE_ENGINE_DETECTOR_BURST_DETECTOR_H_
 
@@ -36,19 +44,9 @@
 #include <unordered_map>
 #include <vector>
 
-namespace triage {
+#include "engine/detector/detector_options.h"
 
-struct BurstDetectorOptions {
-  int64_t bucket_ms = 60'000;
-  int window_buckets = 10;
-  double baseline_tau_ms = 6.0 * 3600 * 1000;
-  double p_value = 1e-6;
-  int min_count = 8;
-  double floor_rate = 0.02;  // prior messages per bucket for a new or idle topic
-  double close_ratio = 2.0;
-  int64_t cooldown_ms = 3600'000;
-  size_t max_topics = 100'000;
-};
+namespace triage {
 
 struct BurstAlert {
   std::string id;            // "alert:<opened_at_ms>:<topic>", stable across replays
@@ -89,21 +87,29 @@ class BurstDetector {
   const BurstAlert& alert(int index) const { return alerts_[static_cast<size_t>(index)]; }
   size_t num_alerts() const { return alerts_.size(); }
   size_t num_topics() const { return topics_.size(); }
+  bool has_open_alerts() const { return !open_.empty(); }
+  size_t num_evictable_topics() const { return lru_.size(); }
   const BurstDetectorOptions& options() const { return options_; }
 
  private:
   struct Topic {
     std::string name;
-    double rate = 0;           // EWMA of counts per bucket
+    double rate = 0;           // decayed sum of bucket counts (weights 1 - decay)
+    double weight = 0;         // decayed sum of the weights: rate / weight is the mean
     int64_t bucket = -1;       // index of the newest bucket in the ring
+    int64_t born = 0;          // index of the first bucket
     std::vector<uint32_t> ring;
     int64_t window_count = 0;
     int alert = -1;
     int64_t quiet_until_ms = 0;  // cooldown
-    std::list<Topic*>::iterator lru;
+    int min_count = 0;
+    double p_value = 0;
+    bool pinned = false;
+    std::list<Topic*>::iterator lru;  // evictable topics only
   };
 
   void AdvanceTo(Topic* t, int64_t bucket);
+  void Feed(Topic* t, uint32_t count, int64_t n) const;
   bool MaybeClose(Topic* t, int64_t t_ms);
   double Expected(const Topic& t) const;
   Topic* Find(std::string_view name, int64_t t_ms);
@@ -116,7 +122,7 @@ class BurstDetector {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, Topic, NameHash, std::equal_to<>> topics_;
-  std::list<Topic*> lru_;  // most recently active first
+  std::list<Topic*> lru_;  // evictable topics, most recently active first
   std::vector<Topic*> open_;  // topics with an open alert (few), in opening order
   std::vector<BurstAlert> alerts_;
 };

@@ -11,7 +11,11 @@
 #define TRIAGE_ENGINE_DETECTOR_CRISIS_DETECTOR_H_
 
 #include <string>
+#include <unordered_set>
 #include <vector>
+
+#include "engine/detector/detector_options.h"
+#include "engine/detector/space_saving.h"
 
 #include "engine/detector/burst_detector.h"
 #include "engine/detector/sentiment.h"
@@ -24,64 +28,86 @@ namespace triage {
 // buckets, a one-hour window) for stories that build over hours, such as a
 // video being shared. An incident is still one alert: a topic or message
 // already in an alert on either scale folds into it.
-// Reach and tone: a public message with clearly negative tone from an author
-// with a large following (or a verified one) is escalated to urgent on its
-// own, before any burst: one journalist can start a crisis.
-struct ReachEscalation {
-  int64_t min_followers = 50'000;
-  bool verified_counts = true;
-  double max_compound = -0.5;  // tone at or below this is "clearly negative"
-};
-
-struct CrisisDetectorOptions {
-  BurstDetectorOptions fast;
-  BurstDetectorOptions slow;
-  ReachEscalation reach;
-  CrisisDetectorOptions() {
-    slow.bucket_ms = 10 * 60'000;
-    slow.window_buckets = 6;
-    slow.min_count = 10;
-    slow.floor_rate = 0.2;
-  }
-};
-
+//
+// Topics: "brand:<brand>" and "rule:<id>" are a closed vocabulary, kept
+// exactly; "tag:<hashtag>" and "term:<word>" (words of the normalized text,
+// any script, minus stopwords, short words, numbers and symbols) are open,
+// and pass through a Space-Saving summary first (see TermOptions), so memory
+// stays bounded however many distinct words flow by.
 class CrisisDetector {
  public:
-  explicit CrisisDetector(CrisisDetectorOptions options = {})
-      : fast_(options.fast), slow_(options.slow), reach_(options.reach) {}
+  explicit CrisisDetector(const CrisisDetectorOptions& options = CrisisDetectorOptions());
 
   // Enables reach-and-tone escalation (without a lexicon it is off).
   void set_lexicon(const SentimentLexicon* lexicon) { lexicon_ = lexicon; }
 
-  // Counts `msg` on its topics and marks `d` with an open alert, if any, and
-  // with a reach escalation. `normalized` is the message's normalized text
-  // (ClassifierScratch::normalized()). Returns the alerts this message opened
-  // (indices for alert()).
-  std::vector<int> Observe(const Message& msg, const RulePack& pack, std::string_view normalized, Decision* d);
+  // Counts `msg` on its topics and marks `d` with the open alert it belongs
+  // to, if any, and with a reach escalation. `normalized` is the message's
+  // normalized text (ClassifierScratch::normalized()). Returns the alert the
+  // message carries (an index for alert()), or -1; alerts this message
+  // opened are appended to *opened.
+  int Observe(const Message& msg, const RulePack& pack, std::string_view normalized, Decision* d,
+              std::vector<int>* opened = nullptr);
 
   // Closes alerts whose topics are back at baseline as of `t_ms`.
   void CloseQuiet(int64_t t_ms);
-  size_t num_alerts() const { return alerts_.size(); }
+
+  // Alerts, in opening order. alert(i) is the burst that opened alert i;
+  // alert_messages(i) counts the messages that carried it.
+  size_t num_alerts() const { return incidents_.size(); }
   const BurstAlert& alert(int index) const;
+  int64_t alert_messages(int index) const { return incidents_[static_cast<size_t>(index)].messages; }
+  bool alert_open(int index) const { return alert(index).closed_at_ms == 0; }
 
-  // The topics of a message: "brand:<brand>", "rule:<id>", "tag:<hashtag>".
-  static void Topics(const Message& msg, const RulePack& pack, const Verdict& v, std::vector<std::string>* out);
+  // Alerts opened, closed or carried by a message since the last call, in
+  // index order (the daemon stores these after each batch).
+  std::vector<int> TakeChanged();
 
+  // Every candidate topic of a message, before ignore rules and admission.
+  void Topics(const Message& msg, const RulePack& pack, const Verdict& v, std::string_view normalized,
+              std::vector<std::string>* out) const;
 
   // One alert as a line: {"type":"crisis_alert","alert":..,"topic":..,
-  // "opened_at":..,"closed_at":..|null,"first_message":..,"messages":N,"p_value":..}
-  static std::string AlertJson(const BurstAlert& a);
+  // "opened_at":..,"closed_at":..|null,"first_message":..,"messages":N,...}
+  std::string AlertJson(int index) const;
+
+  struct Stats {
+    size_t topics = 0;            // with burst state, both scales
+    size_t evictable_topics = 0;  // of which open-vocabulary (bounded)
+    size_t terms_held = 0;        // Space-Saving counters in use
+    size_t open_alerts = 0;
+  };
+  Stats stats() const;
+  const CrisisDetectorOptions& options() const { return options_; }
 
  private:
+  struct Incident {
+    int scale = 0;  // 0 fast, 1 slow
+    int index = 0;  // in that scale's BurstDetector
+    int64_t messages = 0;
+    bool changed = false;
+  };
   int Unified(int scale, int index);  // -1 stays -1
+  void MarkChanged(int incident);
+  void SweepClosed();
+  bool Ignored(std::string_view topic) const;
 
+  CrisisDetectorOptions options_;
   BurstDetector fast_, slow_;
-  ReachEscalation reach_;
+  SpaceSaving terms_;
   const SentimentLexicon* lexicon_ = nullptr;
-  std::vector<std::pair<int, int>> alerts_;  // (scale, index in that detector), in opening order
+  std::vector<std::string> ignore_exact_, ignore_prefix_;
+  struct WordHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, WordHash, std::equal_to<>> stopwords_;
+  std::vector<Incident> incidents_;
   std::vector<int> fast_to_unified_, slow_to_unified_;
-  std::vector<std::string> topics_;  // reused
-  int64_t last_minute_ = 0;
+  std::vector<int> open_incidents_, changed_;
+  mutable std::vector<std::string> topics_;  // reused
+  std::vector<size_t> active_;               // reused: indices of counted topics
+  int64_t first_event_ms_ = 0, last_minute_ = 0, last_halving_ = 0;
 };
 
 }  // namespace triage
