@@ -4,7 +4,9 @@
 
 #include <thread>
 
+#include "connectors/archive_format.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/live_detector.h"
 #include "http_client.h"
 #include "test_util.h"
 
@@ -518,4 +520,170 @@ TEST_CASE("A webhook endpoint without a configured secret refuses everything", "
   auto r = Post(d.port(), "/webhooks/telegram", "{}", {{"X-Telegram-Bot-Api-Secret-Token", ""}});
   CHECK(r.status == 401);
   CHECK_THAT(r.body, Catch::Contains("no secret configured"));
+}
+
+// ---------------------------------------------------------------------------
+// The crisis detector inside the daemon: alerts stored, listed, queued once.
+
+namespace {
+
+std::string At(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char ts[32];
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return ts;
+}
+
+constexpr int64_t kT0 = 1'790'000'000'000;
+
+// Three hours of a quiet trickle on Acme (a message every five minutes).
+std::string QuietBatch() {
+  std::string b;
+  for (int i = 0; i < 36; ++i)
+    b += Msg("q:" + std::to_string(i), "nice new colours in the menu",
+             ",\"brand\":\"Acme\",\"created_at\":\"" + At(kT0 + i * 5 * 60'000) + "\"") + "\n";
+  return b;
+}
+
+// Forty messages in eight minutes: the outage.
+std::string BurstBatch() {
+  std::string b;
+  for (int i = 0; i < 40; ++i)
+    b += Msg("o:" + std::to_string(i), "cannot log in, the app is down",
+             ",\"brand\":\"Acme\",\"created_at\":\"" + At(kT0 + 3 * 3600'000 + i * 12'000) + "\"") + "\n";
+  return b;
+}
+
+int Count(const std::string& s, const std::string& what) {
+  int n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("A burst through the API opens one stored alert, queued once on comms, counted in metrics", "[daemon][detector]") {
+  test::TempDir data;
+  ServerConfig cfg;
+  cfg.data_dir = data.path() + "/data";
+  {
+    RunningDaemon d(cfg);
+    test::HttpClient c(d.port());
+    REQUIRE(c.Request("POST", "/v1/messages", QuietBatch()).status == 202);
+    CHECK(c.Request("GET", "/v1/alerts").body == "{\"alerts\":[]}");
+    auto burst = c.Request("POST", "/v1/messages", BurstBatch());
+    REQUIRE(burst.status == 202);
+    // The last messages of the burst carry the alert and at least high
+    // priority; they keep their own label.
+    CHECK(Count(burst.body, "\"alert\":\"alert:") >= 25);
+    CHECK_THAT(burst.body, Catch::Contains("{\"id\":\"o:39\",\"status\":\"stored\",\"decision\":{\"id\":\"o:39\",\"label\":\"support\""));
+
+    auto alerts = c.Request("GET", "/v1/alerts");
+    REQUIRE(alerts.status == 200);
+    CHECK(Count(alerts.body, "\"type\":\"crisis_alert\"") == 1);
+    CHECK_THAT(alerts.body, Catch::Contains("\"closed_at\":null"));
+    std::string open = c.Request("GET", "/v1/alerts?state=open").body;
+    CHECK(open == alerts.body);
+    CHECK(c.Request("GET", "/v1/alerts?state=closed").body == "{\"alerts\":[]}");
+    CHECK(c.Request("GET", "/v1/alerts?state=maybe").status == 400);
+    CHECK(c.Request("GET", "/v1/alerts?limit=0").status == 400);
+    CHECK(c.Request("POST", "/v1/alerts").status == 405);
+    size_t id_at = alerts.body.find("\"alert\":\"") + 9;
+    std::string alert_id = alerts.body.substr(id_at, alerts.body.find('"', id_at) - id_at);
+    // Every message that carried it is counted in the stored record.
+    int carried = Count(burst.body, "\"alert\":\"" + alert_id + "\"");
+    CHECK_THAT(alerts.body, Catch::Contains("\"messages\":" + std::to_string(carried) + ","));
+
+    // The alert itself is one urgent item on the comms queue.
+    auto comms = c.Request("GET", "/v1/queues/comms/messages?limit=100");
+    CHECK(Count(comms.body, "\"kind\":\"alert\"") == 1);
+    CHECK_THAT(comms.body, Catch::Contains("{\"id\":\"" + alert_id + "\",\"decision\":{\"id\":\"" + alert_id +
+                                           "\",\"label\":\"crisis\",\"queue\":\"comms\",\"priority\":\"urgent\""));
+    auto item = c.Request("GET", "/v1/messages/" + alert_id);
+    REQUIRE(item.status == 200);
+    CHECK_THAT(item.body, Catch::Contains("crisis_alert"));
+
+    // A client retry of the burst: duplicates, and the detector does not
+    // count them again.
+    auto retry = c.Request("POST", "/v1/messages", BurstBatch());
+    CHECK_THAT(retry.body, Catch::Contains("\"accepted\":0,\"duplicates\":40"));
+    CHECK_THAT(c.Request("GET", "/v1/alerts").body, Catch::Contains("\"messages\":" + std::to_string(carried) + ","));
+
+    std::string metrics = c.Request("GET", "/metrics").body;
+    CHECK_THAT(metrics, Catch::Contains("triage_alerts_opened_total 1\n"));
+    CHECK_THAT(metrics, Catch::Contains("triage_alerts_open 1\n"));
+    CHECK_THAT(metrics, Catch::Contains("triage_detector_messages_total{outcome=\"counted\"} 76\n"));
+    CHECK_THAT(metrics, Catch::Contains("triage_detector_messages_total{outcome=\"repeat\"} 40\n"));
+    CHECK_THAT(metrics, Catch::Contains("triage_messages_escalated_total{reason=\"alert\"} " + std::to_string(carried) + "\n"));
+    CHECK_THAT(metrics, Catch::Contains("triage_detector_topics{kind=\"exact\"}"));
+  }
+  // After a restart the detector relearns from the stored messages; the
+  // alert it re-derives is the stored one, not a second alert or queue item.
+  RunningDaemon again(cfg);
+  CHECK_THAT(again.Log(), Catch::Contains("crisis detector warmed up on 76 messages"));
+  test::HttpClient c(again.port());
+  auto alerts = c.Request("GET", "/v1/alerts");
+  CHECK(Count(alerts.body, "\"type\":\"crisis_alert\"") == 1);
+  CHECK(Count(c.Request("GET", "/v1/queues/comms/messages?limit=100").body, "\"kind\":\"alert\"") == 1);
+  // A message that continues the storm joins the same alert.
+  auto more = c.Request("POST", "/v1/messages",
+                        Msg("o:40", "cannot log in, the app is down",
+                            ",\"brand\":\"Acme\",\"created_at\":\"" + At(kT0 + 3 * 3600'000 + 40 * 12'000) + "\""));
+  CHECK_THAT(more.body, Catch::Contains("\"alert\":\"alert:"));
+}
+
+TEST_CASE("LiveDetector closes an alert after silence and hands back effects whose write failed", "[daemon][detector]") {
+  std::unique_ptr<Pipeline> p;
+  PatternDatabaseOptions o;
+  o.cache_dir = "";
+  REQUIRE(Pipeline::Load(TRIAGE_RULES_DIR, o, &p).ok());
+  std::unique_ptr<ClassifierScratch> scratch;
+  REQUIRE(p->NewScratch(&scratch).ok());
+  LiveDetector live(nullptr);
+  ArchiveParser parser;
+  int64_t wall = 5'000'000;
+  auto feed = [&](const std::string& batch) {
+    size_t pos = 0;
+    while (pos < batch.size()) {
+      size_t nl = batch.find('\n', pos);
+      std::string line = batch.substr(pos, nl - pos);
+      pos = nl + 1;
+      Message m;
+      REQUIRE(parser.ParseCopy(line, &m).ok());
+      Decision d;
+      p->Decide(m, scratch.get(), &d);
+      live.Observe(1, *p, m, scratch->normalized(), &d, wall);
+    }
+  };
+  feed(QuietBatch());
+  feed(BurstBatch());
+  std::vector<AlertRecord> records;
+  std::vector<IngestItem> items;
+  auto take = [&] {
+    live.TakeEffects(*p, [&](std::vector<AlertRecord> r, std::vector<IngestItem> i) {
+      records = std::move(r);
+      items = std::move(i);
+    });
+  };
+  take();
+  REQUIRE(records.size() == 1);
+  REQUIRE(items.size() == 1);
+  CHECK(items[0].queue == "comms");
+  CHECK(items[0].priority == Priority::kUrgent);
+  CHECK_THAT(records[0].json, Catch::Contains("\"closed_at\":null"));
+  // The write failed: the effects come back with the next call.
+  live.Restore(records, items);
+  take();
+  CHECK(records.size() == 1);
+  CHECK(items.size() == 1);
+  // Silence shorter than a minute changes nothing; an hour of it closes.
+  CHECK_FALSE(live.Tick(wall + 30'000));
+  CHECK(live.Tick(wall + 3600'000));
+  take();
+  REQUIRE(records.size() == 1);
+  CHECK(items.empty());  // the alert was queued once, when it opened
+  CHECK(records[0].json.find("\"closed_at\":null") == std::string::npos);
+  CHECK(live.stats().closed == 1);
 }

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <future>
 #include <map>
 
 #include "connectors/archive_format.h"
@@ -17,6 +18,11 @@ namespace od = simdjson::ondemand;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Per-thread classification state, rebuilt when the pipeline is reloaded.
 struct ThreadState {
@@ -311,6 +317,12 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
       return;
     }
   }
+  if (segments.size() == 2 && segments[0] == "v1" && segments[1] == "alerts") {
+    endpoint = Endpoint::kAlerts;
+    if (method != "GET") return method_not_allowed("GET");
+    ListAlerts(query, std::move(finish));
+    return;
+  }
   if (segments.size() == 2 && segments[0] == "webhooks") {
     endpoint = Endpoint::kWebhook;
     if (draining_) {
@@ -543,7 +555,9 @@ void Api::AgentMessages(const std::string& agent, Respond respond) {
 }
 
 void Api::Ingest(std::string body, Respond respond) {
-  auto pipeline = pipelines_->Current();
+  uint64_t generation = 0;
+  auto pipeline = pipelines_->Current(&generation);
+  const int64_t wall_ms = now_seconds_ ? now_seconds_() * 1000 : WallMs();
   ThreadState& ts = StateFor(pipeline);
   if (!ts.scratch) return respond(Error(500, "could not allocate classifier scratch"));
 
@@ -554,6 +568,7 @@ void Api::Ingest(std::string body, Respond respond) {
   Decision d;
   auto take = [&](std::string_view line) {
     pipeline->Decide(msg, ts.scratch.get(), &d);
+    if (detector_) detector_->Observe(generation, *pipeline, msg, ts.scratch->normalized(), &d, wall_ms);
     std::string decision;
     ts.writer->Append(msg, d, &decision);
     decision.pop_back();  // newline
@@ -624,12 +639,27 @@ void Api::Ingest(std::string body, Respond respond) {
   auto ids = std::make_shared<std::vector<std::string>>();
   for (const auto& it : items) ids->push_back(it.id);
   ServerMetrics* metrics = metrics_;
-  store_->Ingest(std::move(items), [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels), metrics](
-                                       Status st, std::vector<IngestOutcome> outcomes) {
-    if (!st.ok()) return respond(StoreFailure(st, metrics));
+  LiveDetector* detector = detector_;
+  const size_t n_client = items.size();
+  auto write = [&](std::vector<AlertRecord> records, std::vector<IngestItem> alert_items) {
+    // The alerts this batch opened or changed are written with it, atomically.
+    std::shared_ptr<std::vector<AlertRecord>> kept_records;
+    std::shared_ptr<std::vector<IngestItem>> kept_items;
+    if (!records.empty() || !alert_items.empty()) {
+      kept_records = std::make_shared<std::vector<AlertRecord>>(records);
+      kept_items = std::make_shared<std::vector<IngestItem>>(alert_items);
+    }
+    for (auto& a : alert_items) items.push_back(std::move(a));
+    store_->Ingest(std::move(items), std::move(records),
+                   [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels), metrics, n_client,
+                    detector, kept_records, kept_items](Status st, std::vector<IngestOutcome> outcomes) {
+    if (!st.ok()) {
+      if (detector && kept_records) detector->Restore(std::move(*kept_records), std::move(*kept_items));
+      return respond(StoreFailure(st, metrics));
+    }
     size_t stored = 0, dups = 0;
     std::string body = "{\"results\":[";
-    for (size_t i = 0; i < outcomes.size(); ++i) {
+    for (size_t i = 0; i < n_client && i < outcomes.size(); ++i) {
       bool dup = outcomes[i] == IngestOutcome::kDuplicate;
       dup ? ++dups : ++stored;
       if (!dup) metrics->labeled[static_cast<int>(labels[i])].fetch_add(1, std::memory_order_relaxed);
@@ -645,6 +675,85 @@ void Api::Ingest(std::string body, Respond respond) {
     metrics->ingest_duplicate.fetch_add(dups, std::memory_order_relaxed);
     respond(Json(202, std::move(body)));
   });
+  };
+  if (detector_) detector_->TakeEffects(*pipeline, write);
+  else write({}, {});
+}
+
+void Api::TickDetector() {
+  if (!detector_) return;
+  int64_t wall_ms = now_seconds_ ? now_seconds_() * 1000 : WallMs();
+  if (!detector_->Tick(wall_ms)) return;
+  auto pipeline = pipelines_->Current();
+  LiveDetector* detector = detector_;
+  detector_->TakeEffects(*pipeline, [&](std::vector<AlertRecord> records, std::vector<IngestItem> items) {
+    if (records.empty() && items.empty()) return;
+    auto kept_records = std::make_shared<std::vector<AlertRecord>>(records);
+    auto kept_items = std::make_shared<std::vector<IngestItem>>(items);
+    store_->Ingest(std::move(items), std::move(records), [detector, kept_records, kept_items](Status st, std::vector<IngestOutcome>) {
+      if (!st.ok()) detector->Restore(std::move(*kept_records), std::move(*kept_items));
+    });
+  });
+}
+
+size_t Api::WarmDetector(int64_t window_ms) {
+  if (!detector_) return 0;
+  std::vector<std::string> lines;
+  int64_t wall_ms = WallMs();
+  if (!store_->RecentMessages(wall_ms - window_ms, 2'000'000, &lines).ok()) return 0;
+  uint64_t generation = 0;
+  auto pipeline = pipelines_->Current(&generation);
+  ThreadState& ts = StateFor(pipeline);
+  if (!ts.scratch) return 0;
+  Message msg;
+  Decision d;
+  size_t n = 0;
+  for (const std::string& line : lines) {
+    // Alert items are stored beside messages; they are not messages.
+    if (line.rfind("{\"type\":\"crisis_alert\"", 0) == 0 || !ts.parser.ParseCopy(line, &msg).ok()) continue;
+    pipeline->Decide(msg, ts.scratch.get(), &d);
+    detector_->Observe(generation, *pipeline, msg, ts.scratch->normalized(), &d, wall_ms);
+    ++n;
+  }
+  // Alerts it re-derives have the ids of the stored ones: records are
+  // overwritten with the same content and queue items are duplicates.
+  detector_->TakeEffects(*pipeline, [&](std::vector<AlertRecord> records, std::vector<IngestItem> items) {
+    std::promise<void> done;
+    store_->Ingest(std::move(items), std::move(records), [&](Status, std::vector<IngestOutcome>) { done.set_value(); });
+    done.get_future().wait();
+  });
+  return n;
+}
+
+void Api::ListAlerts(std::string_view query, Respond respond) {
+  std::string_view state = QueryParam(query, "state");
+  if (state.empty()) state = "all";
+  if (state != "all" && state != "open" && state != "closed")
+    return respond(Error(400, "state must be open, closed or all", "state"));
+  size_t limit = 100;
+  std::string_view l = QueryParam(query, "limit");
+  if (!l.empty()) {
+    try {
+      size_t used = 0;
+      long long v = std::stoll(std::string(l), &used);
+      if (used != l.size() || v < 1 || v > 10000) throw std::out_of_range("limit");
+      limit = static_cast<size_t>(v);
+    } catch (...) {
+      return respond(Error(400, "limit must be an integer from 1 to 10000", "limit"));
+    }
+  }
+  std::vector<std::string> all = store_->Alerts();
+  std::string body = "{\"alerts\":[";
+  size_t n = 0;
+  // Ids begin with the opening time, so the last ones are the newest.
+  for (auto it = all.rbegin(); it != all.rend() && n < limit; ++it) {
+    bool open = it->find("\"closed_at\":null") != std::string::npos;
+    if ((state == "open" && !open) || (state == "closed" && open)) continue;
+    if (n++) body += ",";
+    body += *it;
+  }
+  body += "]}";
+  respond(Json(200, std::move(body)));
 }
 
 void Api::ListQueues(Respond respond) {
@@ -818,6 +927,26 @@ void Api::Metrics(Respond respond) {
   counter("triage_webhook_platform_events_total", "", "type=\"echo\"", m.webhook_echoes.load());
   counter("triage_webhook_ignored_items_total", "Webhook payload items without a customer message", "",
           m.webhook_ignored.load());
+  if (detector_) {
+    LiveDetector::Stats d = detector_->stats();
+    counter("triage_alerts_opened_total", "Crisis alerts opened", "", d.opened);
+    counter("triage_alerts_closed_total", "Crisis alerts closed", "", d.closed);
+    counter("triage_detector_messages_total", "Messages counted by the crisis detector, by outcome",
+            "outcome=\"counted\"", d.observed);
+    counter("triage_detector_messages_total", "", "outcome=\"repeat\"", d.repeats);
+    counter("triage_messages_escalated_total", "Messages whose priority the detector raised, by reason",
+            "reason=\"alert\"", d.carried_alert);
+    counter("triage_messages_escalated_total", "", "reason=\"reach\"", d.escalated_reach);
+    out += "# HELP triage_alerts_open Crisis alerts open now\n# TYPE triage_alerts_open gauge\n";
+    out += "triage_alerts_open " + std::to_string(d.detector.open_alerts) + "\n";
+    out += "# HELP triage_detector_topics Topics with burst state (both time scales), by kind\n# TYPE "
+           "triage_detector_topics gauge\n";
+    out += "triage_detector_topics{kind=\"exact\"} " + std::to_string(d.detector.topics - d.detector.evictable_topics) + "\n";
+    out += "triage_detector_topics{kind=\"bounded\"} " + std::to_string(d.detector.evictable_topics) + "\n";
+    out += "# HELP triage_detector_terms_tracked Space-Saving counters in use for hashtags and words\n# TYPE "
+           "triage_detector_terms_tracked gauge\n";
+    out += "triage_detector_terms_tracked " + std::to_string(d.detector.terms_held) + "\n";
+  }
   out += "# HELP triage_connections_open Open client connections\n# TYPE triage_connections_open gauge\n";
   out += "triage_connections_open " + std::to_string(m.connections_open.load()) + "\n";
   out += "# HELP triage_store_pending_writes Operations waiting for the store's writer\n# TYPE "

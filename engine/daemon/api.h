@@ -11,6 +11,7 @@
 //   GET  /v1/messages/{id}
 //   POST /v1/agents/{agent}/heartbeat   {"queues": [...]}: online for push queues
 //   GET  /v1/agents, GET /v1/agents/{agent}/messages
+//   GET  /v1/alerts?state=open|closed|all&limit=N   crisis alerts, newest first
 //   GET|POST /webhooks/{meta,x,slack,telegram,mastodon,reddit,archive}
 //                                       platform handshakes, signature checks, normalized ingest
 //   GET  /healthz, /readyz, /metrics
@@ -25,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/daemon/live_detector.h"
 #include "engine/daemon/metrics.h"
 #include "engine/daemon/pipeline_holder.h"
 #include "engine/daemon/server_config.h"
@@ -45,13 +47,22 @@ class Api {
   // Request headers by lower-case name ("" when absent); valid during Handle().
   using Headers = std::function<std::string(std::string_view)>;
 
-  Api(const ServerConfig& config, QueueStore* store, PipelineHolder* pipelines, ServerMetrics* metrics)
-      : config_(config), store_(store), pipelines_(pipelines), metrics_(metrics) {}
+  // `detector` may be null: no crisis detection.
+  Api(const ServerConfig& config, QueueStore* store, PipelineHolder* pipelines, ServerMetrics* metrics,
+      LiveDetector* detector = nullptr)
+      : config_(config), store_(store), pipelines_(pipelines), metrics_(metrics), detector_(detector) {}
 
   void Handle(std::string_view method, std::string_view target, const Headers& headers, std::string body,
               Respond respond);
   // Clock for Slack's replay window (seconds since the epoch); tests inject one.
   void set_clock(std::function<int64_t()> now_seconds) { now_seconds_ = std::move(now_seconds); }
+
+  // Closes crisis alerts during silence and stores what changed (a timer
+  // calls it every few seconds).
+  void TickDetector();
+  // Replays the messages stored in the last `window_ms` through the crisis
+  // detector (after a restart, before serving). Returns how many.
+  size_t WarmDetector(int64_t window_ms);
 
   void set_draining(bool d) { draining_ = d; }
   bool draining() const { return draining_; }
@@ -72,6 +83,7 @@ class Api {
   void Heartbeat(const std::string& agent, std::string body, Respond respond);
   void ListAgents(Respond respond);
   void AgentMessages(const std::string& agent, Respond respond);
+  void ListAlerts(std::string_view query, Respond respond);
   bool KnownQueue(const std::string& q) const;
   std::vector<std::string> KnownQueues() const;
   const QueueConfig* QueueSettings(const std::string& q) const;
@@ -80,6 +92,7 @@ class Api {
   QueueStore* store_;
   PipelineHolder* pipelines_;
   ServerMetrics* metrics_;
+  LiveDetector* detector_;
   std::atomic<bool> draining_{false};
   std::function<int64_t()> now_seconds_;
 };

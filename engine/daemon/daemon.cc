@@ -25,7 +25,10 @@ struct Daemon::Impl {
   std::unique_ptr<QueueStore> store;
   std::unique_ptr<PipelineHolder> pipelines;
   ServerMetrics metrics;
+  SentimentLexicon lexicon;
+  std::unique_ptr<LiveDetector> detector;
   std::unique_ptr<Api> api;
+  std::unique_ptr<asio::steady_timer> detector_timer;
   std::unique_ptr<HttpServer> server;
   std::atomic<bool> stopping{false};
 
@@ -54,6 +57,7 @@ struct Daemon::Impl {
     server->StopAccepting();
     drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_timeout_seconds);
     drain_timer = std::make_unique<asio::steady_timer>(io);
+    if (detector_timer) detector_timer->cancel();
     PollDrain();
   }
 
@@ -68,6 +72,16 @@ struct Daemon::Impl {
     drain_timer->expires_after(std::chrono::milliseconds(20));
     drain_timer->async_wait([this](const boost::system::error_code& ec) {
       if (!ec) PollDrain();
+    });
+  }
+
+  // Every 10 s: close crisis alerts whose storm ended in silence.
+  void TickDetector() {
+    detector_timer->expires_after(std::chrono::seconds(10));
+    detector_timer->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      api->TickDetector();
+      TickDetector();
     });
   }
 
@@ -99,7 +113,15 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
         static_cast<size_t>(q.max_open_per_agent)};
   }
   if (Status s = QueueStore::Open(config.data_dir, so, &m.store); !s.ok()) return s;
-  m.api = std::make_unique<Api>(m.config, m.store.get(), m.pipelines.get(), &m.metrics);
+  Status ls = SentimentLexicon::Load(SentimentLexicon::DefaultPath(), &m.lexicon);
+  if (!ls.ok()) m.Log("reach-and-tone escalation off: " + ls.message());
+  m.detector = std::make_unique<LiveDetector>(ls.ok() ? &m.lexicon : nullptr);
+  m.api = std::make_unique<Api>(m.config, m.store.get(), m.pipelines.get(), &m.metrics, m.detector.get());
+  // The detector keeps no state across restarts: it relearns the baselines
+  // from the messages stored in the last hours before serving.
+  const int64_t warm_window_ms = 6 * 3600'000;
+  size_t warmed = m.api->WarmDetector(warm_window_ms);
+  if (warmed) m.Log("crisis detector warmed up on " + std::to_string(warmed) + " messages of the last 6 hours");
   m.server = std::make_unique<HttpServer>(m.io, m.config, m.api.get(), &m.metrics);
   if (Status s = m.server->Listen(); !s.ok()) return s;
   *out = std::move(d);
@@ -135,6 +157,8 @@ int Daemon::Run(bool handle_signals) {
     wait_signals();
   }
   m.server->StartAccepting();
+  m.detector_timer = std::make_unique<asio::steady_timer>(m.io);
+  m.TickDetector();
   m.Log("listening on " + m.config.host + ":" + std::to_string(m.server->port()) + ", data in " + m.config.data_dir +
         ", rules from " + m.pipelines->rules_path() + (m.config.sync_writes ? ", durable writes" : ", unsynced writes"));
   std::vector<std::thread> threads;
@@ -142,6 +166,7 @@ int Daemon::Run(bool handle_signals) {
   m.io.run();
   for (auto& t : threads) t.join();
   signals.reset();
+  m.detector_timer.reset();
   // Closing the store writes out every pending operation, then closes RocksDB.
   m.server.reset();
   m.store.reset();

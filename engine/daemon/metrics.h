@@ -15,8 +15,10 @@
 namespace triage {
 
 // The API endpoints, for per-endpoint request metrics.
-enum class Endpoint : uint8_t { kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kOther };
-inline constexpr int kNumEndpoints = 11;
+enum class Endpoint : uint8_t {
+  kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kAlerts, kOther
+};
+inline constexpr int kNumEndpoints = 12;
 std::string_view EndpointName(Endpoint e);
 
 class LatencyHistogram {

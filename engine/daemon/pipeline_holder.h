@@ -28,8 +28,9 @@ class PipelineHolder {
     return Status::OK();
   }
 
-  std::shared_ptr<const Pipeline> Current() const {
+  std::shared_ptr<const Pipeline> Current(uint64_t* generation = nullptr) const {
     std::lock_guard<std::mutex> l(mu_);
+    if (generation) *generation = generation_;
     return current_;
   }
   uint64_t generation() const {

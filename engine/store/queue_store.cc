@@ -6,6 +6,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -120,6 +121,7 @@ struct QueueStore::Impl {
   rocksdb::ColumnFamilyHandle* cf_decisions = nullptr;
   rocksdb::ColumnFamilyHandle* cf_state = nullptr;
   rocksdb::ColumnFamilyHandle* cf_events = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_alerts = nullptr;
 
   // The in-memory index (guarded by mu).
   mutable std::mutex mu;
@@ -451,7 +453,8 @@ Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::
                                                       {"messages", cfo},
                                                       {"decisions", cfo},
                                                       {"state", state_cfo},
-                                                      {"events", cfo}};
+                                                      {"events", cfo},
+                                                      {"alerts", cfo}};
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(dbo, dir, cfs, &impl->handles, &raw);
   if (!s.ok()) return Status::IOError(dir + ": cannot open the database: " + s.ToString());
@@ -461,6 +464,7 @@ Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::
   impl->cf_decisions = impl->handles[2];
   impl->cf_state = impl->handles[3];
   impl->cf_events = impl->handles[4];
+  impl->cf_alerts = impl->handles[5];
   std::unique_ptr<QueueStore> store(new QueueStore(std::move(impl)));
   Status rs = store->impl_->Recover();
   if (!rs.ok()) return Status::Corruption(dir + ": " + rs.message());
@@ -470,13 +474,15 @@ Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::
   return Status::OK();
 }
 
-void QueueStore::Ingest(std::vector<IngestItem> items, IngestDone done) {
+void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> alerts, IngestDone done) {
   auto outcomes = std::make_shared<std::vector<IngestOutcome>>();
   auto shared_items = std::make_shared<std::vector<IngestItem>>(std::move(items));
+  auto shared_alerts = std::make_shared<std::vector<AlertRecord>>(std::move(alerts));
   Impl* p = impl_.get();
   p->Submit(Impl::Op{
-      [p, outcomes, shared_items](rocksdb::WriteBatch& b) {
+      [p, outcomes, shared_items, shared_alerts](rocksdb::WriteBatch& b) {
         int64_t now = p->opts.now_ms();
+        for (const AlertRecord& a : *shared_alerts) b.Put(p->cf_alerts, a.id, a.json);
         // Ids not known in memory are looked up in one MultiGet.
         std::vector<rocksdb::Slice> lookup;
         std::vector<size_t> lookup_index;
@@ -732,6 +738,32 @@ std::vector<std::pair<std::string, std::string>> QueueStore::Peek(const std::str
       }
   }
   return impl_->WithDecisions(std::move(ids));
+}
+
+std::vector<std::string> QueueStore::Alerts() const {
+  std::vector<std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf_alerts));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->value().ToString());
+  return out;
+}
+
+Status QueueStore::RecentMessages(int64_t since_ms, size_t max, std::vector<std::string>* raw) const {
+  raw->clear();
+  std::vector<std::pair<uint64_t, std::string>> recent;  // (seq, id)
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf_state));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    MessageState s;
+    if (!DecodeState(it->value().ToString(), &s)) continue;  // Recover() already vetted them
+    if (s.received_ms >= since_ms) recent.emplace_back(s.seq, it->key().ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "scan of recent messages");
+  std::sort(recent.begin(), recent.end());
+  if (recent.size() > max) recent.erase(recent.begin(), recent.end() - static_cast<std::ptrdiff_t>(max));
+  for (const auto& [seq, id] : recent) {
+    std::string line;
+    if (impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_messages, id, &line).ok()) raw->push_back(std::move(line));
+  }
+  return Status::OK();
 }
 
 Status QueueStore::Get(const std::string& id, StoredMessage* out) const {

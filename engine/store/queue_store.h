@@ -7,6 +7,7 @@
 //   decisions      message id                   the decision line (DecisionWriter)
 //   state          message id                   MessageState, encoded (small, mutable)
 //   events         message id \0 seq (BE64)     one event as JSON
+//   alerts         alert id                     the crisis alert as JSON (latest state)
 //   default        "next_seq"                   arrival counter (BE64)
 //
 // A message is on exactly one queue. Queues are ordered by priority (urgent
@@ -97,6 +98,13 @@ struct IngestItem {
 
 enum class IngestOutcome : uint8_t { kStored, kDuplicate };
 
+// A crisis alert's latest state, written (overwritten) in the same batch as
+// the messages that changed it.
+struct AlertRecord {
+  std::string id;
+  std::string json;
+};
+
 struct ClaimedMessage {
   std::string id;
   std::string raw;
@@ -138,7 +146,9 @@ class QueueStore {
   // A full pending queue fails immediately with a Busy status (code kInternal,
   // message starting "busy").
   using IngestDone = std::function<void(Status, std::vector<IngestOutcome>)>;
-  void Ingest(std::vector<IngestItem> items, IngestDone done);
+  void Ingest(std::vector<IngestItem> items, IngestDone done) { Ingest(std::move(items), {}, std::move(done)); }
+  // The same, with alert records written atomically with the messages.
+  void Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> alerts, IngestDone done);
   using ClaimDone = std::function<void(Status, std::vector<ClaimedMessage>)>;
   void Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done);
   using EventDone = std::function<void(Status)>;
@@ -175,6 +185,12 @@ class QueueStore {
     size_t open_conversations = 0;
   };
   std::vector<AgentInfo> Agents() const;
+  // Every stored alert (JSON), in id order (ids start with the opening time).
+  std::vector<std::string> Alerts() const;
+  // The raw lines of messages received at or after `since_ms` (store clock),
+  // in arrival order, at most `max` (the newest ones). For warming up the
+  // crisis detector after a restart. Scans the state column family.
+  Status RecentMessages(int64_t since_ms, size_t max, std::vector<std::string>* raw) const;
   uint64_t pending_ops() const;
   bool healthy() const;
 

@@ -1,0 +1,102 @@
+// LiveDetector: the crisis detector as `triage serve` runs it.
+//
+// One CrisisDetector for the whole daemon, behind a mutex: a burst is seen
+// only when every message on a topic is counted, whichever connection or
+// webhook brought it. Event time drives it, as in replay; two things are
+// particular to a daemon:
+//
+//  - Retries. A client that resends a batch (after a 503 or a timeout) must
+//    not double a topic's count, so the ids of the last kRecentIds observed
+//    messages are remembered and a repeat is not counted again.
+//  - Silence. Alerts close as event time moves on; when nothing arrives at
+//    all, Tick() moves event time on by the wall time that passed since the
+//    last message (after a minute of silence), so an alert does not stay
+//    open all night because the storm ended with the last message.
+//
+// Effects: each alert that opens becomes one item on the crisis route's
+// queue (comms acts once), and each alert that opened, closed or carried a
+// message since the last call becomes an AlertRecord; both are written with
+// the batch that caused them (TakeEffects).
+//
+// A restart keeps no detector state, so Warm() replays the messages stored
+// in the last hours through the detector before the daemon serves; alert ids
+// are deterministic, so alerts it re-derives are the ones already stored.
+#ifndef TRIAGE_ENGINE_DAEMON_LIVE_DETECTOR_H_
+#define TRIAGE_ENGINE_DAEMON_LIVE_DETECTOR_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/detector/crisis_detector.h"
+#include "engine/detector/sentiment.h"
+#include "engine/pipeline.h"
+#include "engine/store/queue_store.h"
+
+namespace triage {
+
+class LiveDetector {
+ public:
+  static constexpr size_t kRecentIds = 1 << 18;
+  static constexpr int64_t kIdleMs = 60'000;
+
+  // `lexicon` (may be null: no reach-and-tone escalation) must outlive this.
+  explicit LiveDetector(const SentimentLexicon* lexicon) : lexicon_(lexicon) {}
+
+  // Everything below is thread-safe.
+
+  // Counts one decided message and marks `d` (alert id, priority,
+  // escalation). `generation` identifies the pipeline (PipelineHolder): a
+  // reload whose pack changes the detector settings starts a new detector.
+  void Observe(uint64_t generation, const Pipeline& p, const Message& msg, std::string_view normalized,
+               Decision* d, int64_t wall_ms);
+
+  // Alert records and the queue items of newly opened alerts, for everything
+  // since the last call (plus anything handed back with Restore), passed to
+  // `submit` while the detector is locked, so records reach the store in the
+  // order they were taken and a newer state never lands under an older one.
+  using Submit = std::function<void(std::vector<AlertRecord> records, std::vector<IngestItem> items)>;
+  void TakeEffects(const Pipeline& p, const Submit& submit);
+  // Hands effects back after their write failed, to go with the next batch.
+  // Safe to call from inside `submit`.
+  void Restore(std::vector<AlertRecord> records, std::vector<IngestItem> items);
+
+  // Closes alerts during silence (see above). Returns true if any closed.
+  bool Tick(int64_t wall_ms);
+
+  struct Stats {
+    uint64_t observed = 0, repeats = 0, opened = 0, closed = 0, escalated_reach = 0, carried_alert = 0;
+    CrisisDetector::Stats detector;
+  };
+  Stats stats() const;
+
+  // The decision line of an alert's queue item (exposed for tests).
+  static std::string AlertDecision(const BurstAlert& a, const Routing& r);
+
+ private:
+  void SyncLocked(uint64_t generation, const Pipeline& p);
+  bool SeenLocked(std::string_view id);
+
+  const SentimentLexicon* lexicon_;
+  mutable std::mutex mu_;
+  std::unique_ptr<CrisisDetector> detector_;
+  uint64_t generation_ = 0;
+  std::string settings_;  // the pack's detector section the detector was built from
+  std::unordered_set<uint64_t> recent_;
+  std::deque<uint64_t> recent_order_;
+  int64_t last_event_ms_ = 0, last_wall_ms_ = 0;
+  std::vector<bool> announced_;  // per alert index: its queue item was taken
+  std::mutex retry_mu_;  // after mu_ when both are held
+  std::vector<AlertRecord> retry_records_;
+  std::vector<IngestItem> retry_items_;
+  Stats stats_;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_DAEMON_LIVE_DETECTOR_H_
