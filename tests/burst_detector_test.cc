@@ -323,6 +323,24 @@ TEST_CASE("The tail screen never hides a count whose tail is below 1e-6", "[dete
   }
 }
 
+TEST_CASE("Negative binomial tail: Poisson in the limit, heavier with little history, screen still safe", "[detector]") {
+  CHECK(NegBinomialUpperTail(10, 4.0, 1e9) == Approx(PoissonUpperTail(10, 4.0)));
+  CHECK(NegBinomialUpperTail(0, 4.0, 3.0) == 1.0);
+  // r = 1 is geometric: P(X >= k) = q^k with q = mean / (1 + mean).
+  CHECK(NegBinomialUpperTail(5, 3.0, 1.0) == Approx(std::pow(0.75, 5)));
+  CHECK(NegBinomialUpperTail(40, 20.0, 10.0) > 100 * PoissonUpperTail(40, 20.0));
+  // The screen in BurstDetector skips k < mean + 4 sd + 4 (sd of the negative
+  // binomial) when the mean is at least 1; all of those tails are >= 1e-6.
+  for (double mean : {1.0, 2.0, 5.0, 20.0, 100.0, 1000.0})
+    for (double shape : {0.5, 1.0, 3.0, 10.0, 100.0, 1e4}) {
+      double sd = std::sqrt(mean + mean * mean / shape);
+      for (int64_t k = 0; static_cast<double>(k) < mean + 4 * sd + 4; k += 1 + k / 50) {
+        INFO("mean " << mean << " shape " << shape << " k " << k);
+        CHECK(NegBinomialUpperTail(k, mean, shape) >= 1e-6);
+      }
+    }
+}
+
 TEST_CASE("An --alerts file that cannot be written is an error naming it", "[detector][replay]") {
   test::TempDir dir;
   ReplayOptions o;

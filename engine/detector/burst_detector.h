@@ -12,7 +12,9 @@
 // is not underestimated while history builds; a topic with no history yet,
 // such as a hashtag born in a burst, is judged against `floor_rate`.
 //
-// Surprise score: the Poisson upper tail P(X >= window count | rate x window).
+// Surprise score: the Poisson upper tail P(X >= window count | rate x window),
+// widened to a negative binomial by how little history the rate rests on
+// (see Observe in the .cc).
 // Why Poisson and not a z-score: per-topic counts are small integers (a brand
 // gets a few messages an hour), where the normal approximation behind a
 // z-score is badly wrong in exactly the tail we care about; the Poisson tail is
@@ -62,6 +64,9 @@ struct BurstAlert {
 
 // P(X >= k) for X ~ Poisson(lambda), computed in log space.
 double PoissonUpperTail(int64_t k, double lambda);
+// P(X >= k) for X negative binomial with the given mean and shape r
+// (variance mean + mean^2 / r); a Poisson for r >= 1e7.
+double NegBinomialUpperTail(int64_t k, double mean, double shape);
 
 class BurstDetector {
  public:
@@ -75,6 +80,9 @@ class BurstDetector {
   // (used to fold a burst into an alert already open on a related topic).
   int Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened = nullptr,
               bool allow_open = true);
+
+  // Whether `topic` has burst state. Changes nothing.
+  bool HasTopic(std::string_view topic) const { return topics_.find(topic) != topics_.end(); }
 
   // The open alert on `topic`, or -1. Changes nothing.
   int OpenAlertOf(std::string_view topic) const;

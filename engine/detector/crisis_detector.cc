@@ -220,7 +220,12 @@ int CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::strin
   for (size_t k = 0; k < topics_.size(); ++k) {
     const std::string& topic = topics_[k];
     if (Ignored(topic)) continue;
-    if (IsOpenVocabulary(topic) && terms_.Add(topic) < static_cast<uint64_t>(options_.terms.admit_count)) continue;
+    // Admission is sticky: a word with burst state stays counted even when
+    // a halving drops it below admit_count, or its baseline would miss the
+    // messages it did not count and its next busy hour would look like a burst.
+    if (IsOpenVocabulary(topic) && terms_.Add(topic) < static_cast<uint64_t>(options_.terms.admit_count) &&
+        !fast_.HasTopic(topic))
+      continue;
     active_.push_back(k);
   }
   // One incident, one alert: when one of the message's topics already has an
