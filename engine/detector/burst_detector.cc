@@ -97,31 +97,46 @@ void BurstDetector::AdvanceTo(Topic* t, int64_t bucket) {
   }
 }
 
-BurstDetector::Topic* BurstDetector::Find(std::string_view name, int64_t t_ms) {
-  auto it = topics_.find(name);
+void BurstDetector::LruUnlink(Topic* t) {
+  (t->lru_prev ? t->lru_prev->lru_next : lru_head_) = t->lru_next;
+  (t->lru_next ? t->lru_next->lru_prev : lru_tail_) = t->lru_prev;
+  t->lru_prev = t->lru_next = nullptr;
+  --lru_size_;
+}
+
+void BurstDetector::LruPushFront(Topic* t) {
+  t->lru_prev = nullptr;
+  t->lru_next = lru_head_;
+  (lru_head_ ? lru_head_->lru_prev : lru_tail_) = t;
+  lru_head_ = t;
+  ++lru_size_;
+}
+
+BurstDetector::Topic* BurstDetector::Find(std::string_view name, uint64_t hash) {
+  auto it = topics_.find(hash);
   if (it != topics_.end()) {
-    if (!it->second.pinned) lru_.splice(lru_.begin(), lru_, it->second.lru);
-    return &it->second;
+    Topic* t = &it->second;
+    if (!t->pinned && t != lru_head_) {
+      LruUnlink(t);
+      LruPushFront(t);
+    }
+    return t;
   }
   bool pinned = false;
   for (const std::string& prefix : options_.pinned_prefixes)
     if (name.substr(0, prefix.size()) == prefix) pinned = true;
-  if (!pinned && lru_.size() >= options_.max_topics) {
+  if (!pinned && lru_size_ >= options_.max_topics) {
     // Evict the least recently active topic that has no open alert.
-    for (auto victim = lru_.end(); victim != lru_.begin();) {
-      --victim;
-      if ((*victim)->alert >= 0) continue;
-      std::string key = (*victim)->name;
-      lru_.erase(victim);
-      topics_.erase(key);
+    for (Topic* victim = lru_tail_; victim; victim = victim->lru_prev) {
+      if (victim->alert >= 0) continue;
+      LruUnlink(victim);
+      topics_.erase(victim->hash);
       break;
     }
   }
-  Topic& t = topics_[std::string(name)];
+  Topic& t = topics_[hash];
   t.name = std::string(name);
-  t.rate = 0;
-  t.weight = 0;
-  t.bucket = -1;
+  t.hash = hash;
   t.ring.assign(static_cast<size_t>(options_.window_buckets), 0);
   t.min_count = options_.min_count;
   t.p_value = options_.p_value;
@@ -130,11 +145,7 @@ BurstDetector::Topic* BurstDetector::Find(std::string_view name, int64_t t_ms) {
     if (o->second.p_value) t.p_value = *o->second.p_value;
   }
   t.pinned = pinned;
-  if (!pinned) {
-    lru_.push_front(&t);
-    t.lru = lru_.begin();
-  }
-  (void)t_ms;
+  if (!pinned) LruPushFront(&t);
   return &t;
 }
 
@@ -151,15 +162,15 @@ bool BurstDetector::MaybeClose(Topic* t, int64_t t_ms) {
   return true;
 }
 
-int BurstDetector::OpenAlertOf(std::string_view topic) const {
-  auto it = topics_.find(topic);
+int BurstDetector::OpenAlertOf(uint64_t hash) const {
+  auto it = topics_.find(hash);
   return it == topics_.end() ? -1 : it->second.alert;
 }
 
-int BurstDetector::Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened,
-                           bool allow_open) {
+int BurstDetector::Observe(std::string_view topic, uint64_t hash, int64_t t_ms, std::string_view message_id,
+                           bool* opened, bool allow_open) {
   if (opened) *opened = false;
-  Topic* t = Find(topic, t_ms);
+  Topic* t = Find(topic, hash);
   int64_t bucket = t_ms / options_.bucket_ms;
   AdvanceTo(t, std::max(bucket, t->bucket));
   // Close first if the topic had gone quiet before this message arrived.

@@ -40,7 +40,6 @@
 #define TRIAGE_ENGINE_DETECTOR_BURST_DETECTOR_H_
 
 #include <cstdint>
-#include <list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -79,13 +78,25 @@ class BurstDetector {
   // With allow_open false the message is counted but cannot open an alert
   // (used to fold a burst into an alert already open on a related topic).
   int Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened = nullptr,
-              bool allow_open = true);
+              bool allow_open = true) {
+    return Observe(topic, HashTopic(topic), t_ms, message_id, opened, allow_open);
+  }
+  // The same with the topic's HashTopic() computed once by the caller (the
+  // crisis detector hashes each topic once for both scales). Topics are
+  // keyed by this 64-bit hash: two names colliding would share state, which
+  // at 64 bits is a risk of about 1e-10 for 100,000 topics.
+  int Observe(std::string_view topic, uint64_t hash, int64_t t_ms, std::string_view message_id,
+              bool* opened = nullptr, bool allow_open = true);
 
-  // Whether `topic` has burst state. Changes nothing.
-  bool HasTopic(std::string_view topic) const { return topics_.find(topic) != topics_.end(); }
+  static uint64_t HashTopic(std::string_view topic) { return std::hash<std::string_view>{}(topic); }
 
-  // The open alert on `topic`, or -1. Changes nothing.
-  int OpenAlertOf(std::string_view topic) const;
+  // Whether the topic has burst state. Changes nothing.
+  bool HasTopic(uint64_t hash) const { return topics_.find(hash) != topics_.end(); }
+  bool HasTopic(std::string_view topic) const { return HasTopic(HashTopic(topic)); }
+
+  // The open alert on the topic, or -1. Changes nothing.
+  int OpenAlertOf(uint64_t hash) const;
+  int OpenAlertOf(std::string_view topic) const { return OpenAlertOf(HashTopic(topic)); }
 
   // Advances every topic with an open alert to `t_ms` and closes those back
   // at baseline; returns the indices of the alerts it closed. Cheap (only
@@ -96,7 +107,7 @@ class BurstDetector {
   size_t num_alerts() const { return alerts_.size(); }
   size_t num_topics() const { return topics_.size(); }
   bool has_open_alerts() const { return !open_.empty(); }
-  size_t num_evictable_topics() const { return lru_.size(); }
+  size_t num_evictable_topics() const { return lru_size_; }
   const BurstDetectorOptions& options() const { return options_; }
 
  private:
@@ -113,24 +124,27 @@ class BurstDetector {
     int min_count = 0;
     double p_value = 0;
     bool pinned = false;
-    std::list<Topic*>::iterator lru;  // evictable topics only
+    uint64_t hash = 0;
+    Topic* lru_prev = nullptr;  // evictable topics only: towards the most recent
+    Topic* lru_next = nullptr;  // towards the least recent
   };
 
   void AdvanceTo(Topic* t, int64_t bucket);
   void Feed(Topic* t, uint32_t count, int64_t n) const;
   bool MaybeClose(Topic* t, int64_t t_ms);
   double Expected(const Topic& t) const;
-  Topic* Find(std::string_view name, int64_t t_ms);
+  Topic* Find(std::string_view name, uint64_t hash);
+  void LruUnlink(Topic* t);
+  void LruPushFront(Topic* t);
 
   BurstDetectorOptions options_;
   double decay_;  // per bucket
-  // Transparent hashing: lookups by string_view do not build a std::string.
-  struct NameHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, Topic, NameHash, std::equal_to<>> topics_;
-  std::list<Topic*> lru_;  // evictable topics, most recently active first
+  // By hash; nodes do not move, so Topic pointers stay valid until erased.
+  std::unordered_map<uint64_t, Topic> topics_;
+  // Evictable topics in an intrusive list, most recently active first.
+  Topic* lru_head_ = nullptr;
+  Topic* lru_tail_ = nullptr;
+  size_t lru_size_ = 0;
   std::vector<Topic*> open_;  // topics with an open alert (few), in opening order
   std::vector<BurstAlert> alerts_;
 };

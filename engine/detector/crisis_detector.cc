@@ -65,7 +65,7 @@ CrisisDetector::CrisisDetector(const CrisisDetectorOptions& options)
     else ignore_exact_.push_back(t);
   }
   std::sort(ignore_exact_.begin(), ignore_exact_.end());
-  for (const std::string& w : options_.terms.stopwords) stopwords_.insert(w);
+  for (const std::string& w : options_.terms.stopwords) stopwords_.insert(std::hash<std::string_view>{}(w));
 }
 
 bool CrisisDetector::Ignored(std::string_view topic) const {
@@ -117,7 +117,9 @@ void CrisisDetector::Topics(const Message& msg, const RulePack& pack, const Verd
       if (end == std::string_view::npos) end = normalized.size();
       std::string_view w = normalized.substr(pos, end - pos);
       pos = end + 1;
-      if (w.empty() || !IsTermWord(w, options_.terms.min_codepoints) || stopwords_.count(w)) continue;
+      if (w.empty() || !IsTermWord(w, options_.terms.min_codepoints) ||
+          stopwords_.count(std::hash<std::string_view>{}(w)))
+        continue;
       next().append("term:").append(w);
       dedupe_last(terms_from);
     }
@@ -217,14 +219,16 @@ int CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::strin
   // The topics counted: not ignored, and for open-vocabulary ones, admitted
   // by the Space-Saving summary.
   active_.clear();
+  hashes_.resize(topics_.size());
   for (size_t k = 0; k < topics_.size(); ++k) {
     const std::string& topic = topics_[k];
     if (Ignored(topic)) continue;
+    const uint64_t h = hashes_[k] = BurstDetector::HashTopic(topic);
     // Admission is sticky: a word with burst state stays counted even when
     // a halving drops it below admit_count, or its baseline would miss the
     // messages it did not count and its next busy hour would look like a burst.
-    if (IsOpenVocabulary(topic) && terms_.Add(topic) < static_cast<uint64_t>(options_.terms.admit_count) &&
-        !fast_.HasTopic(topic))
+    if (IsOpenVocabulary(topic) && terms_.AddHash(h) < static_cast<uint64_t>(options_.terms.admit_count) &&
+        !fast_.HasTopic(h))
       continue;
     active_.push_back(k);
   }
@@ -234,19 +238,19 @@ int CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::strin
   int current = -1;
   if (fast_.has_open_alerts() || slow_.has_open_alerts()) {
     for (size_t k : active_) {
-      current = Unified(0, fast_.OpenAlertOf(topics_[k]));
-      if (current < 0) current = Unified(1, slow_.OpenAlertOf(topics_[k]));
+      current = Unified(0, fast_.OpenAlertOf(hashes_[k]));
+      if (current < 0) current = Unified(1, slow_.OpenAlertOf(hashes_[k]));
       if (current >= 0) break;
     }
   }
   for (size_t k : active_) {
     const std::string& topic = topics_[k];
     bool now_open = false;
-    int a = Unified(0, fast_.Observe(topic, msg.created_at_ms, msg.id, &now_open, warm && current < 0));
+    int a = Unified(0, fast_.Observe(topic, hashes_[k], msg.created_at_ms, msg.id, &now_open, warm && current < 0));
     if (now_open && opened) opened->push_back(a);
     if (a >= 0 && current < 0) current = a;
     now_open = false;
-    int b = Unified(1, slow_.Observe(topic, msg.created_at_ms, msg.id, &now_open, warm && current < 0));
+    int b = Unified(1, slow_.Observe(topic, hashes_[k], msg.created_at_ms, msg.id, &now_open, warm && current < 0));
     if (now_open && opened) opened->push_back(b);
     if (b >= 0 && current < 0) current = b;
   }

@@ -97,16 +97,13 @@ class CrisisDetector {
   SpaceSaving terms_;
   const SentimentLexicon* lexicon_ = nullptr;
   std::vector<std::string> ignore_exact_, ignore_prefix_;
-  struct WordHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_set<std::string, WordHash, std::equal_to<>> stopwords_;
+  std::unordered_set<uint64_t> stopwords_;  // hashes of the words (std::hash)
   std::vector<Incident> incidents_;
   std::vector<int> fast_to_unified_, slow_to_unified_;
   std::vector<int> open_incidents_, changed_;
   mutable std::vector<std::string> topics_;  // reused
   std::vector<size_t> active_;               // reused: indices of counted topics
+  std::vector<uint64_t> hashes_;             // reused: BurstDetector::HashTopic of each topic
   int64_t first_event_ms_ = 0, last_minute_ = 0, last_halving_ = 0;
 };
 

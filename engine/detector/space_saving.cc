@@ -35,7 +35,7 @@ void SpaceSaving::SiftUp(size_t pos) {
   }
 }
 
-uint64_t SpaceSaving::Add(std::string_view key) {
+uint64_t SpaceSaving::AddHash(uint64_t key) {
   auto it = where_.find(key);
   if (it != where_.end()) {
     // Counts only grow between halvings, so a counter only moves down.
@@ -47,9 +47,9 @@ uint64_t SpaceSaving::Add(std::string_view key) {
   }
   if (slots_.size() < capacity_) {
     auto index = static_cast<uint32_t>(slots_.size());
-    slots_.push_back(Slot{std::string(key), 1, 0, static_cast<uint32_t>(heap_.size())});
+    slots_.push_back(Slot{key, 1, 0, static_cast<uint32_t>(heap_.size())});
     heap_.push_back(index);
-    where_.emplace(slots_.back().key, index);
+    where_.emplace(key, index);
     SiftUp(heap_.size() - 1);  // after a halving, older counters can hold 0
     return 1;
   }
@@ -59,21 +59,21 @@ uint64_t SpaceSaving::Add(std::string_view key) {
   where_.erase(s.key);
   s.error = s.count;
   ++s.count;
-  s.key.assign(key.data(), key.size());
-  where_.emplace(s.key, index);
+  s.key = key;
+  where_.emplace(key, index);
   SiftDown(0);
   return 1;
 }
 
 uint64_t SpaceSaving::Guaranteed(std::string_view key) const {
-  auto it = where_.find(key);
+  auto it = where_.find(Hash(key));
   if (it == where_.end()) return 0;
   const Slot& s = slots_[it->second];
   return s.count - s.error;
 }
 
 uint64_t SpaceSaving::Estimate(std::string_view key) const {
-  auto it = where_.find(key);
+  auto it = where_.find(Hash(key));
   return it == where_.end() ? 0 : slots_[it->second].count;
 }
 
