@@ -174,21 +174,35 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
             if (qc.assignment != "pull" && qc.assignment != "round_robin" && qc.assignment != "capacity")
               r.errors.push_back(r.Where(f->second, "queues." + qc.name + ".assignment") +
                                  "must be pull, round_robin or capacity");
+          } else if (k == "business_hours") {
+            std::string spec;
+            r.String(f->second, "queues." + qc.name + ".business_hours", &spec);
+            Status bs = BusinessHours::Parse(spec, &qc.business_hours);
+            if (!bs.ok()) r.errors.push_back(r.Where(f->second, "queues." + qc.name + ".business_hours") + bs.message());
           } else if (k != "name") {
             r.errors.push_back(r.Where(f->first, "queues." + qc.name) + "unknown key '" + k + "'");
           }
         }
         c->queues.push_back(qc);
       }
+    } else if (key == "maturity") {
+      // Read below by MaturityConfig::LoadFile.
     } else {
       r.errors.push_back(r.Where(it->first, key) + "unknown option");
     }
   }
-  if (r.errors.empty()) return Status::OK();
+  if (r.errors.empty()) return MaturityConfig::LoadFile(path, &c->maturity);
   std::string msg;
   for (auto& e : r.errors) msg += e + "\n";
   msg.pop_back();
   return Status::InvalidArgument(msg);
+}
+
+MetricsOptions ServerConfig::MetricsOptionsFor(int64_t now_ms) const {
+  MetricsOptions o;
+  o.now_ms = now_ms;
+  for (const QueueConfig& q : queues) o.queues[q.name] = QueueTargets{q.sla_seconds * 1000, q.business_hours};
+  return o;
 }
 
 }  // namespace triage

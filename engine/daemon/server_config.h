@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/metrics/business_hours.h"
+#include "engine/metrics/maturity.h"
+#include "engine/metrics/response_metrics.h"
 #include "engine/status.h"
 
 namespace triage {
@@ -20,6 +23,7 @@ struct QueueConfig {
   // pull (agents claim), round_robin or capacity (pushed to online agents)
   std::string assignment = "pull";
   int64_t max_open_per_agent = 0;  // push queues: open conversations per agent; 0: no limit
+  BusinessHours business_hours;    // when the SLA clock runs ("always" by default)
 };
 
 // Webhook secrets. Never in the repository: set them in the config file the
@@ -71,6 +75,11 @@ struct ServerConfig {
   // listed here exist too, without a target.
   std::vector<QueueConfig> queues = {{"support", 3600}, {"sales", 4 * 3600}, {"comms", 900},
                                      {"product", 3 * 86400}, {"unrouted", 0}};
+  // Weights, targets and declared inputs of the Social Maturity Index.
+  MaturityConfig maturity;
+
+  // The SLA target and business hours of each configured queue.
+  MetricsOptions MetricsOptionsFor(int64_t now_ms) const;
 
   // Reads `path` over the defaults. Errors name the file, line and key.
   static Status LoadFile(const std::string& path, ServerConfig* config);

@@ -740,6 +740,28 @@ std::vector<std::pair<std::string, std::string>> QueueStore::Peek(const std::str
   return impl_->WithDecisions(std::move(ids));
 }
 
+Status QueueStore::ForEach(const std::function<void(const std::string& id, const StoredMessage& m)>& fn) const {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf_state));
+  std::unique_ptr<rocksdb::Iterator> ev(impl_->db->NewIterator(ro, impl_->cf_events));
+  StoredMessage m;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string id = it->key().ToString();
+    if (!DecodeState(it->value().ToString(), &m.state))
+      return Status::Corruption("state of message '" + id + "' is unreadable");
+    m.raw.clear();
+    m.decision.clear();
+    impl_->db->Get(ro, impl_->cf_messages, id, &m.raw);
+    impl_->db->Get(ro, impl_->cf_decisions, id, &m.decision);
+    m.events.clear();
+    std::string prefix = EventKeyPrefix(id);
+    for (ev->Seek(prefix); ev->Valid() && ev->key().starts_with(prefix); ev->Next())
+      m.events.push_back(ev->value().ToString());
+    fn(id, m);
+  }
+  return FromRocks(it->status(), "scan of stored messages");
+}
+
 std::vector<std::string> QueueStore::Alerts() const {
   std::vector<std::string> out;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf_alerts));

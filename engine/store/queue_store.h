@@ -185,6 +185,9 @@ class QueueStore {
     size_t open_conversations = 0;
   };
   std::vector<AgentInfo> Agents() const;
+  // Calls `fn` for every stored message (with its decision, state and
+  // events), in id order. For reports over the whole history.
+  Status ForEach(const std::function<void(const std::string& id, const StoredMessage& m)>& fn) const;
   // Every stored alert (JSON), in id order (ids start with the opening time).
   std::vector<std::string> Alerts() const;
   // The raw lines of messages received at or after `since_ms` (store clock),
