@@ -37,6 +37,7 @@ struct ReplayOptions {
   bool quiet = false;                 // no summary on err
   std::string alerts;                 // write crisis alerts here as NDJSON ("" = don't)
   bool no_detector = false;           // skip burst detection
+  std::string data;                   // also store messages, decisions and event lines in this data directory
 };
 int RunReplay(const ReplayOptions& opts);
 
@@ -78,6 +79,17 @@ int RunNormalize(const NormalizeOptions& opts);
 
 // triage serve: the daemon (engine/daemon/daemon.h). Flags override the
 // config file.
+// triage maturity: response metrics and the Social Maturity Index of a data
+// directory (written by serve or by replay --data).
+struct MaturityOptions {
+  CommonOptions common;
+  std::string data;
+  std::string config;  // serve config: queue SLA targets, business hours, maturity section
+  std::string from, to;  // YYYY-MM-DD (UTC); default: the whole history
+  std::string format = "text";  // text, json, html
+};
+int RunMaturity(const MaturityOptions& opts);
+
 struct ServeOptions {
   std::string config;
   std::string listen;

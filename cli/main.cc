@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_flag("-q,--quiet", replay.quiet, "No summary on standard error");
   replay_cmd->add_option("--alerts", replay.alerts, "Write crisis alerts (NDJSON) to this file");
   replay_cmd->add_flag("--no-detector", replay.no_detector, "Do not run burst detection");
+  replay_cmd->add_option("--data", replay.data,
+                         "Also store messages, decisions and event lines in this data directory (for triage maturity)");
   replay_cmd->add_option("--format", replay.format,
                          "Input: archive (default), auto, or raw platform payloads one per line: meta, x, slack, "
                          "telegram, mastodon, reddit");
@@ -58,6 +60,14 @@ int main(int argc, char** argv) {
       ->required();
   normalize_cmd->add_option("--format", normalize.format, "auto (default), meta, x, slack, telegram, mastodon, reddit");
 
+  triage::MaturityOptions maturity;
+  auto* maturity_cmd = app.add_subcommand("maturity", "Response metrics and the Social Maturity Index of a data directory");
+  maturity_cmd->add_option("--data", maturity.data, "Data directory (of serve, or of replay --data)")->required();
+  maturity_cmd->add_option("--config", maturity.config, "Serve config: queue SLA targets, business hours, maturity section");
+  maturity_cmd->add_option("--from", maturity.from, "First day (YYYY-MM-DD, UTC); default: the start of the history");
+  maturity_cmd->add_option("--to", maturity.to, "Day after the last (YYYY-MM-DD); default: the end of the history");
+  maturity_cmd->add_option("--format", maturity.format, "text, json or html")->check(CLI::IsMember({"text", "json", "html"}));
+
   triage::ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the triage daemon (HTTP API, durable queues)");
   serve_cmd->add_option("--config", serve.config, "YAML config file (see serve.example.yaml)");
@@ -76,6 +86,7 @@ int main(int argc, char** argv) {
   if (*check_cmd) return triage::RunRulesCheck(check);
   if (*explain_cmd) return triage::RunRulesExplain(explain);
   if (*serve_cmd) return triage::RunServe(serve);
+  if (*maturity_cmd) return triage::RunMaturity(maturity);
   if (*normalize_cmd) return triage::RunNormalize(normalize);
   return triage::kExitUsage;
 }

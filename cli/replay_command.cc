@@ -7,6 +7,9 @@
 #include "cli/load_pipeline.h"
 #include "connectors/archive_source.h"
 #include "engine/detector/crisis_detector.h"
+#include "engine/store/queue_store.h"
+
+#include <unordered_set>
 
 namespace triage {
 
@@ -41,6 +44,64 @@ int RunReplay(const ReplayOptions& opts) {
       std::fprintf(err, "triage: reach-and-tone escalation off: %s\n", ls.message().c_str());
   }
   int64_t last_event_ms = 0;
+
+  // --data: messages and decisions go into a QueueStore as the daemon would
+  // store them, and event lines become their events, so `triage maturity`
+  // can report on a replayed history. Events apply only to messages this run
+  // stored: a second replay into the same directory adds nothing twice.
+  std::unique_ptr<QueueStore> store;
+  std::vector<IngestItem> batch;
+  std::unordered_set<std::string> stored_ids;
+  uint64_t stored = 0, duplicates = 0, events_stored = 0, events_skipped = 0;
+  bool store_failed = false;
+  if (!opts.data.empty()) {
+    QueueStoreOptions so;
+    so.sync_writes = false;  // one replay is one unit: the store is closed cleanly at the end
+    if (Status s = QueueStore::Open(opts.data, so, &store); !s.ok()) {
+      std::fprintf(err, "triage: %s\n", s.message().c_str());
+      return kExitError;
+    }
+  }
+  auto flush = [&] {
+    if (!store || batch.empty() || store_failed) return;
+    std::vector<std::string> ids;
+    for (const auto& it : batch) ids.push_back(it.id);
+    std::vector<IngestOutcome> outcomes;
+    Status s = store->IngestSync(std::move(batch), &outcomes);
+    batch.clear();
+    if (!s.ok()) {
+      std::fprintf(err, "triage: %s: %s\n", opts.data.c_str(), s.message().c_str());
+      store_failed = true;
+      return;
+    }
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      if (outcomes[i] == IngestOutcome::kStored) {
+        ++stored;
+        stored_ids.insert(ids[i]);
+      } else {
+        ++duplicates;
+      }
+    }
+  };
+  source.set_event_handler([&](const ArchiveEvent& ev) {
+    if (!store) return;  // counted by the source, nothing to apply it to
+    flush();
+    if (!stored_ids.count(ev.message)) {
+      ++events_skipped;
+      return;
+    }
+    Event e;
+    e.type = ev.type;
+    e.agent = ev.agent;
+    e.at_ms = ev.at_ms;
+    e.to_queue = ev.to_queue;
+    e.note = ev.note;
+    Status s = store->AddEventSync(ev.message, std::move(e));
+    if (s.ok()) ++events_stored;
+    else std::fprintf(err, "%s:%llu: event not stored: %s\n", source.file().c_str(),
+                      static_cast<unsigned long long>(source.line()), s.message().c_str());
+  });
+  std::string decision_line;
   auto t0 = std::chrono::steady_clock::now();
 
   while (source.Next(&msg)) {
@@ -50,6 +111,20 @@ int RunReplay(const ReplayOptions& opts) {
       last_event_ms = std::max(last_event_ms, msg.created_at_ms);
     }
     writer.Append(msg, decision, &out);
+    if (store) {
+      decision_line.clear();
+      writer.Append(msg, decision, &decision_line);
+      decision_line.pop_back();
+      IngestItem item;
+      item.id = std::string(msg.id);
+      item.raw = std::string(source.line_text());
+      item.decision = decision_line;
+      item.queue = std::string(decision.routing.queue);
+      item.priority = decision.routing.priority;
+      item.conversation_id = std::string(msg.conversation_id);
+      batch.push_back(std::move(item));
+      if (batch.size() >= 1000) flush();
+    }
     ++per_label[static_cast<int>(decision.verdict.label)];
     auto it = per_queue.find(decision.routing.queue);
     if (it == per_queue.end()) it = per_queue.emplace(std::string(decision.routing.queue), 0).first;
@@ -61,6 +136,8 @@ int RunReplay(const ReplayOptions& opts) {
   }
   std::fwrite(out.data(), 1, out.size(), opts.common.out);
   std::fflush(opts.common.out);
+  flush();
+  store.reset();  // writes out and closes the database
   // Alerts, closed as of the last event time, in the order they opened.
   detector.CloseQuiet(last_event_ms);
   if (!opts.alerts.empty()) {
@@ -97,6 +174,13 @@ int RunReplay(const ReplayOptions& opts) {
       }
       std::fprintf(err, "\n");
     }
+    if (!opts.data.empty())
+      std::fprintf(err, "  stored in %s: %llu messages (%llu already there), %llu events (%llu for messages not stored by this run skipped)\n",
+                   opts.data.c_str(), static_cast<unsigned long long>(stored),
+                   static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(events_stored),
+                   static_cast<unsigned long long>(events_skipped));
+    else if (source.events())
+      std::fprintf(err, "  event lines: %llu (stored only with --data)\n", static_cast<unsigned long long>(source.events()));
     if (!source.platform_events().empty()) {
       std::fprintf(err, "  platform events (not new messages):");
       for (const auto& [k, n] : source.platform_events()) std::fprintf(err, " %s %d", k.c_str(), n);
@@ -108,7 +192,7 @@ int RunReplay(const ReplayOptions& opts) {
       std::fprintf(err, "\n");
     }
   }
-  if (source.io_errors()) return kExitError;
+  if (source.io_errors() || store_failed) return kExitError;
   return source.malformed() ? kExitSkipped : kExitOk;
 }
 

@@ -8,6 +8,7 @@
 #define TRIAGE_CONNECTORS_ARCHIVE_SOURCE_H_
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,13 +29,40 @@ struct ArchiveFormat {
   static std::optional<ArchiveFormat> Parse(std::string_view name);
 };
 
+// An event line of an archive: what the team did about a message, so a
+// replayed history carries its responses too:
+//   {"type":"event","message":"x:1","event":"replied","agent":"alice",
+//    "at":"2026-10-01T10:05:00Z","to_queue":"sales","note":"..."}
+// `event` is replied, resolved, rerouted (with to_queue), moved_private or
+// escalated_offchannel.
+struct ArchiveEvent {
+  std::string message;
+  std::string type;
+  std::string agent;
+  int64_t at_ms = 0;
+  std::string to_queue;
+  std::string note;
+};
+
+// Parses an event line; InvalidArgument names the field.
+Status ParseArchiveEvent(std::string_view line, ArchiveEvent* out);
+
 class ArchiveSource {
  public:
   ArchiveSource(std::vector<std::string> paths, FILE* err, ArchiveFormat format = {})
       : paths_(std::move(paths)), err_(err), format_(format) {}
 
-  // The next well-formed message (views valid until the next call).
+  // The next well-formed message (views valid until the next call). Event
+  // lines met on the way go to the event handler (see set_event_handler), or
+  // are counted and skipped when there is none.
   bool Next(Message* msg);
+
+  // The archive line of the last message (archive format only).
+  std::string_view line_text() const { return line_text_; }
+
+  using EventHandler = std::function<void(const ArchiveEvent&)>;
+  void set_event_handler(EventHandler h) { on_event_ = std::move(h); }
+  uint64_t events() const { return event_lines_; }
 
   // Where the last message came from.
   const std::string& file() const { return reader_ ? reader_->name() : paths_.back(); }
@@ -69,6 +97,9 @@ class ArchiveSource {
   std::vector<std::string> pending_;  // normalized archive lines of the current payload
   size_t pending_next_ = 0;
   std::map<std::string, int> ignored_, events_;
+  std::string_view line_text_;
+  EventHandler on_event_;
+  uint64_t event_lines_ = 0;
 };
 
 }  // namespace triage

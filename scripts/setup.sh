@@ -10,6 +10,7 @@ PACKAGES=(
   libboost-dev libsimdjson-dev libhyperscan-dev librocksdb-dev libbenchmark-dev
   catch2 librdkafka-dev libssl-dev libyaml-cpp-dev libutf8proc-dev libcld2-dev
   libcli11-dev libre2-dev libpcre2-dev libzstd-dev curl clang libclang-rt-14-dev
+  chromium  # headless, renders the maturity report in a test
 )
 
 missing=()

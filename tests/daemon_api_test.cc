@@ -2,6 +2,7 @@
 // error paths, reload, leases, reroute, limits and draining.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <thread>
 
 #include "connectors/archive_format.h"
@@ -686,4 +687,53 @@ TEST_CASE("LiveDetector closes an alert after silence and hands back effects who
   CHECK(items.empty());  // the alert was queued once, when it opened
   CHECK(records[0].json.find("\"closed_at\":null") == std::string::npos);
   CHECK(live.stats().closed == 1);
+}
+
+TEST_CASE("Response metrics and the maturity index over the API, and response histograms", "[daemon][metrics]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  // Two support conversations a day ago: one answered in 30 minutes and
+  // resolved, one still waiting (its one-hour SLA has passed).
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t t = now - 86'400'000;
+  std::string batch = Msg("r:1", "my refund never arrived", ",\"created_at\":\"" + At(t) + "\"") + "\n" +
+                      Msg("r:2", "my refund never arrived either", ",\"created_at\":\"" + At(t + 60'000) + "\"");
+  REQUIRE(c.Request("POST", "/v1/messages", batch).status == 202);
+  auto ev = [&](const std::string& id, const std::string& type, int64_t at) {
+    return c.Request("POST", "/v1/messages/" + id + "/events",
+                     "{\"type\":\"" + type + "\",\"agent\":\"alice\",\"at\":\"" + At(at) + "\"}").status;
+  };
+  REQUIRE(ev("r:1", "replied", t + 30 * 60'000) == 201);
+  REQUIRE(ev("r:1", "replied", t + 40 * 60'000) == 201);  // not a first reply: not in the histogram
+  REQUIRE(ev("r:1", "resolved", t + 3600'000) == 201);
+
+  auto summary = c.Request("GET", "/v1/metrics/summary?conversations=true");
+  REQUIRE(summary.status == 200);
+  CHECK_THAT(summary.body, Catch::Contains("\"all\":{\"conversations\":2,\"messages\":2,\"responded\":1,\"resolved\":1,"));
+  CHECK_THAT(summary.body, Catch::Contains("\"sla_hit\":1,\"sla_missed\":1"));
+  CHECK_THAT(summary.body, Catch::Contains("\"first_response\":{\"count\":1,\"p50_seconds\":1800,"));
+  CHECK_THAT(summary.body, Catch::Contains("{\"conversation\":\"r:2\",\"queue\":\"support\",\"status\":\"missed\",\"first_response_seconds\":null}"));
+  // A period without those conversations.
+  auto old = c.Request("GET", "/v1/metrics/summary?from=2020-01-01&to=2020-02-01");
+  CHECK_THAT(old.body, Catch::Contains("\"all\":{\"conversations\":0,"));
+  CHECK(c.Request("GET", "/v1/metrics/summary?from=yesterday").status == 400);
+  CHECK(c.Request("GET", "/v1/metrics/summary?from=2020-02-01&to=2020-01-01").status == 400);
+
+  auto maturity = c.Request("GET", "/v1/maturity");
+  REQUIRE(maturity.status == 200);
+  // Everything resolved was resolved in channel (innovation 40 + 5 + 7.5 +
+  // 10 = 62.5), but one agent for an hour is little investment.
+  CHECK_THAT(maturity.body, Catch::StartsWith("{\"investment\":"));
+  CHECK_THAT(maturity.body, Catch::Contains("\"innovation\":62.5,\"quadrant\":\"Contenders\""));
+  CHECK_THAT(maturity.body, Catch::Contains("\"inputs\":[{\"axis\":\"innovation\",\"name\":\"in_channel_resolution\""));
+  auto html = c.Request("GET", "/v1/maturity?format=html");
+  CHECK(html.status == 200);
+  CHECK_THAT(html.body, Catch::Contains("<svg id=\"matrix\""));
+  CHECK(c.Request("GET", "/v1/maturity?format=pdf").status == 400);
+
+  std::string metrics = c.Request("GET", "/metrics").body;
+  CHECK_THAT(metrics, Catch::Contains("# TYPE triage_first_response_seconds histogram"));
+  CHECK_THAT(metrics, Catch::Contains("triage_first_response_seconds_bucket{queue=\"support\",le=\"1800\"} 1\n"));
+  CHECK_THAT(metrics, Catch::Contains("triage_first_response_seconds_count{queue=\"support\"} 1\n"));
+  CHECK_THAT(metrics, Catch::Contains("triage_resolution_seconds_bucket{queue=\"support\",le=\"3600\"} 1\n"));
 }

@@ -10,6 +10,9 @@
 #include "connectors/webhooks/normalizer.h"
 #include "connectors/webhooks/signature.h"
 #include "engine/json_writer.h"
+#include "engine/metrics/history.h"
+#include "engine/metrics/maturity.h"
+#include "engine/metrics/maturity_html.h"
 
 namespace triage {
 
@@ -316,6 +319,18 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
       Claim(queue, std::move(body), std::move(finish));
       return;
     }
+  }
+  if (segments.size() == 3 && segments[0] == "v1" && segments[1] == "metrics" && segments[2] == "summary") {
+    endpoint = Endpoint::kReports;
+    if (method != "GET") return method_not_allowed("GET");
+    Report(/*maturity=*/false, query, std::move(finish));
+    return;
+  }
+  if (segments.size() == 2 && segments[0] == "v1" && segments[1] == "maturity") {
+    endpoint = Endpoint::kReports;
+    if (method != "GET") return method_not_allowed("GET");
+    Report(/*maturity=*/true, query, std::move(finish));
+    return;
   }
   if (segments.size() == 2 && segments[0] == "v1" && segments[1] == "alerts") {
     endpoint = Endpoint::kAlerts;
@@ -725,6 +740,39 @@ size_t Api::WarmDetector(int64_t window_ms) {
   return n;
 }
 
+void Api::Report(bool maturity, std::string_view query, Respond respond) {
+  // Period: ?from=YYYY-MM-DD&to=YYYY-MM-DD (or RFC 3339 times); default the
+  // last 28 days. "Now" for targets not yet due is the wall clock.
+  const int64_t now = now_seconds_ ? now_seconds_() * 1000 : WallMs();
+  auto parse_time = [](std::string_view v, int64_t* ms) {
+    std::string s(v);
+    if (s.size() == 10) s += "T00:00:00Z";
+    return ParseRfc3339(s, ms);
+  };
+  int64_t to = now, from = now - 28 * 86'400'000LL;
+  std::string_view f = QueryParam(query, "from"), t = QueryParam(query, "to");
+  if (!f.empty() && !parse_time(f, &from)) return respond(Error(400, "from must be YYYY-MM-DD or RFC 3339", "from"));
+  if (!t.empty() && !parse_time(t, &to)) return respond(Error(400, "to must be YYYY-MM-DD or RFC 3339", "to"));
+  if (to <= from) return respond(Error(400, "to must be after from", "to"));
+  std::string_view format = QueryParam(query, "format");
+  if (format.empty()) format = "json";
+  if (format != "json" && (!maturity || format != "html"))
+    return respond(Error(400, maturity ? "format must be json or html" : "format must be json", "format"));
+  std::vector<HistoryMessage> history;
+  if (Status s = LoadHistory(*store_, &history); !s.ok()) return respond(Error(500, s.message()));
+  MetricsSummary summary = ComputeMetrics(history, config_.MetricsOptionsFor(now), from, to);
+  if (!maturity) return respond(Json(200, summary.ToJson(QueryParam(query, "conversations") == "true")));
+  MaturityReport report = AssessMaturity(summary, config_.maturity);
+  if (format == "html") {
+    ApiResponse r;
+    r.status = 200;
+    r.body = MaturityHtml(report);
+    r.content_type = "text/html; charset=utf-8";
+    return respond(std::move(r));
+  }
+  respond(Json(200, report.ToJson()));
+}
+
 void Api::ListAlerts(std::string_view query, Respond respond) {
   std::string_view state = QueryParam(query, "state");
   if (state.empty()) state = "all";
@@ -857,9 +905,28 @@ void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
       return respond(Error(400, "'to_queue' must name a known queue for a reroute", "to_queue"));
   }
   if (auto n = f.strings.find("note"); n != f.strings.end()) e.note = n->second;
-  store_->AddEvent(id, std::move(e), [respond = std::move(respond), id, metrics = metrics_](Status st) {
+  // Response-time histograms: the first reply and the first resolution of a
+  // message, timed from its arrival (created_at, or when it was stored).
+  std::string histogram_kind, histogram_queue;
+  double histogram_seconds = 0;
+  if (e.type == "replied" || e.type == "resolved") {
+    StoredMessage stored;
+    HistoryMessage h;
+    std::string why;
+    if (store_->Get(id, &stored).ok() && ToHistoryMessage(id, stored, &h, &why)) {
+      bool first = std::none_of(h.events.begin(), h.events.end(), [&](const HistoryEvent& x) { return x.type == e.type; });
+      if (first) {
+        histogram_kind = e.type == "replied" ? "first_response" : "resolution";
+        histogram_queue = h.queue;
+        histogram_seconds = static_cast<double>(std::max<int64_t>(0, e.at_ms - h.arrival_ms)) / 1000.0;
+      }
+    }
+  }
+  store_->AddEvent(id, std::move(e), [respond = std::move(respond), id, metrics = metrics_, histogram_kind,
+                                      histogram_queue, histogram_seconds](Status st) {
     if (st.code() == Status::Code::kNotFound) return respond(Error(404, st.message(), "id"));
     if (!st.ok()) return respond(StoreFailure(st, metrics));
+    if (!histogram_kind.empty()) metrics->responses.Observe(histogram_kind, histogram_queue, histogram_seconds);
     std::string body = "{\"id\":";
     AppendJsonString(id, &body);
     body += ",\"status\":\"recorded\"}";
@@ -965,6 +1032,7 @@ void Api::Metrics(Respond respond) {
     AppendJsonNumber(static_cast<double>(q.oldest_age_ms) / 1000.0, &out);
     out += "\n";
   }
+  m.responses.Render(&out);
   out += "# HELP triage_http_request_duration_seconds Request latency by endpoint\n# TYPE "
          "triage_http_request_duration_seconds histogram\n";
   for (int e = 0; e < kNumEndpoints; ++e)

@@ -12,6 +12,8 @@
 //   POST /v1/agents/{agent}/heartbeat   {"queues": [...]}: online for push queues
 //   GET  /v1/agents, GET /v1/agents/{agent}/messages
 //   GET  /v1/alerts?state=open|closed|all&limit=N   crisis alerts, newest first
+//   GET  /v1/metrics/summary?from=&to=   response metrics (README "Response metrics")
+//   GET  /v1/maturity?from=&to=&format=json|html   the Social Maturity Index
 //   GET|POST /webhooks/{meta,x,slack,telegram,mastodon,reddit,archive}
 //                                       platform handshakes, signature checks, normalized ingest
 //   GET  /healthz, /readyz, /metrics
@@ -84,6 +86,7 @@ class Api {
   void ListAgents(Respond respond);
   void AgentMessages(const std::string& agent, Respond respond);
   void ListAlerts(std::string_view query, Respond respond);
+  void Report(bool maturity, std::string_view query, Respond respond);
   bool KnownQueue(const std::string& q) const;
   std::vector<std::string> KnownQueues() const;
   const QueueConfig* QueueSettings(const std::string& q) const;

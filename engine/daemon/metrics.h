@@ -7,6 +7,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,9 +18,9 @@ namespace triage {
 
 // The API endpoints, for per-endpoint request metrics.
 enum class Endpoint : uint8_t {
-  kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kAlerts, kOther
+  kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kAlerts, kReports, kOther
 };
-inline constexpr int kNumEndpoints = 12;
+inline constexpr int kNumEndpoints = 13;
 std::string_view EndpointName(Endpoint e);
 
 class LatencyHistogram {
@@ -33,6 +35,28 @@ class LatencyHistogram {
   std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
   std::atomic<uint64_t> count_{0};
   std::atomic<uint64_t> sum_us_{0};
+};
+
+// Team response times as agents record them (POST .../events): for each
+// message, arrival to its first `replied` and to its first `resolved`, in
+// calendar time, by queue. GET /v1/metrics/summary has the exact
+// conversation-level, business-hours figures; these are for dashboards.
+class ResponseHistograms {
+ public:
+  static constexpr std::array<double, 11> kBounds = {60,    300,   900,    1800,   3600,  7200,
+                                                     14400, 28800, 86400, 259200, 604800};
+  // kind: "first_response" or "resolution".
+  void Observe(const std::string& kind, const std::string& queue, double seconds);
+  void Render(std::string* out) const;
+
+ private:
+  struct Counts {
+    std::array<uint64_t, kBounds.size() + 1> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, Counts> counts_;  // (kind, queue)
 };
 
 struct ServerMetrics {
@@ -52,6 +76,7 @@ struct ServerMetrics {
   std::array<std::atomic<uint64_t>, 8> webhook_rejected{};  // index: platform slot (see api.cc)
   std::atomic<uint64_t> webhook_edits{0}, webhook_deletes{0}, webhook_echoes{0}, webhook_ignored{0};
   std::array<LatencyHistogram, kNumEndpoints> latency;
+  ResponseHistograms responses;
 
   void RecordResponse(Endpoint e, unsigned status, double seconds);
 };

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <sstream>
+#include <cstdio>
 
 #include "engine/json_writer.h"
 
@@ -197,33 +197,34 @@ std::string MaturityReport::ToJson() const {
 }
 
 std::string MaturityReport::ToText() const {
-  std::ostringstream o;
-  o.setf(std::ios::fixed);
-  o.precision(1);
-  o << "Social Maturity Index, " << IsoDay(metrics.from_ms) << " to " << IsoDay(metrics.to_ms) << "\n\n";
-  o << "  investment " << overall.investment << " / 100, innovation " << overall.innovation << " / 100: "
-    << overall.quadrant << "\n  " << recommendation << "\n\n";
-  o << "  input                      value      target   score  weight  contribution\n";
-  for (const auto& in : inputs) {
-    o << "  " << (in.axis == "innovation" ? "inn " : "inv ") << in.name;
-    for (size_t k = in.name.size(); k < 22; ++k) o << ' ';
-    o.precision(3);
-    o << ' ' << in.value;
-    o.precision(1);
-    o << "  " << in.target << "  " << in.score << "  " << in.weight << "  " << in.contribution
-      << (in.declared ? "  (declared)" : "") << "\n";
-  }
+  std::string o;
+  char line[256];
+  auto add = [&](const char* fmt, auto... args) {
+    std::snprintf(line, sizeof line, fmt, args...);
+    o += line;
+  };
+  add("Social Maturity Index, %s to %s\n\n", IsoDay(metrics.from_ms).c_str(), IsoDay(metrics.to_ms).c_str());
+  add("  investment %.1f / 100, innovation %.1f / 100: %s\n  %s\n\n", overall.investment, overall.innovation,
+      overall.quadrant.c_str(), recommendation.c_str());
+  add("  %-10s  %-22s  %10s  %8s  %6s  %6s  %12s\n", "axis", "input", "value", "target", "score", "weight",
+      "contribution");
+  for (const auto& in : inputs)
+    add("  %-10s  %-22s  %10.3f  %8.1f  %6.1f  %6.2f  %12.1f%s\n", in.axis.c_str(), in.name.c_str(), in.value, in.target,
+        in.score, in.weight, in.contribution, in.declared ? "  (declared)" : "");
   const GroupMetrics& a = metrics.all;
-  o << "\n  conversations " << a.conversations << ", responded " << a.responded << ", resolved " << a.resolved
-    << "; first response p50 " << static_cast<double>(a.first_response.Percentile(0.5)) / 60000.0 << " min, p90 "
-    << static_cast<double>(a.first_response.Percentile(0.9)) / 60000.0 << " min; SLA attainment "
-    << a.SlaAttainment() * 100 << " %\n";
+  add("\n  conversations %lld, responded %lld, resolved %lld (%.1f %% in channel)\n",
+      static_cast<long long>(a.conversations), static_cast<long long>(a.responded), static_cast<long long>(a.resolved),
+      a.InChannelResolutionRate() * 100);
+  add("  first response p50 %.1f min, p90 %.1f min, p99 %.1f min; SLA attainment %.1f %%\n",
+      static_cast<double>(a.first_response.Percentile(0.5)) / 60000.0,
+      static_cast<double>(a.first_response.Percentile(0.9)) / 60000.0,
+      static_cast<double>(a.first_response.Percentile(0.99)) / 60000.0, a.SlaAttainment() * 100);
   if (!weekly.empty()) {
-    o << "\n  week        investment  innovation  quadrant\n";
+    add("\n  %-10s  %10s  %10s  %s\n", "week", "investment", "innovation", "quadrant");
     for (const auto& w : weekly)
-      o << "  " << w.period << "  " << w.investment << "        " << w.innovation << "        " << w.quadrant << "\n";
+      add("  %-10s  %10.1f  %10.1f  %s\n", w.period.c_str(), w.investment, w.innovation, w.quadrant.c_str());
   }
-  return o.str();
+  return o;
 }
 
 Status MaturityConfig::LoadFile(const std::string& path, MaturityConfig* out) {
