@@ -305,7 +305,45 @@ TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemo
     CHECK(loaded.queues[i].sla_seconds == defaults.queues[i].sla_seconds);
     CHECK(loaded.queues[i].assignment == defaults.queues[i].assignment);
     CHECK(loaded.queues[i].max_open_per_agent == defaults.queues[i].max_open_per_agent);
+    CHECK(loaded.queues[i].business_hours.ToString() == defaults.queues[i].business_hours.ToString());
   }
+  const MaturityConfig &lm = loaded.maturity, &dm = defaults.maturity;
+  CHECK(lm.threshold == dm.threshold);
+  CHECK(lm.w_in_channel_resolution == dm.w_in_channel_resolution);
+  CHECK(lm.w_channels_in_use == dm.w_channels_in_use);
+  CHECK(lm.w_new_channels == dm.w_new_channels);
+  CHECK(lm.w_response_rate == dm.w_response_rate);
+  CHECK(lm.target_channels == dm.target_channels);
+  CHECK(lm.target_new_channels == dm.target_new_channels);
+  CHECK(lm.new_channel_days == dm.new_channel_days);
+  CHECK(lm.w_agents_per_day == dm.w_agents_per_day);
+  CHECK(lm.w_hours_covered == dm.w_hours_covered);
+  CHECK(lm.w_sla_attainment == dm.w_sla_attainment);
+  CHECK(lm.w_budget == dm.w_budget);
+  CHECK(lm.w_dedicated_headcount == dm.w_dedicated_headcount);
+  CHECK(lm.w_executive_briefings == dm.w_executive_briefings);
+  CHECK(lm.target_agents_per_day == dm.target_agents_per_day);
+  CHECK(lm.target_hours_per_week == dm.target_hours_per_week);
+  CHECK(lm.target_headcount == dm.target_headcount);
+  CHECK(lm.target_briefings == dm.target_briefings);
+  CHECK(lm.budget == dm.budget);
+  CHECK(lm.dedicated_headcount == dm.dedicated_headcount);
+  CHECK(lm.executive_briefings_per_month == dm.executive_briefings_per_month);
+}
+
+TEST_CASE("Business hours and maturity settings in the serve config: errors name file, line and key", "[daemon][config]") {
+  test::TempDir dir;
+  ServerConfig c;
+  REQUIRE(ServerConfig::LoadFile(dir.Write("ok.yaml", "queues:\n  - {name: support, sla_seconds: 600, business_hours: \"mon-fri 09:00-17:00 +01:00\"}\nmaturity:\n  budget: 80\n"), &c).ok());
+  CHECK(c.queues[0].business_hours.ToString() == "mon,tue,wed,thu,fri 09:00-17:00 +01:00");
+  CHECK(c.maturity.budget == 80);
+  MetricsOptions o = c.MetricsOptionsFor(5);
+  CHECK(o.queues.at("support").sla_ms == 600'000);
+  CHECK(o.now_ms == 5);
+  Status s = ServerConfig::LoadFile(dir.Write("bad.yaml", "queues:\n  - {name: support, business_hours: \"weekdays 9-5\"}\n"), &c);
+  CHECK_THAT(s.message(), Catch::StartsWith(dir.path() + "/bad.yaml:2"));
+  CHECK_THAT(s.message(), Catch::Contains("queues.support.business_hours"));
+  CHECK_THAT(s.message(), Catch::Contains("unknown day"));
 }
 
 TEST_CASE("Push queues assign messages to agents online by heartbeat", "[daemon][push]") {
