@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "bench/archive_generator.h"
+#include "connectors/synthetic/archive_generator.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

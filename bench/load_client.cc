@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/archive_generator.h"
+#include "connectors/synthetic/archive_generator.h"
 #include "tests/http_client.h"
 
 using Clock = std::chrono::steady_clock;

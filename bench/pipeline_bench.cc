@@ -1,5 +1,5 @@
 // Google Benchmark: the cost of each stage of the core pipeline with the
-// bundled rule pack, on generated messages (bench/archive_generator.h).
+// bundled rule pack, on generated messages (connectors/synthetic/archive_generator.h).
 //
 //   BM_MemchrLines    a memchr pass that only finds the lines (the I/O floor)
 //   BM_ParseOnly      simdjson parse of archive lines into Message (the floor)
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/archive_generator.h"
+#include "connectors/synthetic/archive_generator.h"
 #include "connectors/archive_format.h"
 #include "engine/pipeline.h"
 

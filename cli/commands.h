@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "connectors/synthetic/archive_generator.h"
+
 namespace triage {
 
 inline constexpr int kExitOk = 0;
@@ -89,6 +91,14 @@ struct MaturityOptions {
   std::string format = "text";  // text, json, html
 };
 int RunMaturity(const MaturityOptions& opts);
+
+// triage gen: a generated archive on standard output.
+struct GenOptions {
+  CommonOptions common;
+  int64_t messages = 0;
+  GeneratorOptions generator;
+};
+int RunGen(const GenOptions& opts);
 
 struct ServeOptions {
   std::string config;

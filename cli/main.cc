@@ -68,6 +68,17 @@ int main(int argc, char** argv) {
   maturity_cmd->add_option("--to", maturity.to, "Day after the last (YYYY-MM-DD); default: the end of the history");
   maturity_cmd->add_option("--format", maturity.format, "text, json or html")->check(CLI::IsMember({"text", "json", "html"}));
 
+  triage::GenOptions gen;
+  auto* gen_cmd = app.add_subcommand("gen", "Write a generated archive (own templates) to standard output");
+  gen_cmd->add_option("--messages", gen.messages, "How many messages")->required();
+  gen_cmd->add_option("--seed", gen.generator.seed, "Seed (same seed, same bytes)");
+  gen_cmd->add_option("--brands", gen.generator.brands, "How many brands (default 8)");
+  gen_cmd->add_option("--id-prefix", gen.generator.id_prefix, "Message ids are PREFIX:N (default gen)");
+  gen_cmd->add_option("--burst-at", gen.generator.burst_at, "Start an outage burst after this many messages");
+  gen_cmd->add_option("--burst-messages", gen.generator.burst_messages, "Messages in the burst (default 40)");
+  gen_cmd->add_option("--burst-brand", gen.generator.burst_brand, "Index of the brand that bursts (default 0)");
+  gen_cmd->add_option("--burst-gap", gen.generator.burst_gap_seconds, "Seconds of event time between burst messages (default 12)");
+
   triage::ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the triage daemon (HTTP API, durable queues)");
   serve_cmd->add_option("--config", serve.config, "YAML config file (see serve.example.yaml)");
@@ -87,6 +98,7 @@ int main(int argc, char** argv) {
   if (*explain_cmd) return triage::RunRulesExplain(explain);
   if (*serve_cmd) return triage::RunServe(serve);
   if (*maturity_cmd) return triage::RunMaturity(maturity);
+  if (*gen_cmd) return triage::RunGen(gen);
   if (*normalize_cmd) return triage::RunNormalize(normalize);
   return triage::kExitUsage;
 }

@@ -353,3 +353,30 @@ TEST_CASE("An --alerts file that cannot be written is an error naming it", "[det
   CHECK_THAT(r.err, Catch::Contains("no/such/dir/alerts.ndjson: cannot write alerts"));
   CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);  // the decisions were still written
 }
+
+TEST_CASE("triage gen's burst is caught once: no aftershock alerts on its words, rules or brand", "[detector][gen]") {
+  // Twenty thousand generated messages over twelve brands with a 40-message
+  // outage on one: its words ("kestrel", "mobile", "down"), its rule and its
+  // brand all stay elevated after the first alert, and must neither open
+  // alerts of their own while it is open nor once it closes.
+  test::TempDir dir;
+  GenOptions g;
+  g.messages = 20000;
+  g.generator.seed = 3;
+  g.generator.brands = 12;
+  g.generator.burst_at = 15000;
+  g.common.out = std::fopen((dir.path() + "/gen.ndjson").c_str(), "w");
+  REQUIRE(RunGen(g) == kExitOk);
+  std::fclose(g.common.out);
+  EvalOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.archives = {dir.path() + "/gen.ndjson"};
+  o.json = true;
+  test::CommandRun r = test::RunCommand(o, &RunEval);
+  CHECK_THAT(r.out, Catch::Contains("\"gen-burst\":{\"messages\":40,\"alerted\":true,"));
+  CHECK_THAT(r.out, Catch::Contains("\"false_alarms\":0}"));
+  size_t at = r.out.find("\"alerted_at_message\":");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoi(r.out.substr(at + 21)) <= 15);
+}

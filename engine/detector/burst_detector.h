@@ -39,6 +39,7 @@
 #ifndef TRIAGE_ENGINE_DETECTOR_BURST_DETECTOR_H_
 #define TRIAGE_ENGINE_DETECTOR_BURST_DETECTOR_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -89,6 +90,13 @@ class BurstDetector {
               bool* opened = nullptr, bool allow_open = true);
 
   static uint64_t HashTopic(std::string_view topic) { return std::hash<std::string_view>{}(topic); }
+
+  // Keeps the topic from opening an alert before `until_ms` (no-op for an
+  // unknown topic).
+  void Quiet(uint64_t hash, int64_t until_ms) {
+    if (auto it = topics_.find(hash); it != topics_.end())
+      it->second.quiet_until_ms = std::max(it->second.quiet_until_ms, until_ms);
+  }
 
   // Whether the topic has burst state. Changes nothing.
   bool HasTopic(uint64_t hash) const { return topics_.find(hash) != topics_.end(); }

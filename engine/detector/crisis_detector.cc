@@ -156,11 +156,27 @@ std::vector<int> CrisisDetector::TakeChanged() {
   return out;
 }
 
-void CrisisDetector::SweepClosed() {
+void CrisisDetector::SweepClosed(int64_t t_ms) {
   for (size_t k = 0; k < open_incidents_.size();) {
     int u = open_incidents_[k];
     if (!alert_open(u)) {
       MarkChanged(u);
+      // The brands linked to the incident are released, and stay quiet for
+      // a cooldown: their windows still hold the incident's messages, which
+      // must not open a second alert for the same story.
+      Incident& inc = incidents_[static_cast<size_t>(u)];
+      for (uint64_t h : inc.links) linked_.erase(h);
+      inc.links.clear();
+      // Every topic its messages counted on (its own, on the other scale
+      // too) stays quiet for a cooldown: their windows still hold the
+      // incident's messages, which must not open a second alert for the
+      // same story after this one closes.
+      for (uint64_t h : inc.touched) {
+        fast_.Quiet(h, t_ms + options_.fast.cooldown_ms);
+        slow_.Quiet(h, t_ms + options_.slow.cooldown_ms);
+        if (auto it = suppressed_.find(h); it != suppressed_.end() && --it->second == 0) suppressed_.erase(it);
+      }
+      std::unordered_set<uint64_t>().swap(inc.touched);
       open_incidents_.erase(open_incidents_.begin() + static_cast<std::ptrdiff_t>(k));
     } else {
       ++k;
@@ -176,7 +192,7 @@ const BurstAlert& CrisisDetector::alert(int index) const {
 void CrisisDetector::CloseQuiet(int64_t t_ms) {
   fast_.CloseQuiet(t_ms);
   slow_.CloseQuiet(t_ms);
-  SweepClosed();
+  SweepClosed(t_ms);
 }
 
 CrisisDetector::Stats CrisisDetector::stats() const {
@@ -238,6 +254,10 @@ int CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::strin
   int current = -1;
   if (fast_.has_open_alerts() || slow_.has_open_alerts()) {
     for (size_t k : active_) {
+      if (auto l = linked_.find(hashes_[k]); l != linked_.end()) {
+        current = l->second;
+        break;
+      }
       current = Unified(0, fast_.OpenAlertOf(hashes_[k]));
       if (current < 0) current = Unified(1, slow_.OpenAlertOf(hashes_[k]));
       if (current >= 0) break;
@@ -246,16 +266,28 @@ int CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::strin
   for (size_t k : active_) {
     const std::string& topic = topics_[k];
     bool now_open = false;
-    int a = Unified(0, fast_.Observe(topic, hashes_[k], msg.created_at_ms, msg.id, &now_open, warm && current < 0));
+    // A topic the open incidents' messages counted on cannot open an alert
+    // of its own meanwhile: its window holds the incident.
+    const bool may_open = warm && current < 0 && (suppressed_.empty() || !suppressed_.count(hashes_[k]));
+    int a = Unified(0, fast_.Observe(topic, hashes_[k], msg.created_at_ms, msg.id, &now_open, may_open));
     if (now_open && opened) opened->push_back(a);
     if (a >= 0 && current < 0) current = a;
     now_open = false;
-    int b = Unified(1, slow_.Observe(topic, hashes_[k], msg.created_at_ms, msg.id, &now_open, warm && current < 0));
+    int b = Unified(1, slow_.Observe(topic, hashes_[k], msg.created_at_ms, msg.id, &now_open, may_open && current < 0));
     if (now_open && opened) opened->push_back(b);
     if (b >= 0 && current < 0) current = b;
   }
-  SweepClosed();  // an Observe may have closed an alert that had gone quiet
+  SweepClosed(msg.created_at_ms);  // an Observe may have closed an alert that had gone quiet
   if (current >= 0) {
+    // The brands of a message in an incident join it: their other messages
+    // fold into it too, even those that share no word or rule with the
+    // burst (an outage is about the brand, whatever people call it).
+    Incident& inc = incidents_[static_cast<size_t>(current)];
+    for (size_t k : active_) {
+      if (inc.touched.size() < kMaxTouched && inc.touched.insert(hashes_[k]).second) ++suppressed_[hashes_[k]];
+      if (topics_[k].rfind("brand:", 0) != 0) continue;
+      if (linked_.emplace(hashes_[k], current).second) inc.links.push_back(hashes_[k]);
+    }
     ++incidents_[static_cast<size_t>(current)].messages;
     MarkChanged(current);
     d->alert = alert(current).id;

@@ -11,6 +11,7 @@
 #define TRIAGE_ENGINE_DETECTOR_CRISIS_DETECTOR_H_
 
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -86,10 +87,13 @@ class CrisisDetector {
     int index = 0;  // in that scale's BurstDetector
     int64_t messages = 0;
     bool changed = false;
+    std::vector<uint64_t> links;  // brand topics (hashes) folded into it while open
+    std::unordered_set<uint64_t> touched;  // topics its messages counted on (at most kMaxTouched)
   };
+  static constexpr size_t kMaxTouched = 10'000;
   int Unified(int scale, int index);  // -1 stays -1
   void MarkChanged(int incident);
-  void SweepClosed();
+  void SweepClosed(int64_t t_ms);
   bool Ignored(std::string_view topic) const;
 
   CrisisDetectorOptions options_;
@@ -101,6 +105,8 @@ class CrisisDetector {
   std::vector<Incident> incidents_;
   std::vector<int> fast_to_unified_, slow_to_unified_;
   std::vector<int> open_incidents_, changed_;
+  std::unordered_map<uint64_t, int> linked_;  // brand topic hash -> open incident it belongs to
+  std::unordered_map<uint64_t, int> suppressed_;  // topic hash -> open incidents that touched it
   mutable std::vector<std::string> topics_;  // reused
   std::vector<size_t> active_;               // reused: indices of counted topics
   std::vector<uint64_t> hashes_;             // reused: BurstDetector::HashTopic of each topic

@@ -1,4 +1,4 @@
-#include "bench/archive_generator.h"
+#include "connectors/synthetic/archive_generator.h"
 
 #include <cstdio>
 #include <ctime>
@@ -58,6 +58,19 @@ constexpr const char* kBrands[] = {"Kestrel Mobile", "Tidewater Bank", "Brightlo
                                    "Northgate Energy", "Pixelforge", "Saltmarsh Hotels"};
 constexpr const char* kProducts[] = {"Pulse band", "family plan", "router", "smart kettle", "premium tier",
                                      "travel card", "air purifier", "meal kit", "e-bike", "noise-cancelling headphones"};
+// One outage, told many ways (written for the project).
+constexpr Template kBurstTemplates[] = {
+    {"en", "support", "is {b} down? the app shows an error for everyone here"},
+    {"en", "support", "{b} not working again, can't pay or log in, what is going on"},
+    {"en", "crisis", "{b} has been down for an hour and nobody says anything, this is a disgrace"},
+    {"es", "support", "¿{b} está caído? no puedo entrar desde hace rato"},
+    {"pt", "support", "{b} fora do ar? não consigo acessar nada"},
+    {"fr", "support", "{b} en panne ? impossible de me connecter depuis ce matin"},
+    {"ar", "support", "هل {b} معطل؟ لا أستطيع الدخول منذ ساعة"},
+    {"hi", "support", "{b} का ऐप बंद पड़ा है, कोई कुछ बताएगा?"},
+    {"id", "support", "{b} lagi down ya? dari tadi tidak bisa masuk"},
+};
+
 constexpr const char* kChannels[] = {"x", "instagram", "facebook", "whatsapp", "tiktok", "reddit", "telegram"};
 
 }  // namespace
@@ -69,23 +82,69 @@ uint64_t ArchiveGenerator::Next() {
   return z ^ (z >> 31);
 }
 
-void ArchiveGenerator::AppendLine(std::string* out) {
-  const Template& t = kTemplates[Pick(std::size(kTemplates))];
-  const char* brand = kBrands[Pick(std::size(kBrands))];
-  const char* product = kProducts[Pick(std::size(kProducts))];
-  const char* channel = kChannels[Pick(std::size(kChannels))];
-  std::string number = std::to_string(10000 + Pick(90000000));
+ArchiveGenerator::ArchiveGenerator(GeneratorOptions options)
+    : options_(std::move(options)), state_(options_.seed * 0x9E3779B97F4A7C15ull + 1) {
+  if (options_.brands < 1) options_.brands = 1;
+}
+
+ArchiveGenerator::ArchiveGenerator(uint64_t seed, std::string id_prefix)
+    : ArchiveGenerator([&] {
+        GeneratorOptions o;
+        o.seed = seed;
+        o.id_prefix = std::move(id_prefix);
+        return o;
+      }()) {}
+
+namespace {
+
+std::string BrandName(int index) {
+  if (index < static_cast<int>(std::size(kBrands))) return kBrands[index];
+  return "Brand " + std::to_string(index + 1);
+}
+
+std::string Fill(const char* pattern, const std::string& brand, const char* product, const std::string& number) {
   std::string text;
-  for (const char* c = t.text; *c; ++c) {
+  for (const char* c = pattern; *c; ++c) {
     if (c[0] == '{' && c[1] && c[2] == '}') {
-      text += c[1] == 'b' ? brand : c[1] == 'p' ? product : number.c_str();
+      text += c[1] == 'b' ? brand : c[1] == 'p' ? std::string(product) : number;
       c += 2;
     } else {
       text += *c;
     }
   }
-  ++seq_;
+  return text;
+}
+
+}  // namespace
+
+void ArchiveGenerator::AppendLine(std::string* out) {
+  if (options_.burst_at >= 0 && static_cast<int64_t>(seq_) == options_.burst_at) burst_left_ = options_.burst_messages;
+  if (burst_left_ > 0) return AppendBurstLine(out);
+  const Template& t = kTemplates[Pick(std::size(kTemplates))];
+  std::string brand = options_.brands <= static_cast<int>(std::size(kBrands))
+                          ? std::string(kBrands[Pick(static_cast<size_t>(options_.brands))])
+                          : BrandName(static_cast<int>(Pick(static_cast<size_t>(options_.brands))));
+  const char* product = kProducts[Pick(std::size(kProducts))];
+  const char* channel = kChannels[Pick(std::size(kChannels))];
+  std::string number = std::to_string(10000 + Pick(90000000));
+  std::string text = Fill(t.text, brand, product, number);
   time_ += static_cast<int64_t>(Pick(20));
+  AppendFields(channel, brand, text, t.lang, t.label, nullptr, out);
+}
+
+void ArchiveGenerator::AppendBurstLine(std::string* out) {
+  --burst_left_;
+  const Template& t = kBurstTemplates[Pick(std::size(kBurstTemplates))];
+  std::string brand = BrandName(options_.burst_brand);
+  const char* channel = kChannels[Pick(3)];  // public channels
+  std::string text = Fill(t.text, brand, "", "");
+  time_ += options_.burst_gap_seconds;
+  AppendFields(channel, brand, text, t.lang, t.label, "gen-burst", out);
+}
+
+void ArchiveGenerator::AppendFields(const char* channel, const std::string& brand, const std::string& text,
+                                    const char* lang, const char* label, const char* incident, std::string* out) {
+  ++seq_;
   std::time_t tt = static_cast<std::time_t>(time_);
   std::tm tm{};
   gmtime_r(&tt, &tm);
@@ -94,7 +153,7 @@ void ArchiveGenerator::AppendLine(std::string* out) {
   bool is_private = channel == std::string_view("whatsapp") || channel == std::string_view("telegram");
 
   out->append("{\"id\":\"");
-  out->append(prefix_);
+  out->append(options_.id_prefix);
   out->push_back(':');
   AppendJsonInt(static_cast<int64_t>(seq_), out);
   out->append("\",\"channel\":\"");
@@ -115,11 +174,15 @@ void ArchiveGenerator::AppendLine(std::string* out) {
   out->append(",\"text\":");
   AppendJsonString(text, out);
   out->append(",\"lang\":\"");
-  out->append(t.lang);
+  out->append(lang);
   out->append("\",\"created_at\":\"");
   out->append(ts);
   out->append("\",\"label\":\"");
-  out->append(t.label);
+  out->append(label);
+  if (incident) {
+    out->append("\",\"incident\":\"");
+    out->append(incident);
+  }
   out->append("\"}\n");
 }
 
