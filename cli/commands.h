@@ -92,6 +92,16 @@ struct MaturityOptions {
 };
 int RunMaturity(const MaturityOptions& opts);
 
+// triage diff: what a rule change does to an archive's labels and queues.
+struct DiffOptions {
+  CommonOptions common;  // common.rules is the old pack
+  std::string rules_new;
+  std::vector<std::string> archives;
+  bool json = false;
+  int examples = 3;  // per from -> to pair
+};
+int RunDiff(const DiffOptions& opts);
+
 // triage gen: a generated archive on standard output.
 struct GenOptions {
   CommonOptions common;

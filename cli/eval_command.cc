@@ -2,6 +2,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "cli/snippet.h"
 #include "cli/load_pipeline.h"
 #include "connectors/archive_source.h"
 #include "engine/detector/crisis_detector.h"
@@ -15,15 +16,6 @@ namespace {
 struct Miss {
   std::string id, truth, predicted, rules, text;
 };
-
-std::string Snippet(std::string_view text, size_t max_bytes) {
-  std::string s;
-  for (char c : text) s.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-  if (s.size() <= max_bytes) return s;
-  size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
-  return s.substr(0, cut) + "...";
-}
 
 }  // namespace
 

@@ -68,6 +68,14 @@ int main(int argc, char** argv) {
   maturity_cmd->add_option("--to", maturity.to, "Day after the last (YYYY-MM-DD); default: the end of the history");
   maturity_cmd->add_option("--format", maturity.format, "text, json or html")->check(CLI::IsMember({"text", "json", "html"}));
 
+  triage::DiffOptions diff;
+  auto* diff_cmd = app.add_subcommand("diff", "Compare two rule packs on an archive: changed labels and queues, eval and speed");
+  AddCommon(diff_cmd, &diff.common);
+  diff_cmd->add_option("--rules-new", diff.rules_new, "The changed pack (--rules is the old one)")->required();
+  diff_cmd->add_option("archives", diff.archives, "NDJSON archives")->required();
+  diff_cmd->add_flag("--json", diff.json, "One JSON object");
+  diff_cmd->add_option("--examples", diff.examples, "Examples per change (default 3)");
+
   triage::GenOptions gen;
   auto* gen_cmd = app.add_subcommand("gen", "Write a generated archive (own templates) to standard output");
   gen_cmd->add_option("--messages", gen.messages, "How many messages")->required();
@@ -99,6 +107,7 @@ int main(int argc, char** argv) {
   if (*serve_cmd) return triage::RunServe(serve);
   if (*maturity_cmd) return triage::RunMaturity(maturity);
   if (*gen_cmd) return triage::RunGen(gen);
+  if (*diff_cmd) return triage::RunDiff(diff);
   if (*normalize_cmd) return triage::RunNormalize(normalize);
   return triage::kExitUsage;
 }
