@@ -102,6 +102,16 @@ struct DiffOptions {
 };
 int RunDiff(const DiffOptions& opts);
 
+// triage bench: what a rule pack costs on an archive.
+struct BenchOptions {
+  CommonOptions common;
+  std::string archive;
+  int repeat = 3;      // passes per measurement; the best is reported
+  int top_rules = 5;   // rules (most patterns first) whose cost is measured one by one
+  bool json = false;
+};
+int RunBench(const BenchOptions& opts);
+
 // triage gen: a generated archive on standard output.
 struct GenOptions {
   CommonOptions common;

@@ -76,6 +76,14 @@ int main(int argc, char** argv) {
   diff_cmd->add_flag("--json", diff.json, "One JSON object");
   diff_cmd->add_option("--examples", diff.examples, "Examples per change (default 3)");
 
+  triage::BenchOptions bench;
+  auto* bench_cmd = app.add_subcommand("bench", "Measure a rule pack: compile, parse/classify/route throughput, rule hits and costs");
+  AddCommon(bench_cmd, &bench.common);
+  bench_cmd->add_option("archive", bench.archive, "NDJSON archive (read into memory)")->required();
+  bench_cmd->add_option("--repeat", bench.repeat, "Passes per measurement, best reported (default 3)");
+  bench_cmd->add_option("--top-rules", bench.top_rules, "Rules measured one by one, most patterns first (default 5)");
+  bench_cmd->add_flag("--json", bench.json, "One JSON object");
+
   triage::GenOptions gen;
   auto* gen_cmd = app.add_subcommand("gen", "Write a generated archive (own templates) to standard output");
   gen_cmd->add_option("--messages", gen.messages, "How many messages")->required();
@@ -108,6 +116,7 @@ int main(int argc, char** argv) {
   if (*maturity_cmd) return triage::RunMaturity(maturity);
   if (*gen_cmd) return triage::RunGen(gen);
   if (*diff_cmd) return triage::RunDiff(diff);
+  if (*bench_cmd) return triage::RunBench(bench);
   if (*normalize_cmd) return triage::RunNormalize(normalize);
   return triage::kExitUsage;
 }

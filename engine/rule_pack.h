@@ -115,6 +115,15 @@ class RulePack {
   const std::vector<Rule>& rules() const { return rules_; }
   const std::vector<Route>& routes() const { return routes_; }
   const CrisisDetectorOptions& detector() const { return detector_; }
+  // A copy without the rules for which drop[i] is true (for measuring what
+  // each rule costs: triage bench).
+  RulePack WithoutRules(const std::vector<bool>& drop) const {
+    RulePack p = *this;
+    p.rules_.clear();
+    for (size_t i = 0; i < rules_.size(); ++i)
+      if (i >= drop.size() || !drop[i]) p.rules_.push_back(rules_[i]);
+    return p;
+  }
   // The `detector:` section as YAML text ("" when absent): equal texts mean
   // equal settings, so a reload can keep the detector's state.
   const std::string& detector_source() const { return detector_source_; }
