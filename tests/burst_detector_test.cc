@@ -380,3 +380,24 @@ TEST_CASE("triage gen's burst is caught once: no aftershock alerts on its words,
   REQUIRE(at != std::string::npos);
   CHECK(std::stoi(r.out.substr(at + 21)) <= 15);
 }
+
+TEST_CASE("Event times before 1970 are not counted (bucket indices start at the epoch)", "[detector]") {
+  BurstDetector d;
+  bool opened = true;
+  CHECK(d.Observe("brand:A", -5'000'000, "old", &opened) == -1);
+  CHECK_FALSE(opened);
+  CHECK(d.num_topics() == 0);
+  auto p = test::PipelineFromYaml("rules:\n  - {id: r, label: support, any: [zzqq]}\n");
+  std::unique_ptr<ClassifierScratch> scratch;
+  REQUIRE(p->NewScratch(&scratch).ok());
+  CrisisDetector c;
+  Message m;
+  m.id = "1";
+  m.brand = "Acme";
+  m.text = "hello";
+  m.created_at_ms = -86'400'000LL * 365 * 70;  // 1900
+  Decision dec;
+  p->Decide(m, scratch.get(), &dec);
+  CHECK(c.Observe(m, p->pack(), scratch->normalized(), &dec) == -1);
+  CHECK(c.stats().topics == 0);
+}

@@ -170,6 +170,7 @@ int BurstDetector::OpenAlertOf(uint64_t hash) const {
 int BurstDetector::Observe(std::string_view topic, uint64_t hash, int64_t t_ms, std::string_view message_id,
                            bool* opened, bool allow_open) {
   if (opened) *opened = false;
+  if (t_ms < 0) return -1;  // buckets are indices from the epoch
   Topic* t = Find(topic, hash);
   int64_t bucket = t_ms / options_.bucket_ms;
   AdvanceTo(t, std::max(bucket, t->bucket));

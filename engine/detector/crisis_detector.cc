@@ -215,7 +215,9 @@ int CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::strin
     d->escalation = "reach";
     d->routing.priority = Priority::kUrgent;
   }
-  if (msg.created_at_ms == 0 || !options_.enabled) return -1;
+  // Event time before 1970 (or absent) is not counted: buckets are indices
+  // from the epoch.
+  if (msg.created_at_ms <= 0 || !options_.enabled) return -1;
   if (first_event_ms_ == 0) first_event_ms_ = msg.created_at_ms;
   const bool warm = msg.created_at_ms - first_event_ms_ >= options_.warmup_ms;
   // Once per minute of event time: close alerts whose topics went quiet.
