@@ -176,7 +176,11 @@ int BurstDetector::Observe(std::string_view topic, uint64_t hash, int64_t t_ms, 
   AdvanceTo(t, std::max(bucket, t->bucket));
   // Close first if the topic had gone quiet before this message arrived.
   MaybeClose(t, t_ms);
-  ++t->ring[static_cast<size_t>(t->bucket % options_.window_buckets)];
+  // A message later than the whole window (a slow connector, a backfill)
+  // belongs to a period already judged: counting it now would make a burst
+  // of old news. Within the window it counts in its own bucket.
+  if (bucket <= t->bucket - options_.window_buckets) return t->alert;
+  ++t->ring[static_cast<size_t>(bucket % options_.window_buckets)];
   ++t->window_count;
   if (t->alert >= 0) {
     ++alerts_[static_cast<size_t>(t->alert)].messages;

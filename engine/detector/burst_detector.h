@@ -75,7 +75,8 @@ class BurstDetector {
   // Counts one message on `topic` at event time `t_ms`. Returns the index of
   // the topic's open alert (see alert()), or -1. When this message opens the
   // alert, *opened is set to true. Messages should arrive in roughly
-  // increasing event time; a late one is counted in the current bucket.
+  // increasing event time: a late one is counted in its own bucket if that is
+  // still in the window, and not counted at all if it is older.
   // With allow_open false the message is counted but cannot open an alert
   // (used to fold a burst into an alert already open on a related topic).
   int Observe(std::string_view topic, int64_t t_ms, std::string_view message_id, bool* opened = nullptr,

@@ -280,6 +280,10 @@ int CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::strin
     if (b >= 0 && current < 0) current = b;
   }
   SweepClosed(msg.created_at_ms);  // an Observe may have closed an alert that had gone quiet
+  // The incident this message belonged to may have closed with it: then the
+  // message does not carry it, and nothing is linked to or suppressed by a
+  // closed incident (the sweep above has already released its topics).
+  if (current >= 0 && !alert_open(current)) current = -1;
   if (current >= 0) {
     // The brands of a message in an incident join it: their other messages
     // fold into it too, even those that share no word or rule with the
