@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "engine/message.h"
+#include "engine/rfc3339.h"
 #include "engine/status.h"
 
 namespace triage {
@@ -39,9 +40,6 @@ class ArchiveParser {
   simdjson::padded_string copy_;
 };
 
-// Parses RFC 3339 ("2026-10-01T00:29:19Z", "2026-10-01T02:29:19.250+02:00")
-// into milliseconds since the Unix epoch. Returns false if malformed.
-bool ParseRfc3339(std::string_view s, int64_t* epoch_ms);
 
 }  // namespace triage
 

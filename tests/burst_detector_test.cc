@@ -156,6 +156,7 @@ TEST_CASE("Memory stays bounded with many distinct topics", "[detector]") {
 #include "connectors/archive_format.h"
 #include "connectors/synthetic/archive_generator.h"
 #include "engine/detector/crisis_detector.h"
+#include "engine/rfc3339.h"
 #include "engine/text_normalizer.h"
 #include "test_util.h"
 
@@ -163,11 +164,7 @@ namespace {
 
 std::string ArchiveLine(const std::string& id, const std::string& brand, const std::string& text, int64_t ms,
                         const std::string& incident = "") {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::string ts = FormatRfc3339(ms);
   std::string line = R"({"id":")" + id + R"(","channel":"x","kind":"public","brand":")" + brand + R"(","text":")" + text +
                      R"(","lang":"en","created_at":")" + ts + R"(","label":"support")";
   if (!incident.empty()) line += R"(,"incident":")" + incident + "\"";

@@ -9,6 +9,7 @@
 #include "engine/daemon/daemon.h"
 #include "engine/daemon/live_detector.h"
 #include "http_client.h"
+#include "engine/rfc3339.h"
 #include "test_util.h"
 
 using namespace triage;
@@ -566,14 +567,7 @@ TEST_CASE("A webhook endpoint without a configured secret refuses everything", "
 
 namespace {
 
-std::string At(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return ts;
-}
+std::string At(int64_t ms) { return FormatRfc3339(ms); }
 
 constexpr int64_t kT0 = 1'790'000'000'000;
 

@@ -6,20 +6,14 @@
 #include <ctime>
 
 #include "cli/commands.h"
+#include "engine/rfc3339.h"
 #include "test_util.h"
 
 using namespace triage;
 
 namespace {
 
-std::string At(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return ts;
-}
+std::string At(int64_t ms) { return FormatRfc3339(ms); }
 
 constexpr int64_t kMin = 60'000;
 constexpr int64_t kDay = 86'400'000;

@@ -68,7 +68,7 @@ TEST_CASE("Messenger text message and its fields", "[webhooks][normalize]") {
   CHECK(m.conversation_id == "fb-dm-" + At(f, "/entry/0/messaging/0/sender/id") + "-" + At(f, "/entry/0/messaging/0/recipient/id"));
   CHECK(m.in_reply_to.empty());
   CHECK(m.text == At(f, "/entry/0/messaging/0/message/text"));
-  CHECK(m.created_at == Rfc3339FromEpochMs(std::stoll(At(f, "/entry/0/messaging/0/timestamp"))));
+  CHECK(m.created_at == FormatRfc3339(std::stoll(At(f, "/entry/0/messaging/0/timestamp"))));
   CHECK(m.followers == -1);  // Messenger does not send reach
 }
 
@@ -78,7 +78,7 @@ TEST_CASE("Messenger reply, attachment and non-message items", "[webhooks][norma
   REQUIRE(reply.messages.size() == 1);
   const std::string rf = "messenger/meta_docs_messages_reply_message__messaging_item.json";
   CHECK(reply.messages[0].in_reply_to == "fb:" + At(rf, "/message/reply_to/mid"));
-  CHECK(reply.messages[0].created_at == Rfc3339FromEpochMs(std::stoll(At(rf, "/timestamp"))));
+  CHECK(reply.messages[0].created_at == FormatRfc3339(std::stoll(At(rf, "/timestamp"))));
 
   std::string entry = test::ReadFile(kDir + "messenger/meta_docs_messages_attachment__entry_item.json");
   auto att = Run(Platform::kMeta, R"({"object":"page","entry":[)" + entry + "]}");
@@ -135,7 +135,7 @@ TEST_CASE("WhatsApp messages: text, forwarded, interactive, location, edits and 
   CHECK(m.followers == 0);
   CHECK(m.conversation_id == "wa-conv-" + At(wf, v + "/messages/0/from"));
   CHECK(m.text == At(wf, v + "/messages/0/text/body"));
-  CHECK(m.created_at == Rfc3339FromEpochMs(std::stoll(At(wf, v + "/messages/0/timestamp")) * 1000));
+  CHECK(m.created_at == FormatRfc3339(std::stoll(At(wf, v + "/messages/0/timestamp")) * 1000));
 
   auto loc = RunFile(Platform::kMeta, "whatsapp/pywa_message__chosen_location.json");
   REQUIRE(loc.messages.size() == 1);
@@ -231,7 +231,7 @@ TEST_CASE("X Account Activity: DMs with users, deletes, typing - v1.1 tweets and
   CHECK(std::to_string(dm.messages[0].followers) == At(xf, "/users/" + sender + "/followers_count"));
   CHECK(dm.messages[0].verified == 0);
   CHECK(dm.messages[0].text == At(xf, "/direct_message_events/0/message_create/message_data/text"));
-  CHECK(dm.messages[0].created_at == Rfc3339FromEpochMs(std::stoll(At(xf, "/direct_message_events/0/created_timestamp"))));
+  CHECK(dm.messages[0].created_at == FormatRfc3339(std::stoll(At(xf, "/direct_message_events/0/created_timestamp"))));
 
   auto del = RunFile(Platform::kX, "x_twitter/xdocs_aaa_tweet_delete_events.json");
   REQUIRE(del.events.size() == 1);
@@ -305,7 +305,7 @@ TEST_CASE("Telegram updates: message, caption, edit", "[webhooks][normalize]") {
   CHECK(m.author_handle == At(tf, "/message/from/username"));
   CHECK(m.text == At(tf, "/message/text"));
   CHECK(m.lang.empty());  // language_code is the UI language, not the message's
-  CHECK(m.created_at == Rfc3339FromEpochMs(std::stoll(At(tf, "/message/date")) * 1000));
+  CHECK(m.created_at == FormatRfc3339(std::stoll(At(tf, "/message/date")) * 1000));
   const std::string pf = "telegram/aiogram_dataset_MESSAGE_WITH_PHOTO__wrapped_in_update.json";
   CHECK(RunFile(Platform::kTelegram, pf).messages.at(0).text == At(pf, "/message/caption"));
   auto edit = RunFile(Platform::kTelegram, "telegram/aiogram_dataset_EDITED_MESSAGE__wrapped_in_update.json");
@@ -399,10 +399,10 @@ TEST_CASE("The platform of a payload is detected from its shape", "[webhooks][no
 }
 
 TEST_CASE("Timestamps outside four-digit years are dropped, not emitted malformed (found by fuzzing)", "[webhooks][normalize]") {
-  CHECK(Rfc3339FromEpochMs(0) == "1970-01-01T00:00:00Z");
-  CHECK(Rfc3339FromEpochMs(1500) == "1970-01-01T00:00:01.500Z");
-  CHECK(Rfc3339FromEpochMs(-62135596800000LL + 86400000LL) == "0001-01-02T00:00:00Z");
-  CHECK(Rfc3339FromEpochMs(-62135596800000LL - 86400000LL).empty());  // year 0
+  CHECK(FormatRfc3339(0) == "1970-01-01T00:00:00Z");
+  CHECK(FormatRfc3339(1500) == "1970-01-01T00:00:01.500Z");
+  CHECK(FormatRfc3339(-62135596800000LL + 86400000LL) == "0001-01-02T00:00:00Z");
+  CHECK(FormatRfc3339(-62135596800000LL - 86400000LL).empty());  // year 0
   auto r = Run(Platform::kX, R"({"for_user_id":"1","tweet_create_events":[{"id_str":"2","text":"t",)"
                              R"("created_at":"Mon May 19 14:01:46 +0000 202,","user":{"id_str":"3"}}]})");
   REQUIRE(r.messages.size() == 1);

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "engine/json_writer.h"
+#include "engine/rfc3339.h"
 
 namespace triage {
 
@@ -145,11 +146,7 @@ void ArchiveGenerator::AppendBurstLine(std::string* out) {
 void ArchiveGenerator::AppendFields(const char* channel, const std::string& brand, const std::string& text,
                                     const char* lang, const char* label, const char* incident, std::string* out) {
   ++seq_;
-  std::time_t tt = static_cast<std::time_t>(time_);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char ts[32];
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::string ts = FormatRfc3339(time_ * 1000);
   bool is_private = channel == std::string_view("whatsapp") || channel == std::string_view("telegram");
 
   out->append("{\"id\":\"");

@@ -43,25 +43,6 @@ std::string_view PlatformEventName(PlatformEvent::Type t) {
   return "";
 }
 
-std::string Rfc3339FromEpochMs(int64_t ms) {
-  // Years 0001..9999 only: RFC 3339 has four-digit years (and this keeps the
-  // arithmetic below far from overflow).
-  if (ms < -62135596800000LL || ms > 253402300799999LL) return "";
-  std::time_t secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  int frac = static_cast<int>(ms - static_cast<int64_t>(secs) * 1000);
-  std::tm tm{};
-  if (!gmtime_r(&secs, &tm)) return "";
-  int year = tm.tm_year + 1900;
-  if (year < 1 || year > 9999) return "";  // RFC 3339 has four-digit years; such a time is junk
-  char buf[40];
-  if (frac)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec, frac);
-  else
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec);
-  return buf;
-}
 
 namespace {
 
@@ -147,7 +128,7 @@ int Bool(dom::element e, std::string_view key) {
 // milliseconds. Out-of-range or non-finite values give "".
 std::string FromEpochNumber(double v) {
   if (!std::isfinite(v) || std::fabs(v) > 1e15) return "";
-  return Rfc3339FromEpochMs(std::fabs(v) > 1e11 ? static_cast<int64_t>(v) : static_cast<int64_t>(std::llround(v * 1000)));
+  return FormatRfc3339(std::fabs(v) > 1e11 ? static_cast<int64_t>(v) : static_cast<int64_t>(std::llround(v * 1000)));
 }
 
 // A timestamp field: a number or numeric string (see FromEpochNumber), or an
@@ -170,12 +151,12 @@ std::string Timestamp(dom::element e, std::string_view key) {
     if (iso.size() >= 5 && (iso[iso.size() - 5] == '+' || iso[iso.size() - 5] == '-') && iso.find(':', iso.size() - 5) == std::string::npos)
       iso.insert(iso.size() - 2, ":");
     int64_t ms;
-    if (ParseRfc3339(iso, &ms)) return Rfc3339FromEpochMs(ms);
+    if (ParseRfc3339(iso, &ms)) return FormatRfc3339(ms);
     // X v1.1: "Mon May 19 14:01:46 +0000 2025"
     std::tm tm{};
     if (strptime(iso.c_str(), "%a %b %d %H:%M:%S +0000 %Y", &tm)) {
       int64_t secs = static_cast<int64_t>(timegm(&tm));
-      if (secs > -62135596800LL && secs < 253402300800LL) return Rfc3339FromEpochMs(secs * 1000);
+      if (secs > -62135596800LL && secs < 253402300800LL) return FormatRfc3339(secs * 1000);
     }
     return "";
   }

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/rfc3339.h"
 #include "engine/status.h"
 
 namespace triage {
@@ -79,8 +80,6 @@ struct NormalizeResult {
 // Normalizes one payload. On error the result holds what was read before it.
 Status Normalize(Platform platform, std::string_view payload, NormalizeResult* out);
 
-// Converts timestamps found in platform payloads to RFC 3339 UTC.
-std::string Rfc3339FromEpochMs(int64_t ms);
 
 // Plain text from Mastodon's HTML content: tags dropped, <br> and </p> as
 // line breaks, entities decoded.

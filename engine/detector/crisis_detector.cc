@@ -2,22 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 
 #include "engine/json_writer.h"
+#include "engine/rfc3339.h"
 
 namespace triage {
 
 namespace {
-
-std::string Rfc3339(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool IsTagByte(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
 
@@ -309,9 +300,9 @@ std::string CrisisDetector::AlertJson(int index) const {
   o += ",\"topic\":";
   AppendJsonString(a.topic, &o);
   o += ",\"opened_at\":";
-  AppendJsonString(Rfc3339(a.opened_at_ms), &o);
+  AppendJsonString(FormatRfc3339(a.opened_at_ms), &o);
   o += ",\"closed_at\":";
-  if (a.closed_at_ms) AppendJsonString(Rfc3339(a.closed_at_ms), &o);
+  if (a.closed_at_ms) AppendJsonString(FormatRfc3339(a.closed_at_ms), &o);
   else o += "null";
   o += ",\"first_message\":";
   AppendJsonString(a.first_message, &o);
