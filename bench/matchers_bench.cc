@@ -110,11 +110,12 @@ void Counters(benchmark::State& state, size_t patterns, uint64_t matches, uint64
   state.counters["matches_per_msg"] = messages ? static_cast<double>(matches) / static_cast<double>(messages) : 0;
 }
 
-void BM_Hyperscan(benchmark::State& state) {
+// One runner per engine, for both the synthetic packs and the bundled one.
+// Hyperscan takes the expressions with their flags; RE2 and PCRE2 take the
+// same patterns as text (caseless ones carry (?i)).
+
+void RunHyperscan(benchmark::State& state, const std::vector<Expression>& exprs) {
   const Texts& t = TheTexts();
-  std::vector<std::string> pats = Patterns(static_cast<int>(state.range(0)));
-  std::vector<Expression> exprs;
-  for (const auto& p : pats) exprs.push_back({p, HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH});
   std::unique_ptr<PatternDatabase> db;
   if (!PatternDatabase::Build(exprs, PatternDatabaseOptions{}, &db).ok()) std::abort();
   hs_scratch_t* scratch = nullptr;
@@ -131,17 +132,15 @@ void BM_Hyperscan(benchmark::State& state) {
     ++messages;
   }
   hs_free_scratch(scratch);
-  Counters(state, pats.size(), matches, messages);
+  Counters(state, exprs.size(), matches, messages);
 }
-BENCHMARK(BM_Hyperscan)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 
-void BM_RE2Set(benchmark::State& state) {
+void RunRE2Set(benchmark::State& state, const std::vector<std::string>& patterns) {
   const Texts& t = TheTexts();
-  std::vector<std::string> pats = Patterns(static_cast<int>(state.range(0)));
   RE2::Options o;
   o.set_max_mem(int64_t{1} << 31);
   RE2::Set set(o, RE2::UNANCHORED);
-  for (const auto& p : pats)
+  for (const auto& p : patterns)
     if (set.Add(p, nullptr) < 0) std::abort();
   if (!set.Compile()) std::abort();
   uint64_t matches = 0, messages = 0;
@@ -154,18 +153,16 @@ void BM_RE2Set(benchmark::State& state) {
     matches += hit.size();
     ++messages;
   }
-  Counters(state, pats.size(), matches, messages);
+  Counters(state, patterns.size(), matches, messages);
 }
-BENCHMARK(BM_RE2Set)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 
-void BM_PCRE2JitLoop(benchmark::State& state) {
+void RunPCRE2JitLoop(benchmark::State& state, const std::vector<std::string>& patterns, uint32_t options) {
   const Texts& t = TheTexts();
-  std::vector<std::string> pats = Patterns(static_cast<int>(state.range(0)));
   std::vector<pcre2_code*> codes;
-  for (const auto& p : pats) {
+  for (const auto& p : patterns) {
     int err = 0;
     PCRE2_SIZE off = 0;
-    pcre2_code* c = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(p.data()), p.size(), PCRE2_UTF, &err, &off, nullptr);
+    pcre2_code* c = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(p.data()), p.size(), options, &err, &off, nullptr);
     if (!c || pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0) std::abort();
     codes.push_back(c);
   }
@@ -180,7 +177,21 @@ void BM_PCRE2JitLoop(benchmark::State& state) {
   }
   pcre2_match_data_free(md);
   for (pcre2_code* c : codes) pcre2_code_free(c);
-  Counters(state, pats.size(), matches, messages);
+  Counters(state, codes.size(), matches, messages);
+}
+
+void BM_Hyperscan(benchmark::State& state) {
+  std::vector<Expression> exprs;
+  for (const auto& p : Patterns(static_cast<int>(state.range(0)))) exprs.push_back({p, HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH});
+  RunHyperscan(state, exprs);
+}
+BENCHMARK(BM_Hyperscan)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+
+void BM_RE2Set(benchmark::State& state) { RunRE2Set(state, Patterns(static_cast<int>(state.range(0)))); }
+BENCHMARK(BM_RE2Set)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+
+void BM_PCRE2JitLoop(benchmark::State& state) {
+  RunPCRE2JitLoop(state, Patterns(static_cast<int>(state.range(0))), PCRE2_UTF);
 }
 BENCHMARK(BM_PCRE2JitLoop)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 
@@ -211,73 +222,14 @@ const PackPatterns& ThePack() {
   return p;
 }
 
-void BM_BundledPack_Hyperscan(benchmark::State& state) {
-  const Texts& t = TheTexts();
-  std::unique_ptr<PatternDatabase> db;
-  if (!PatternDatabase::Build(ThePack().hs, PatternDatabaseOptions{}, &db).ok()) std::abort();
-  hs_scratch_t* scratch = nullptr;
-  if (!db->NewScratch(&scratch).ok()) std::abort();
-  uint64_t matches = 0, messages = 0;
-  auto on_match = [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) -> int {
-    ++*static_cast<uint64_t*>(ctx);
-    return 0;
-  };
-  size_t i = 0;
-  for (auto _ : state) {
-    const std::string& text = t.normalized[i++ % t.normalized.size()];
-    hs_scan(db->database(), text.data(), static_cast<unsigned>(text.size()), 0, scratch, on_match, &matches);
-    ++messages;
-  }
-  hs_free_scratch(scratch);
-  Counters(state, ThePack().hs.size(), matches, messages);
-}
+void BM_BundledPack_Hyperscan(benchmark::State& state) { RunHyperscan(state, ThePack().hs); }
 BENCHMARK(BM_BundledPack_Hyperscan);
 
-void BM_BundledPack_RE2Set(benchmark::State& state) {
-  const Texts& t = TheTexts();
-  RE2::Options o;
-  o.set_max_mem(int64_t{1} << 31);
-  RE2::Set set(o, RE2::UNANCHORED);
-  for (const auto& p : ThePack().exprs)
-    if (set.Add(p, nullptr) < 0) std::abort();
-  if (!set.Compile()) std::abort();
-  uint64_t matches = 0, messages = 0;
-  std::vector<int> hit;
-  size_t i = 0;
-  for (auto _ : state) {
-    const std::string& text = t.normalized[i++ % t.normalized.size()];
-    hit.clear();
-    set.Match(text, &hit);
-    matches += hit.size();
-    ++messages;
-  }
-  Counters(state, ThePack().exprs.size(), matches, messages);
-}
+void BM_BundledPack_RE2Set(benchmark::State& state) { RunRE2Set(state, ThePack().exprs); }
 BENCHMARK(BM_BundledPack_RE2Set);
 
 void BM_BundledPack_PCRE2JitLoop(benchmark::State& state) {
-  const Texts& t = TheTexts();
-  std::vector<pcre2_code*> codes;
-  for (const auto& p : ThePack().exprs) {
-    int err = 0;
-    PCRE2_SIZE off = 0;
-    pcre2_code* c =
-        pcre2_compile(reinterpret_cast<PCRE2_SPTR>(p.data()), p.size(), PCRE2_UTF | PCRE2_UCP, &err, &off, nullptr);
-    if (!c || pcre2_jit_compile(c, PCRE2_JIT_COMPLETE) != 0) std::abort();
-    codes.push_back(c);
-  }
-  pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
-  uint64_t matches = 0, messages = 0;
-  size_t i = 0;
-  for (auto _ : state) {
-    const std::string& text = t.normalized[i++ % t.normalized.size()];
-    for (pcre2_code* c : codes)
-      if (pcre2_jit_match(c, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, md, nullptr) >= 0) ++matches;
-    ++messages;
-  }
-  pcre2_match_data_free(md);
-  for (pcre2_code* c : codes) pcre2_code_free(c);
-  Counters(state, codes.size(), matches, messages);
+  RunPCRE2JitLoop(state, ThePack().exprs, PCRE2_UTF | PCRE2_UCP);
 }
 BENCHMARK(BM_BundledPack_PCRE2JitLoop);
 

@@ -154,6 +154,22 @@ std::string_view QueryParam(std::string_view query, std::string_view name) {
   return {};
 }
 
+// ?limit=N: `fallback` when absent; false when not an integer in [1, max].
+bool LimitParam(std::string_view query, size_t fallback, long long max, size_t* out) {
+  std::string_view l = QueryParam(query, "limit");
+  *out = fallback;
+  if (l.empty()) return true;
+  try {
+    size_t used = 0;
+    long long v = std::stoll(std::string(l), &used);
+    if (used != l.size() || v < 1 || v > max) return false;
+    *out = static_cast<size_t>(v);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 }  // namespace
 
 bool UrlDecode(std::string_view in, std::string* out) {
@@ -778,18 +794,9 @@ void Api::ListAlerts(std::string_view query, Respond respond) {
   if (state.empty()) state = "all";
   if (state != "all" && state != "open" && state != "closed")
     return respond(Error(400, "state must be open, closed or all", "state"));
-  size_t limit = 100;
-  std::string_view l = QueryParam(query, "limit");
-  if (!l.empty()) {
-    try {
-      size_t used = 0;
-      long long v = std::stoll(std::string(l), &used);
-      if (used != l.size() || v < 1 || v > 10000) throw std::out_of_range("limit");
-      limit = static_cast<size_t>(v);
-    } catch (...) {
-      return respond(Error(400, "limit must be an integer from 1 to 10000", "limit"));
-    }
-  }
+  size_t limit = 0;
+  if (!LimitParam(query, 100, 10000, &limit))
+    return respond(Error(400, "limit must be an integer from 1 to 10000", "limit"));
   std::vector<std::string> all = store_->Alerts();
   std::string body = "{\"alerts\":[";
   size_t n = 0;
@@ -825,18 +832,9 @@ void Api::ListQueues(Respond respond) {
 
 void Api::Peek(const std::string& queue, std::string_view query, Respond respond) {
   if (!KnownQueue(queue)) return respond(Error(404, "no queue '" + queue + "'", "queue"));
-  size_t limit = 20;
-  std::string_view l = QueryParam(query, "limit");
-  if (!l.empty()) {
-    try {
-      size_t used = 0;
-      long long v = std::stoll(std::string(l), &used);
-      if (used != l.size() || v < 1 || v > 100000) throw std::out_of_range("limit");
-      limit = static_cast<size_t>(v);
-    } catch (...) {
-      return respond(Error(400, "limit must be an integer from 1 to 100000", "limit"));
-    }
-  }
+  size_t limit = 0;
+  if (!LimitParam(query, 20, 100000, &limit))
+    return respond(Error(400, "limit must be an integer from 1 to 100000", "limit"));
   std::string body = "{\"queue\":";
   AppendJsonString(queue, &body);
   body += ",\"messages\":";

@@ -14,7 +14,7 @@ void LiveDetector::SyncLocked(uint64_t generation, const Pipeline& p) {
   settings_ = p.pack().detector_source();
   detector_ = std::make_unique<CrisisDetector>(p.pack().detector());
   detector_->set_lexicon(lexicon_);
-  announced_.clear();
+  next_unannounced_ = 0;
 }
 
 bool LiveDetector::SeenLocked(std::string_view id) {
@@ -75,26 +75,24 @@ std::string LiveDetector::AlertDecision(const BurstAlert& a, const Routing& r) {
 
 void LiveDetector::TakeEffects(const Pipeline& p, const Submit& submit) {
   std::lock_guard<std::mutex> l(mu_);
-  std::vector<AlertRecord> taken_records;
-  std::vector<IngestItem> taken_items;
+  std::vector<AlertRecord> records;
+  std::vector<IngestItem> items;
   {
     std::lock_guard<std::mutex> r(retry_mu_);
-    taken_records.swap(retry_records_);
-    taken_items.swap(retry_items_);
+    records.swap(retry_records_);
+    items.swap(retry_items_);
   }
-  std::vector<AlertRecord>* records = &taken_records;
-  std::vector<IngestItem>* items = &taken_items;
-  if (detector_) {
-  for (int i : detector_->TakeChanged()) {
+  for (int i : detector_ ? detector_->TakeChanged() : std::vector<int>()) {
     const BurstAlert& a = detector_->alert(i);
     // The newest state wins over one handed back from a failed write.
-    records->erase(std::remove_if(records->begin(), records->end(), [&](const AlertRecord& r) { return r.id == a.id; }),
-                   records->end());
-    records->push_back(AlertRecord{a.id, detector_->AlertJson(i)});
+    records.erase(std::remove_if(records.begin(), records.end(), [&](const AlertRecord& r) { return r.id == a.id; }),
+                  records.end());
+    records.push_back(AlertRecord{a.id, detector_->AlertJson(i)});
     if (!detector_->alert_open(i)) ++stats_.closed;
-    if (static_cast<size_t>(i) >= announced_.size()) announced_.resize(static_cast<size_t>(i) + 1, false);
-    if (announced_[static_cast<size_t>(i)]) continue;
-    announced_[static_cast<size_t>(i)] = true;
+    // Alerts are numbered in opening order and each is reported as changed
+    // when it opens: one numbered past the last announced is new.
+    if (i < next_unannounced_) continue;
+    next_unannounced_ = i + 1;
     // The alert's own item: routed as a crisis from the alerted brand.
     Message m;
     m.id = a.id;
@@ -112,10 +110,9 @@ void LiveDetector::TakeEffects(const Pipeline& p, const Submit& submit) {
     item.queue = std::string(r.queue);
     item.priority = r.priority;
     item.conversation_id = a.id;
-    items->push_back(std::move(item));
+    items.push_back(std::move(item));
   }
-  }
-  submit(std::move(taken_records), std::move(taken_items));
+  submit(std::move(records), std::move(items));
 }
 
 void LiveDetector::Restore(std::vector<AlertRecord> records, std::vector<IngestItem> items) {

@@ -90,7 +90,7 @@ class LiveDetector {
   std::unordered_set<uint64_t> recent_;
   std::deque<uint64_t> recent_order_;
   int64_t last_event_ms_ = 0, last_wall_ms_ = 0;
-  std::vector<bool> announced_;  // per alert index: its queue item was taken
+  int next_unannounced_ = 0;  // alerts below this index have had their queue item taken
   std::mutex retry_mu_;  // after mu_ when both are held
   std::vector<AlertRecord> retry_records_;
   std::vector<IngestItem> retry_items_;

@@ -163,7 +163,6 @@ MetricsSummary ComputeMetrics(const std::vector<HistoryMessage>& history, const 
     int64_t at;
     int kind;  // 0 customer message, 1 event
     const HistoryEvent* event;
-    const HistoryMessage* message;
   };
   std::vector<std::pair<int64_t, const std::string*>> arrival_order;
   for (const std::string& key : order) {
@@ -191,11 +190,10 @@ MetricsSummary ComputeMetrics(const std::vector<HistoryMessage>& history, const 
     // ties only if they are stamped earlier; a message and a reply in the
     // same millisecond keep arrival first).
     std::vector<Timed> timeline;
-    bool rerouted_any = false;
     int64_t rerouted_messages = 0;
     bool escalated = false, moved_private = false;
     for (const HistoryMessage* m : c.messages) {
-      timeline.push_back({m->arrival_ms, 0, nullptr, m});
+      timeline.push_back({m->arrival_ms, 0, nullptr});
       bool rerouted = false;
       for (const HistoryEvent& e : m->events) {
         int64_t at = e.at_ms;
@@ -203,13 +201,12 @@ MetricsSummary ComputeMetrics(const std::vector<HistoryMessage>& history, const 
           ++s.clock_skew_events;
           at = start;
         }
-        timeline.push_back({at, 1, &e, m});
+        timeline.push_back({at, 1, &e});
         if (e.type == "rerouted") rerouted = true;
         if (e.type == "escalated_offchannel") escalated = true;
         if (e.type == "moved_private") moved_private = true;
       }
       if (rerouted) ++rerouted_messages;
-      rerouted_any |= rerouted;
     }
     std::stable_sort(timeline.begin(), timeline.end(), [](const Timed& a, const Timed& b) {
       return a.at != b.at ? a.at < b.at : a.kind < b.kind;
@@ -272,7 +269,6 @@ MetricsSummary ComputeMetrics(const std::vector<HistoryMessage>& history, const 
       else if (sla_status == "missed") ++g->sla_missed;
       else if (sla_status == "pending") ++g->sla_pending;
     }
-    (void)rerouted_any;
   }
   auto finish = [](GroupMetrics& g) {
     g.first_response.Finish();
