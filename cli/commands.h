@@ -40,6 +40,8 @@ struct ReplayOptions {
   std::string alerts;                 // write crisis alerts here as NDJSON ("" = don't)
   bool no_detector = false;           // skip burst detection
   std::string data;                   // also store messages, decisions and event lines in this data directory
+  int threads = 0;                    // decide on this many threads (0: one per core)
+  size_t batch_bytes = 1 << 20;       // lines are handed to threads in blocks of about this size
 };
 int RunReplay(const ReplayOptions& opts);
 

@@ -27,6 +27,13 @@ int main(int argc, char** argv) {
   replay_cmd->add_flag("--no-detector", replay.no_detector, "Do not run burst detection");
   replay_cmd->add_option("--data", replay.data,
                          "Also store messages, decisions and event lines in this data directory (for triage maturity)");
+  replay_cmd->add_option("--threads", replay.threads,
+                         "Threads that parse, classify and route (0: one per core); the output is the same bytes "
+                         "for any number")
+      ->check(CLI::NonNegativeNumber);
+  replay_cmd->add_option("--batch-bytes", replay.batch_bytes, "Bytes of input per batch handed to a thread")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30))
+      ->group("");  // for tests: small batches exercise the reordering
   replay_cmd->add_option("--format", replay.format,
                          "Input: archive (default), auto, or raw platform payloads one per line: meta, x, slack, "
                          "telegram, mastodon, reddit");

@@ -1,11 +1,14 @@
 // triage replay: archive lines in, one decision line out per message, in
-// input order, then a summary on stderr.
+// input order, then a summary on stderr. Parsing, classification and routing
+// run on --threads threads (BatchDecider); the detector, the output and the
+// store see the messages in input order, so the bytes written do not depend
+// on the number of threads.
 #include <chrono>
 #include <map>
 
 #include "cli/commands.h"
 #include "cli/load_pipeline.h"
-#include "connectors/archive_source.h"
+#include "connectors/batch_decider.h"
 #include "engine/detector/crisis_detector.h"
 #include "engine/store/queue_store.h"
 
@@ -17,20 +20,14 @@ int RunReplay(const ReplayOptions& opts) {
   FILE* err = opts.common.err;
   std::unique_ptr<Pipeline> pipeline = LoadPipeline(opts.common);
   if (!pipeline) return kExitError;
-  std::unique_ptr<ClassifierScratch> scratch;
-  if (Status s = pipeline->NewScratch(&scratch); !s.ok()) {
-    std::fprintf(err, "triage: %s\n", s.message().c_str());
-    return kExitError;
-  }
   auto format = ArchiveFormat::Parse(opts.format);
   if (!format) {
     std::fprintf(err, "triage replay: --format must be archive, auto, meta, x, slack, telegram, mastodon or reddit\n");
     return kExitUsage;
   }
   DecisionWriter writer(pipeline->pack());
-  ArchiveSource source(opts.archives, err, *format);
-  Message msg;
-  Decision decision;
+  BatchReader reader(opts.archives, opts.batch_bytes);
+  BatchDecider decider(*pipeline, *format, opts.threads);
   std::string out;
   out.reserve(1 << 20);
   std::array<uint64_t, kNumLabels> per_label{};
@@ -83,8 +80,8 @@ int RunReplay(const ReplayOptions& opts) {
       }
     }
   };
-  source.set_event_handler([&](const ArchiveEvent& ev) {
-    if (!store) return;  // counted by the source, nothing to apply it to
+  auto apply_event = [&](const ArchiveEvent& ev, const std::string& file, uint64_t line) {
+    if (!store) return;  // counted, nothing to apply it to
     flush();
     if (!stored_ids.count(ev.message)) {
       ++events_skipped;
@@ -98,41 +95,67 @@ int RunReplay(const ReplayOptions& opts) {
     e.note = ev.note;
     Status s = store->AddEventSync(ev.message, std::move(e));
     if (s.ok()) ++events_stored;
-    else std::fprintf(err, "%s:%llu: event not stored: %s\n", source.file().c_str(),
-                      static_cast<unsigned long long>(source.line()), s.message().c_str());
-  });
+    else std::fprintf(err, "%s:%llu: event not stored: %s\n", file.c_str(), static_cast<unsigned long long>(line),
+                      s.message().c_str());
+  };
   std::string decision_line;
   auto t0 = std::chrono::steady_clock::now();
 
-  while (source.Next(&msg)) {
-    pipeline->Decide(msg, scratch.get(), &decision);
-    if (!opts.no_detector) {
-      detector.Observe(msg, pipeline->pack(), scratch->normalized(), &decision);
-      last_event_ms = std::max(last_event_ms, msg.created_at_ms);
+  uint64_t messages = 0, malformed = 0, event_lines = 0;
+  int io_errors = 0;
+  std::map<std::string, int> ignored, platform_events;
+  // The ordered stage: batches arrive decided, in input order; what depends
+  // on the order of messages happens here.
+  auto consume = [&](DecidedBatch& b) {
+    malformed += b.malformed;
+    io_errors += b.input.io_errors;
+    event_lines += b.events.size();
+    for (const auto& [k, n] : b.ignored) ignored[k] += n;
+    for (const auto& [k, n] : b.platform_events) platform_events[k] += n;
+    size_t next_event = 0;
+    for (size_t i = 0;; ++i) {
+      for (; next_event < b.events.size() && b.events[next_event].before == i; ++next_event) {
+        b.PrintUpTo(b.events[next_event].diagnostics_before, err);
+        apply_event(b.events[next_event].event, b.input.file, b.events[next_event].line);
+      }
+      if (i == b.num_messages) break;
+      b.PrintUpTo(b.messages[i].diagnostics_before, err);
+      const Message& msg = b.messages[i].msg;
+      Decision& decision = b.messages[i].decision;
+      ++messages;
+      if (!opts.no_detector) {
+        detector.Observe(msg, pipeline->pack(), b.messages[i].normalized, &decision);
+        last_event_ms = std::max(last_event_ms, msg.created_at_ms);
+      }
+      writer.Append(msg, decision, &out);
+      if (store) {
+        decision_line.clear();
+        writer.Append(msg, decision, &decision_line);
+        decision_line.pop_back();
+        IngestItem item;
+        item.id = std::string(msg.id);
+        item.raw = std::string(b.messages[i].line);
+        item.decision = decision_line;
+        item.queue = std::string(decision.routing.queue);
+        item.priority = decision.routing.priority;
+        item.conversation_id = std::string(msg.conversation_id);
+        batch.push_back(std::move(item));
+        if (batch.size() >= 1000) flush();
+      }
+      ++per_label[static_cast<int>(decision.verdict.label)];
+      auto it = per_queue.find(decision.routing.queue);
+      if (it == per_queue.end()) it = per_queue.emplace(std::string(decision.routing.queue), 0).first;
+      ++it->second;
+      if (out.size() >= (1 << 20)) {
+        std::fwrite(out.data(), 1, out.size(), opts.common.out);
+        out.clear();
+      }
     }
-    writer.Append(msg, decision, &out);
-    if (store) {
-      decision_line.clear();
-      writer.Append(msg, decision, &decision_line);
-      decision_line.pop_back();
-      IngestItem item;
-      item.id = std::string(msg.id);
-      item.raw = std::string(source.line_text());
-      item.decision = decision_line;
-      item.queue = std::string(decision.routing.queue);
-      item.priority = decision.routing.priority;
-      item.conversation_id = std::string(msg.conversation_id);
-      batch.push_back(std::move(item));
-      if (batch.size() >= 1000) flush();
-    }
-    ++per_label[static_cast<int>(decision.verdict.label)];
-    auto it = per_queue.find(decision.routing.queue);
-    if (it == per_queue.end()) it = per_queue.emplace(std::string(decision.routing.queue), 0).first;
-    ++it->second;
-    if (out.size() >= (1 << 20)) {
-      std::fwrite(out.data(), 1, out.size(), opts.common.out);
-      out.clear();
-    }
+    b.PrintUpTo(b.diagnostics.size(), err);
+  };
+  if (Status s = decider.Run(&reader, consume); !s.ok()) {
+    std::fprintf(err, "triage: %s\n", s.message().c_str());
+    return kExitError;
   }
   std::fwrite(out.data(), 1, out.size(), opts.common.out);
   std::fflush(opts.common.out);
@@ -154,10 +177,9 @@ int RunReplay(const ReplayOptions& opts) {
 
   if (!opts.quiet) {
     std::fprintf(err, "replay: %llu messages, %llu malformed lines skipped, %.3f s, %.0f msgs/s, %.1f MB/s\n",
-                 static_cast<unsigned long long>(source.messages()),
-                 static_cast<unsigned long long>(source.malformed()), secs,
-                 secs > 0 ? static_cast<double>(source.messages()) / secs : 0.0,
-                 secs > 0 ? static_cast<double>(source.bytes()) / secs / 1e6 : 0.0);
+                 static_cast<unsigned long long>(messages), static_cast<unsigned long long>(malformed), secs,
+                 secs > 0 ? static_cast<double>(messages) / secs : 0.0,
+                 secs > 0 ? static_cast<double>(reader.bytes_read()) / secs / 1e6 : 0.0);
     std::fprintf(err, "  labels:");
     for (Label l : kAllLabels)
       std::fprintf(err, " %s %llu", std::string(LabelName(l)).c_str(),
@@ -179,21 +201,21 @@ int RunReplay(const ReplayOptions& opts) {
                    opts.data.c_str(), static_cast<unsigned long long>(stored),
                    static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(events_stored),
                    static_cast<unsigned long long>(events_skipped));
-    else if (source.events())
-      std::fprintf(err, "  event lines: %llu (stored only with --data)\n", static_cast<unsigned long long>(source.events()));
-    if (!source.platform_events().empty()) {
+    else if (event_lines)
+      std::fprintf(err, "  event lines: %llu (stored only with --data)\n", static_cast<unsigned long long>(event_lines));
+    if (!platform_events.empty()) {
       std::fprintf(err, "  platform events (not new messages):");
-      for (const auto& [k, n] : source.platform_events()) std::fprintf(err, " %s %d", k.c_str(), n);
+      for (const auto& [k, n] : platform_events) std::fprintf(err, " %s %d", k.c_str(), n);
       std::fprintf(err, "\n");
     }
-    if (!source.ignored().empty()) {
+    if (!ignored.empty()) {
       std::fprintf(err, "  ignored payload items:");
-      for (const auto& [k, n] : source.ignored()) std::fprintf(err, " %s %d", k.c_str(), n);
+      for (const auto& [k, n] : ignored) std::fprintf(err, " %s %d", k.c_str(), n);
       std::fprintf(err, "\n");
     }
   }
-  if (source.io_errors() || store_failed) return kExitError;
-  return source.malformed() ? kExitSkipped : kExitOk;
+  if (io_errors || store_failed) return kExitError;
+  return malformed ? kExitSkipped : kExitOk;
 }
 
 }  // namespace triage

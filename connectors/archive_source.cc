@@ -47,6 +47,7 @@ Status ParseArchiveEvent(std::string_view line, ArchiveEvent* out) {
 
 bool ArchiveSource::OpenNext() {
   if (reader_) {
+    last_file_ = reader_->name();
     bytes_ += reader_->bytes_read();
     if (!reader_->status().ok()) {
       std::fprintf(err_, "triage: %s\n", reader_->status().message().c_str());

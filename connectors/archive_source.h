@@ -50,7 +50,11 @@ Status ParseArchiveEvent(std::string_view line, ArchiveEvent* out);
 class ArchiveSource {
  public:
   ArchiveSource(std::vector<std::string> paths, FILE* err, ArchiveFormat format = {})
-      : paths_(std::move(paths)), err_(err), format_(format) {}
+      : paths_(std::move(paths)), err_(err), format_(format), last_file_(paths_.empty() ? "" : paths_.back()) {}
+  // Reads one reader that is already open (a LineBatch, through
+  // LineReader::FromMemory).
+  ArchiveSource(std::unique_ptr<LineReader> reader, FILE* err, ArchiveFormat format = {})
+      : err_(err), reader_(std::move(reader)), format_(format), last_file_(reader_->name()) {}
 
   // The next well-formed message (views valid until the next call). Event
   // lines met on the way go to the event handler (see set_event_handler), or
@@ -65,7 +69,7 @@ class ArchiveSource {
   uint64_t events() const { return event_lines_; }
 
   // Where the last message came from.
-  const std::string& file() const { return reader_ ? reader_->name() : paths_.back(); }
+  const std::string& file() const { return reader_ ? reader_->name() : last_file_; }
   uint64_t line() const { return reader_ ? reader_->line_number() : 0; }
 
   // Reports a problem with the current line the same way as a malformed one.
@@ -100,6 +104,7 @@ class ArchiveSource {
   std::string_view line_text_;
   EventHandler on_event_;
   uint64_t event_lines_ = 0;
+  std::string last_file_;  // file() once the last reader is closed
 };
 
 }  // namespace triage

@@ -29,8 +29,24 @@ Status LineReader::Open(const std::string& path, std::unique_ptr<LineReader>* ou
 #endif
   }
   r->buf_.resize(std::min(kChunk, max_line_bytes) + kPadding);
+  r->data_ = r->buf_.data();
+  r->cap_ = r->buf_.size();
   *out = std::move(r);
   return Status::OK();
+}
+
+std::unique_ptr<LineReader> LineReader::OverMemory(std::string name, const char* data, size_t size,
+                                                   size_t capacity, uint64_t first_line, size_t max_line_bytes) {
+  std::unique_ptr<LineReader> r(new LineReader());
+  r->max_line_ = max_line_bytes;
+  r->name_ = std::move(name);
+  r->data_ = data;
+  r->cap_ = std::max(capacity, size + kPadding);  // the caller guarantees the padding
+  r->end_ = size;
+  r->eof_ = true;  // Fill() never runs: nothing is written to `data`
+  r->line_no_ = first_line > 0 ? first_line - 1 : 0;
+  r->bytes_read_ = size;
+  return r;
 }
 
 bool LineReader::Fill() {
@@ -51,6 +67,8 @@ bool LineReader::Fill() {
       end_ = 0;
     } else {
       buf_.resize(std::min(capacity * 2, max_line_) + kPadding);
+      data_ = buf_.data();
+      cap_ = buf_.size();
       capacity = buf_.size() - kPadding;
     }
   }
@@ -75,7 +93,7 @@ bool LineReader::Fill() {
 bool LineReader::Next(std::string_view* line) {
   too_long_ = false;
   for (;;) {
-    const char* start = buf_.data() + begin_;
+    const char* start = data_ + begin_;
     const void* nl = std::memchr(start, '\n', end_ - begin_);
     if (nl) {
       size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
@@ -85,7 +103,7 @@ bool LineReader::Next(std::string_view* line) {
       if (skipping_ || len > max_line_) {
         skipping_ = false;
         too_long_ = true;
-        *line = std::string_view(buf_.data() + begin_, 0);
+        *line = std::string_view(data_ + begin_, 0);
         return true;
       }
       *line = std::string_view(start, len);
@@ -94,17 +112,17 @@ bool LineReader::Next(std::string_view* line) {
     if (!Fill()) {
       if (!status_.ok() || (begin_ == end_ && !skipping_)) return false;
       // Last line without a trailing newline.
-      start = buf_.data() + begin_;
+      start = data_ + begin_;
       size_t len = end_ - begin_;
       begin_ = end_;
       ++line_no_;
-      if (skipping_) {
+      if (len > 0 && start[len - 1] == '\r') --len;
+      if (skipping_ || len > max_line_) {
         skipping_ = false;
         too_long_ = true;
-        *line = std::string_view(buf_.data() + begin_, 0);
+        *line = std::string_view(data_ + begin_, 0);
         return true;
       }
-      if (len > 0 && start[len - 1] == '\r') --len;
       *line = std::string_view(start, len);
       return true;
     }

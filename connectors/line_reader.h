@@ -35,6 +35,12 @@ class LineReader {
   // `path` "-" reads standard input.
   static Status Open(const std::string& path, std::unique_ptr<LineReader>* out,
                      size_t max_line_bytes = kDefaultMaxLine);
+  // Reads the lines in data[0, size) (a LineBatch) without copying them,
+  // named `name`, the first numbered `first_line`. `capacity` bytes from
+  // `data` must be readable, at least size + kPadding, and stay valid and
+  // unchanged while the reader is used.
+  static std::unique_ptr<LineReader> OverMemory(std::string name, const char* data, size_t size, size_t capacity,
+                                                uint64_t first_line, size_t max_line_bytes = kDefaultMaxLine);
 
   // Next line without its "\n" (or "\r\n"). Returns false at the end of the
   // input or on a read error (then status() says which).
@@ -48,7 +54,7 @@ class LineReader {
   uint64_t line_number() const { return line_no_; }
   // Bytes from line.data() to the end of the buffer (>= line.size() + kPadding).
   size_t padded_capacity(std::string_view line) const {
-    return static_cast<size_t>(buf_.data() + buf_.size() - line.data());
+    return static_cast<size_t>(data_ + cap_ - line.data());
   }
   uint64_t bytes_read() const { return bytes_read_; }
   const Status& status() const { return status_; }
@@ -66,6 +72,8 @@ class LineReader {
   size_t max_line_ = kDefaultMaxLine;
   std::string name_;
   std::vector<char> buf_;   // data lives in [begin_, end_), then kPadding spare bytes
+  const char* data_ = nullptr;  // buf_.data(), or the caller's memory (OverMemory)
+  size_t cap_ = 0;              // readable bytes from data_
   size_t begin_ = 0, end_ = 0;
   uint64_t line_no_ = 0;
   uint64_t bytes_read_ = 0;

@@ -95,6 +95,79 @@ TEST_CASE("Replaying the same archive twice gives the same bytes", "[replay][det
   CHECK(r1.out == r2.out);
 }
 
+// Everything but the summary's timing line.
+std::string WithoutTiming(const std::string& err) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < err.size()) {
+    size_t nl = err.find('\n', pos);
+    if (nl == std::string::npos) nl = err.size() - 1;
+    std::string line = err.substr(pos, nl + 1 - pos);
+    if (line.rfind("replay: ", 0) != 0) out += line;
+    else out += line.substr(0, line.find(" skipped, ") + 9) + "\n";
+    pos = nl + 1;
+  }
+  return out;
+}
+
+TEST_CASE("Replay writes the same bytes, errors, alerts and store on any number of threads",
+          "[replay][determinism]") {
+  test::TempDir dir;
+  // The real dev set with bad lines, event lines and an over-long line
+  // mixed in, followed by the sample desk history (events for its messages).
+  std::string dev = test::ReadFile(std::string(TRIAGE_SHARED_DIR) + "/data/dev/dev.ndjson");
+  std::string history = test::ReadFile(std::string(TRIAGE_SAMPLES_DIR) + "/history.ndjson");
+  REQUIRE(!dev.empty());
+  std::string mixed;
+  size_t pos = 0, n = 0;
+  while (pos < dev.size()) {
+    size_t nl = dev.find('\n', pos);
+    mixed.append(dev, pos, nl - pos + 1);
+    if (++n % 41 == 0) mixed += "{\"id\":\"bad\",\"channel\":\"x\"}\n";
+    if (n % 67 == 0) mixed += R"({"type":"event","message":"nope","event":"replied","agent":"a","at":"yesterday"})" "\n";
+    pos = nl + 1;
+  }
+  std::string a = dir.Write("mixed.ndjson", mixed);
+  std::string b = dir.Write("history.ndjson", history);
+
+  auto run = [&](int threads, size_t batch, const std::string& tag) {
+    ReplayOptions o;
+    o.common.rules = TRIAGE_RULES_DIR;
+    o.common.no_cache = true;
+    o.archives = {a, dir.path() + "/missing.ndjson", b};
+    o.threads = threads;
+    o.batch_bytes = batch;
+    o.alerts = dir.path() + "/alerts-" + tag + ".ndjson";
+    o.data = dir.path() + "/data-" + tag;
+    Run r = test::RunCommand(o, &RunReplay);
+    MaturityOptions m;
+    m.data = o.data;
+    m.format = "json";
+    Run report = test::RunCommand(m, &RunMaturity);
+    REQUIRE(report.rc == kExitOk);
+    std::string err = WithoutTiming(r.err);
+    err.replace(err.find(o.data), o.data.size(), "DATA");
+    return std::vector<std::string>{std::to_string(r.rc), r.out, err, test::ReadFile(o.alerts), report.out};
+  };
+  auto one = run(1, 1 << 20, "one");
+  CHECK(one[0] == std::to_string(kExitError));  // the missing file
+  size_t history_events = 0;
+  for (size_t p = history.find("\"type\":\"event\""); p != std::string::npos;
+       p = history.find("\"type\":\"event\"", p + 1))
+    ++history_events;
+  CHECK(CountLines(one[1]) == CountLines(dev) + CountLines(history) - history_events);
+  CHECK_THAT(one[2], Catch::Contains("mixed.ndjson:42: malformed line skipped: missing required field 'text'"));
+  CHECK_THAT(one[2], Catch::Contains("missing.ndjson: No such file or directory"));
+  CHECK_THAT(one[2], Catch::Contains("field 'at': expected an RFC 3339 time"));
+  CHECK_THAT(one[3], Catch::Contains("brand:Orchid Stream"));
+  CHECK_THAT(one[4], Catch::Contains("\"quadrant\""));
+  for (auto [threads, batch] : {std::pair{2, size_t{700}}, std::pair{3, size_t{1}}, std::pair{2, size_t{1 << 16}}}) {
+    INFO("threads " << threads << " batch " << batch);
+    auto other = run(threads, batch, std::to_string(threads) + "-" + std::to_string(batch));
+    for (size_t i = 0; i < one.size(); ++i) CHECK(other[i] == one[i]);
+  }
+}
+
 TEST_CASE("Eval reports metrics, --json, error examples and the macro-F1 gate", "[eval][replay]") {
   test::TempDir dir;
   std::string a = dir.Write(
