@@ -104,6 +104,52 @@ std::vector<std::string> Patterns(int rules) {
   return out;
 }
 
+// The same pack sizes with the pattern kinds real packs use: per rule one
+// corpus word, one prefix (the first four letters of a corpus word, open
+// end), one never-seen word, and two regexes in the engine's regex form
+// (caseless, Unicode): a proximity pattern "w1 .* w2" (RE2 and
+// Hyperscan must track it across the message) and "w\w{0,4} \d{2,6}" (a word
+// then a number, such as an order reference). Patterns are for
+// RE2/PCRE2 as text, with (?i) on regexes as RulePack gives Hyperscan.
+struct MixedPack {
+  std::vector<std::string> exprs;
+  std::vector<Expression> hs;
+};
+MixedPack MixedPatterns(int rules) {
+  const Texts& t = TheTexts();
+  MixedPack out;
+  uint64_t s = 777;
+  auto next = [&] {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    return s >> 33;
+  };
+  auto random_word = [&] {
+    std::string w;
+    int len = 6 + static_cast<int>(next() % 4);
+    for (int i = 0; i < len; ++i) w.push_back(static_cast<char>('a' + next() % 26));
+    return w;
+  };
+  auto corpus_word = [&](size_t i) { return i < t.vocabulary.size() ? t.vocabulary[i] : random_word(); };
+  std::set<std::string> seen;
+  auto add = [&](const std::string& e, bool regex) {
+    if (!seen.insert(e).second) return;
+    out.exprs.push_back(regex ? "(?i)" + e : e);
+    out.hs.push_back({e, HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH | (regex ? HS_FLAG_UCP | HS_FLAG_CASELESS : 0u)});
+  };
+  const size_t v = t.vocabulary.size();
+  for (int r = 0; r < rules; ++r) {
+    size_t i = static_cast<size_t>(r);
+    add(" " + corpus_word(i) + " ", false);
+    std::string stem = corpus_word(v ? (i * 7 + 3) % (2 * v) : 0);
+    add(" " + stem.substr(0, std::min<size_t>(4, stem.size())), false);
+    add(" " + random_word() + " ", false);
+    add(" " + corpus_word(v ? (i * 13 + 1) % v : 0) + " .* " + corpus_word(v ? (i * 31 + 5) % (3 * v) : 0) + " ",
+        true);
+    add(" " + corpus_word(v ? (i * 17 + 2) % (4 * v) : 0) + "\\w{0,4} \\d{2,6} ", true);
+  }
+  return out;
+}
+
 void Counters(benchmark::State& state, size_t patterns, uint64_t matches, uint64_t messages) {
   state.SetItemsProcessed(static_cast<int64_t>(messages));
   state.counters["patterns"] = static_cast<double>(patterns);
@@ -194,6 +240,20 @@ void BM_PCRE2JitLoop(benchmark::State& state) {
   RunPCRE2JitLoop(state, Patterns(static_cast<int>(state.range(0))), PCRE2_UTF);
 }
 BENCHMARK(BM_PCRE2JitLoop)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+
+// Mixed pattern kinds (see MixedPatterns) at the same sizes.
+void BM_Mixed_Hyperscan(benchmark::State& state) { RunHyperscan(state, MixedPatterns(static_cast<int>(state.range(0))).hs); }
+// Not at 300 or 1,000 rules: Hyperscan's compile of 600 or 2,000 caseless Unicode regexes
+// of these shapes ran over 5 minutes and was stopped (bench/README.md).
+BENCHMARK(BM_Mixed_Hyperscan)->Arg(10)->Arg(100);
+
+void BM_Mixed_RE2Set(benchmark::State& state) { RunRE2Set(state, MixedPatterns(static_cast<int>(state.range(0))).exprs); }
+BENCHMARK(BM_Mixed_RE2Set)->Arg(10)->Arg(100);
+
+void BM_Mixed_PCRE2JitLoop(benchmark::State& state) {
+  RunPCRE2JitLoop(state, MixedPatterns(static_cast<int>(state.range(0))).exprs, PCRE2_UTF | PCRE2_UCP);
+}
+BENCHMARK(BM_Mixed_PCRE2JitLoop)->Arg(10)->Arg(100);
 
 // The bundled pack's own patterns (words, prefixes and regexes, 11
 // languages, as RulePack compiles them), deduplicated: the real workload.

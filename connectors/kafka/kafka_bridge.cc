@@ -1,0 +1,363 @@
+#include "connectors/kafka/kafka_bridge.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <utility>
+
+#include "connectors/archive_format.h"
+#include "connectors/webhooks/normalizer.h"
+
+namespace triage {
+
+namespace {
+
+Status SetConf(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+    return Status::InvalidArgument("kafka option '" + key + "': " + err);
+  return Status::OK();
+}
+
+using PartitionKey = std::pair<std::string, int32_t>;
+
+}  // namespace
+
+struct KafkaBridge::Impl {
+  const Pipeline* pipeline = nullptr;
+  std::unique_ptr<ClassifierScratch> scratch;
+  ArchiveFormat default_format;
+  std::unique_ptr<DecisionWriter> writer;
+  CrisisDetector detector;
+  ArchiveParser parser;
+  rd_kafka_t* consumer = nullptr;
+  rd_kafka_t* producer = nullptr;
+  std::vector<rd_kafka_message_t*> batch;
+  KafkaStats* stats = nullptr;
+  const KafkaOptions* options = nullptr;
+  // Delivery reports of the batch in flight (served on this thread by
+  // rd_kafka_flush).
+  uint64_t acked = 0, failed = 0;
+  std::string delivery_error;
+  std::string decision_line, value;
+
+  explicit Impl(const CrisisDetectorOptions& d) : detector(d) {}
+
+  ~Impl() {
+    for (auto* m : batch) rd_kafka_message_destroy(m);
+    if (consumer) rd_kafka_destroy(consumer);
+    if (producer) {
+      rd_kafka_flush(producer, 5000);
+      rd_kafka_destroy(producer);
+    }
+  }
+
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* impl = static_cast<Impl*>(opaque);
+    if (m->err) {
+      ++impl->failed;
+      impl->delivery_error = rd_kafka_err2str(m->err);
+    } else {
+      ++impl->acked;
+    }
+  }
+
+  // Eager rebalancing: on revoke, what this batch read from the revoked
+  // partitions is dropped before anything is produced for it; the next owner
+  // reads it from the last committed offset.
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                          void* opaque) {
+    auto* impl = static_cast<Impl*>(opaque);
+    ++impl->stats->rebalances;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      rd_kafka_assign(rk, parts);
+      return;
+    }
+    auto revoked = [&](const rd_kafka_message_t* m) {
+      for (int i = 0; i < parts->cnt; ++i)
+        if (parts->elems[i].partition == m->partition &&
+            std::string_view(parts->elems[i].topic) == rd_kafka_topic_name(m->rkt))
+          return true;
+      return false;
+    };
+    auto& b = impl->batch;
+    auto keep = std::stable_partition(b.begin(), b.end(), [&](rd_kafka_message_t* m) { return !revoked(m); });
+    for (auto it = keep; it != b.end(); ++it) {
+      rd_kafka_message_destroy(*it);
+      ++impl->stats->dropped_on_revoke;
+    }
+    b.erase(keep, b.end());
+    rd_kafka_assign(rk, nullptr);
+  }
+
+  bool Produce(const std::string& topic, std::string_view key, std::string_view value_bytes, std::string_view id,
+               const std::vector<std::pair<std::string, std::string>>& extra_headers = {}) {
+    for (;;) {
+      rd_kafka_headers_t* headers = rd_kafka_headers_new(1 + extra_headers.size());
+      rd_kafka_header_add(headers, "triage-id", -1, id.data(), static_cast<ssize_t>(id.size()));
+      for (const auto& [k, v] : extra_headers)
+        rd_kafka_header_add(headers, k.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
+      rd_kafka_resp_err_t e = rd_kafka_producev(
+          producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value_bytes.data()), value_bytes.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return true;  // the message owns the headers now
+      rd_kafka_headers_destroy(headers);
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer, 100);  // serve delivery reports to make room
+        continue;
+      }
+      ++failed;
+      delivery_error = rd_kafka_err2str(e);
+      return false;
+    }
+  }
+
+  void DeadLetter(const rd_kafka_message_t* m, const std::string& error) {
+    std::string_view payload(static_cast<const char*>(m->payload), m->len);
+    std::string source = std::string(rd_kafka_topic_name(m->rkt)) + "/" + std::to_string(m->partition) + "/" +
+                         std::to_string(m->offset);
+    std::string_view key = m->key ? std::string_view(static_cast<const char*>(m->key), m->key_len) : "";
+    Produce(options->prefix + ".dead-letter", key, payload, source,
+            {{"triage-error", error}, {"triage-source", source}});
+    ++stats->dead_lettered;
+  }
+
+  void Decide(const Message& msg, std::string_view line) {
+    Decision d;
+    pipeline->Decide(msg, scratch.get(), &d);
+    if (options->detector) detector.Observe(msg, pipeline->pack(), scratch->normalized(), &d);
+    decision_line.clear();
+    writer->Append(msg, d, &decision_line);
+    decision_line.pop_back();
+    value.clear();
+    value.append("{\"message\":").append(line).append(",\"decision\":").append(decision_line).append("}");
+    std::string_view key = msg.conversation_id.empty() ? msg.id : msg.conversation_id;
+    Produce(options->prefix + ".queue." + std::string(d.routing.queue), key, value, msg.id);
+    ++stats->decided;
+  }
+
+  // One inbound payload: an archive line (message or event), or a platform
+  // payload with any number of messages.
+  void Handle(const rd_kafka_message_t* m) {
+    std::string_view payload(static_cast<const char*>(m->payload), m->len);
+    ArchiveFormat format = default_format;
+    rd_kafka_headers_t* headers = nullptr;
+    const void* hv = nullptr;
+    size_t hsize = 0;
+    if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(headers, "triage-format", &hv, &hsize) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::string_view name(static_cast<const char*>(hv), hsize);
+      auto f = ArchiveFormat::Parse(name);
+      if (!f) return DeadLetter(m, "header triage-format: unknown format '" + std::string(name) + "'");
+      format = *f;
+    }
+    Message msg;
+    if (format.kind == ArchiveFormat::Kind::kArchive) {
+      if (payload.find("\"type\"") != std::string_view::npos && payload.find("\"event\"") != std::string_view::npos) {
+        ArchiveEvent ev;
+        Status es = ParseArchiveEvent(payload, &ev);
+        if (es.ok()) {
+          Produce(options->prefix + ".events", ev.message, payload, ev.message);
+          ++stats->events;
+          return;
+        }
+        if (es.code() != Status::Code::kNotFound) return DeadLetter(m, "event line: " + es.message());
+      }
+      Status s = parser.ParseCopy(payload, &msg);
+      if (!s.ok()) return DeadLetter(m, s.message());
+      return Decide(msg, payload);
+    }
+    std::optional<Platform> platform = format.platform;
+    if (format.kind == ArchiveFormat::Kind::kAuto) platform = DetectPlatform(payload);
+    if (!platform) return DeadLetter(m, "cannot tell which platform this payload is from");
+    NormalizeResult r;
+    Status s = Normalize(*platform, payload, &r);
+    if (!s.ok()) return DeadLetter(m, std::string(PlatformName(*platform)) + " payload: " + s.message());
+    for (const auto& nm : r.messages) {
+      std::string line = nm.ToArchiveLine();
+      Status ps = parser.ParseCopy(line, &msg);
+      if (!ps.ok()) {
+        DeadLetter(m, "normalized message invalid: " + ps.message());
+        continue;
+      }
+      Decide(msg, line);
+    }
+  }
+
+  // Partitions of the batch with their lowest and highest offsets.
+  std::map<PartitionKey, std::pair<int64_t, int64_t>> Ranges() const {
+    std::map<PartitionKey, std::pair<int64_t, int64_t>> r;
+    for (const auto* m : batch) {
+      PartitionKey k{rd_kafka_topic_name(m->rkt), m->partition};
+      auto it = r.find(k);
+      if (it == r.end()) r.emplace(k, std::make_pair(m->offset, m->offset));
+      else it->second = {std::min(it->second.first, m->offset), std::max(it->second.second, m->offset)};
+    }
+    return r;
+  }
+
+  // Rewinds to the batch's first offsets, so it is read (and produced) again.
+  void Rewind() {
+    auto ranges = Ranges();
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size()));
+    for (const auto& [k, r] : ranges) rd_kafka_topic_partition_list_add(list, k.first.c_str(), k.second)->offset = r.first;
+    rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer, list, 5000);
+    if (e) rd_kafka_error_destroy(e);  // a partition no longer ours: its new owner reads from the commit
+    rd_kafka_topic_partition_list_destroy(list);
+    stats->messages_reread += batch.size();
+  }
+
+  void ClearBatch() {
+    for (auto* m : batch) rd_kafka_message_destroy(m);
+    batch.clear();
+  }
+};
+
+KafkaBridge::~KafkaBridge() { Close(); }
+
+Status KafkaBridge::Create(const KafkaOptions& options, const Pipeline* pipeline, std::unique_ptr<KafkaBridge>* out) {
+  std::unique_ptr<KafkaBridge> b(new KafkaBridge());
+  b->options_ = options;
+  if (options.brokers.empty()) return Status::InvalidArgument("kafka: brokers: required");
+  if (options.topics.empty()) return Status::InvalidArgument("kafka: topics: at least one inbound topic");
+  if (options.batch_messages == 0) return Status::InvalidArgument("kafka: batch_messages: must be at least 1");
+  auto format = ArchiveFormat::Parse(options.format);
+  if (!format)
+    return Status::InvalidArgument("kafka: format: '" + options.format +
+                                   "' is not archive, auto, meta, x, slack, telegram, mastodon or reddit");
+  b->impl_ = std::make_unique<Impl>(pipeline->pack().detector());
+  Impl* impl = b->impl_.get();
+  impl->pipeline = pipeline;
+  impl->default_format = *format;
+  impl->writer = std::make_unique<DecisionWriter>(pipeline->pack());
+  impl->stats = &b->stats_;
+  impl->options = &b->options_;
+  if (Status s = pipeline->NewScratch(&impl->scratch); !s.ok()) return s;
+
+  char err[512];
+  // Producer: idempotent, acks from all in-sync replicas.
+  rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+  Status s = SetConf(pconf, "bootstrap.servers", options.brokers);
+  if (s.ok()) s = SetConf(pconf, "enable.idempotence", "true");
+  if (s.ok()) s = SetConf(pconf, "acks", "all");
+  if (s.ok()) s = SetConf(pconf, "linger.ms", "5");
+  for (const auto& [k, v] : options.librdkafka)
+    if (s.ok() && k.rfind("session.", 0) != 0 && k.rfind("heartbeat.", 0) != 0 && k != "auto.offset.reset")
+      s = SetConf(pconf, k, v);
+  if (!s.ok()) {
+    rd_kafka_conf_destroy(pconf);
+    return s;
+  }
+  rd_kafka_conf_set_opaque(pconf, impl);
+  rd_kafka_conf_set_dr_msg_cb(pconf, &Impl::OnDelivery);
+  impl->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
+  if (!impl->producer) {
+    rd_kafka_conf_destroy(pconf);
+    return Status::InvalidArgument(std::string("kafka producer: ") + err);
+  }
+
+  // Consumer: a group member that commits by hand, after the acks.
+  rd_kafka_conf_t* cconf = rd_kafka_conf_new();
+  s = SetConf(cconf, "bootstrap.servers", options.brokers);
+  if (s.ok()) s = SetConf(cconf, "group.id", options.group);
+  if (s.ok()) s = SetConf(cconf, "enable.auto.commit", "false");
+  if (s.ok()) s = SetConf(cconf, "enable.auto.offset.store", "false");
+  if (s.ok()) s = SetConf(cconf, "auto.offset.reset", "earliest");
+  for (const auto& [k, v] : options.librdkafka)
+    if (s.ok() && k != "enable.idempotence" && k != "acks" && k.rfind("linger.", 0) != 0) s = SetConf(cconf, k, v);
+  if (!s.ok()) {
+    rd_kafka_conf_destroy(cconf);
+    return s;
+  }
+  rd_kafka_conf_set_opaque(cconf, impl);
+  rd_kafka_conf_set_rebalance_cb(cconf, &Impl::OnRebalance);
+  impl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, err, sizeof err);
+  if (!impl->consumer) {
+    rd_kafka_conf_destroy(cconf);
+    return Status::InvalidArgument(std::string("kafka consumer: ") + err);
+  }
+  rd_kafka_poll_set_consumer(impl->consumer);
+  rd_kafka_topic_partition_list_t* subs = rd_kafka_topic_partition_list_new(static_cast<int>(options.topics.size()));
+  for (const auto& t : options.topics) rd_kafka_topic_partition_list_add(subs, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(impl->consumer, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  if (e) return Status::InvalidArgument(std::string("kafka subscribe: ") + rd_kafka_err2str(e));
+  *out = std::move(b);
+  return Status::OK();
+}
+
+Status KafkaBridge::RunOnce(size_t* processed) {
+  if (processed) *processed = 0;
+  Impl* impl = impl_.get();
+  if (!impl || !impl->consumer) return Status::InvalidArgument("kafka: bridge closed");
+  // 1. Gather a batch.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.batch_wait_ms);
+  while (impl->batch.size() < options_.batch_messages) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(impl->consumer, static_cast<int>(left.count()));
+    if (!m) continue;
+    if (m->err) {  // partition EOF and transient broker errors: librdkafka recovers by itself
+      rd_kafka_message_destroy(m);
+      continue;
+    }
+    impl->batch.push_back(m);
+  }
+  if (impl->batch.empty()) return Status::OK();
+  if (processed) *processed = impl->batch.size();
+  stats_.consumed += impl->batch.size();
+
+  // 2. Decide and produce every output.
+  impl->acked = impl->failed = 0;
+  for (const auto* m : impl->batch) impl->Handle(m);
+  if (options_.detector) {
+    for (int i : impl->detector.TakeChanged()) {
+      std::string json = impl->detector.AlertJson(i);
+      const std::string& topic = impl->detector.alert(i).topic;
+      impl->Produce(options_.prefix + ".alerts", topic, json, topic);
+      ++stats_.alerts;
+    }
+  }
+
+  // 3. Wait for the brokers' acks; only then commit.
+  rd_kafka_resp_err_t fe = rd_kafka_flush(impl->producer, options_.ack_timeout_ms);
+  stats_.produced += impl->acked;
+  stats_.delivery_failures += impl->failed;
+  if (fe != RD_KAFKA_RESP_ERR_NO_ERROR || impl->failed) {
+    std::string why = fe != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(fe) : impl->delivery_error;
+    impl->Rewind();
+    ++stats_.batches_retried;
+    impl->ClearBatch();
+    return Status::IOError("kafka: outputs not acknowledged (" + why + "); the batch will be read again");
+  }
+  auto ranges = impl->Ranges();
+  rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size()));
+  for (const auto& [k, r] : ranges)
+    rd_kafka_topic_partition_list_add(offsets, k.first.c_str(), k.second)->offset = r.second + 1;
+  rd_kafka_resp_err_t ce = rd_kafka_commit(impl->consumer, offsets, 0);
+  rd_kafka_topic_partition_list_destroy(offsets);
+  if (ce != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    impl->Rewind();
+    ++stats_.batches_retried;
+    impl->ClearBatch();
+    return Status::IOError(std::string("kafka: commit failed (") + rd_kafka_err2str(ce) +
+                           "); the batch will be read again");
+  }
+  ++stats_.batches_committed;
+  impl->ClearBatch();
+  return Status::OK();
+}
+
+void KafkaBridge::Close() {
+  if (!impl_) return;
+  if (impl_->consumer) {
+    impl_->ClearBatch();
+    rd_kafka_consumer_close(impl_->consumer);
+  }
+  impl_.reset();
+}
+
+}  // namespace triage

@@ -1,0 +1,109 @@
+// KafkaBridge: one stateless-routing instance of triage on Kafka.
+//
+//   inbound topic(s), consumer group  --decode--> Message --Pipeline--> Decision
+//     --> <prefix>.queue.<queue>   {"message":<archive line>,"decision":<decision line>}
+//     --> <prefix>.alerts          crisis alerts this instance's detector opened or changed
+//     --> <prefix>.events          archive event lines (replied, resolved, ...)
+//     --> <prefix>.dead-letter     payloads that could not be decoded, with the error
+//
+// At least once, end to end: RunOnce() consumes a batch, produces every
+// output with an idempotent producer (acks=all), waits until the brokers
+// acknowledge all of them, and only then commits the batch's offsets. If any
+// output fails, nothing is committed and the consumer seeks back to the
+// batch's first offsets, so the batch is processed again (its outputs that
+// did arrive arrive twice; the message id in every output lets downstream
+// deduplicate). A crash between produce and commit has the same effect.
+//
+// A payload that cannot be decoded goes to the dead-letter topic with the
+// error in a header and counts as processed: it never blocks its partition.
+//
+// State: routing is stateless. The crisis detector is per instance: producers
+// should key inbound messages by brand, so one brand's messages reach one
+// partition and so one instance. After a rebalance a partition's new owner
+// learns its brands' baseline afresh (the detector's warm-up).
+#ifndef TRIAGE_CONNECTORS_KAFKA_KAFKA_BRIDGE_H_
+#define TRIAGE_CONNECTORS_KAFKA_KAFKA_BRIDGE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/archive_source.h"
+#include "engine/detector/crisis_detector.h"
+#include "engine/pipeline.h"
+#include "engine/status.h"
+
+namespace triage {
+
+struct KafkaOptions {
+  std::string brokers;                                // bootstrap.servers
+  std::string group = "triage";                       // group.id
+  std::vector<std::string> topics = {"triage.inbound"};
+  std::string prefix = "triage";                      // output topics: <prefix>.queue.<name>, .alerts, .events, .dead-letter
+  // Input format when a message has no "triage-format" header: archive, auto,
+  // or a platform (meta, x, slack, telegram, mastodon, reddit).
+  std::string format = "archive";
+  size_t batch_messages = 1000;  // at most this many inbound messages per batch
+  int batch_wait_ms = 200;       // and no longer than this to fill it
+  int ack_timeout_ms = 30000;    // wait this long for the brokers' acks before giving the batch up (and re-reading it)
+  bool detector = true;
+  // Passed to librdkafka as is (security.protocol, sasl.*, ssl.*,
+  // session.timeout.ms, ...), for consumer and producer alike.
+  std::map<std::string, std::string> librdkafka;
+};
+
+struct KafkaStats {
+  uint64_t consumed = 0;         // inbound messages read
+  uint64_t decided = 0;          // messages classified and routed
+  uint64_t events = 0;           // event lines passed on
+  uint64_t dead_lettered = 0;    // payloads sent to the dead-letter topic
+  uint64_t produced = 0;         // outputs acknowledged by the brokers
+  uint64_t delivery_failures = 0;
+  uint64_t batches_committed = 0;
+  uint64_t batches_retried = 0;  // given up after a failed output or commit: re-read from their first offset
+  uint64_t messages_reread = 0;  // inbound messages in those batches (each may be output twice)
+  uint64_t dropped_on_revoke = 0;  // read from a partition taken away before the batch was done
+  uint64_t rebalances = 0;
+  uint64_t alerts = 0;           // alert records produced
+};
+
+class KafkaBridge {
+ public:
+  ~KafkaBridge();
+  KafkaBridge(const KafkaBridge&) = delete;
+  KafkaBridge& operator=(const KafkaBridge&) = delete;
+
+  // Connects and subscribes. Errors name the bad option. `pipeline` must
+  // outlive the bridge.
+  static Status Create(const KafkaOptions& options, const Pipeline* pipeline, std::unique_ptr<KafkaBridge>* out);
+
+  // One batch: consume, decide, produce, wait for acks, commit. *processed is
+  // the number of inbound messages the batch held (0 when the topics are
+  // idle). An error is returned only when the batch could not be committed
+  // (it will be read again); the bridge stays usable.
+  Status RunOnce(size_t* processed = nullptr);
+
+  // Leaves the group. Anything consumed but not committed is read again by
+  // the partition's next owner.
+  void Close();
+
+  const KafkaStats& stats() const { return stats_; }
+  std::string QueueTopic(std::string_view queue) const { return options_.prefix + ".queue." + std::string(queue); }
+  std::string AlertsTopic() const { return options_.prefix + ".alerts"; }
+  std::string EventsTopic() const { return options_.prefix + ".events"; }
+  std::string DeadLetterTopic() const { return options_.prefix + ".dead-letter"; }
+
+  struct Impl;
+
+ private:
+  KafkaBridge() = default;
+  KafkaOptions options_;
+  KafkaStats stats_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_CONNECTORS_KAFKA_KAFKA_BRIDGE_H_
