@@ -127,6 +127,7 @@ struct ServeOptions {
   std::string listen;
   std::string data;
   std::string rules;
+  bool kafka = false;  // also consume and route the config's kafka: topics
   FILE* err = stderr;
 };
 int RunServe(const ServeOptions& opts);

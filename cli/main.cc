@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   serve_cmd->add_option("--data", serve.data, "Data directory for the embedded RocksDB (default triage-data)");
   serve_cmd->add_option("--rules", serve.rules, "Rule pack (default: bundled pack)");
+  serve_cmd->add_flag("--kafka", serve.kafka,
+                      "Also consume the config's kafka: topics as a consumer-group member and produce decisions "
+                      "to per-queue topics");
 
   try {
     app.parse(argc, argv);

@@ -11,83 +11,13 @@
 #include <thread>
 
 #include "connectors/kafka/kafka_bridge.h"
+#include "kafka_mock.h"
 #include "test_util.h"
 
 using namespace triage;
+using test::MockCluster;
 
 namespace {
-
-// A mock cluster of three brokers, owned by a producer handle that also
-// writes the inbound messages.
-struct MockCluster {
-  rd_kafka_t* rk = nullptr;
-  rd_kafka_mock_cluster_t* mock = nullptr;
-  std::string bootstraps;
-  MockCluster() {
-    char err[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    REQUIRE(rd_kafka_conf_set(conf, "test.mock.num.brokers", "3", err, sizeof err) == RD_KAFKA_CONF_OK);
-    rd_kafka_conf_set(conf, "log_level", "2", err, sizeof err);
-    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-    REQUIRE(rk);
-    mock = rd_kafka_handle_mock_cluster(rk);
-    REQUIRE(mock);
-    bootstraps = rd_kafka_mock_cluster_bootstraps(mock);
-  }
-  ~MockCluster() { rd_kafka_destroy(rk); }
-  void Topic(const std::string& name, int partitions) {
-    REQUIRE(rd_kafka_mock_topic_create(mock, name.c_str(), partitions, 3) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-  void Produce(const std::string& topic, const std::string& key, const std::string& value,
-               const std::string& format_header = "") {
-    rd_kafka_headers_t* h = rd_kafka_headers_new(1);
-    if (!format_header.empty()) rd_kafka_header_add(h, "triage-format", -1, format_header.data(), format_header.size());
-    REQUIRE(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
-                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h),
-                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR_NO_ERROR);
-  }
-  void Flush() { REQUIRE(rd_kafka_flush(rk, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR); }
-
-  // Every record of `topic` (all partitions, from the start): header triage-id -> count, and values.
-  std::vector<std::pair<std::string, std::string>> ReadAll(const std::string& topic, int partitions) {
-    char err[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps.c_str(), err, sizeof err);
-    rd_kafka_conf_set(conf, "group.id", "reader", err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
-    rd_kafka_conf_set(conf, "log_level", "2", err, sizeof err);
-    rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-    REQUIRE(c);
-    rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
-    for (int p = 0; p < partitions; ++p)
-      rd_kafka_topic_partition_list_add(parts, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_assign(c, parts);
-    rd_kafka_topic_partition_list_destroy(parts);
-    std::vector<std::pair<std::string, std::string>> out;
-    int eofs = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (eofs < partitions && std::chrono::steady_clock::now() < deadline) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(c, 200);
-      if (!m) continue;
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) ++eofs;
-      else if (!m->err) {
-        std::string id;
-        rd_kafka_headers_t* h = nullptr;
-        const void* v = nullptr;
-        size_t n = 0;
-        if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-            rd_kafka_header_get_last(h, "triage-id", &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR)
-          id.assign(static_cast<const char*>(v), n);
-        out.emplace_back(id, std::string(static_cast<const char*>(m->payload), m->len));
-      }
-      rd_kafka_message_destroy(m);
-    }
-    rd_kafka_consumer_close(c);
-    rd_kafka_destroy(c);
-    return out;
-  }
-};
 
 KafkaOptions Options(const MockCluster& mc, const std::string& prefix) {
   KafkaOptions o;
@@ -118,7 +48,7 @@ const char* kQueues[] = {"sales", "support", "product", "comms", "unrouted"};
 
 }  // namespace
 
-TEST_CASE("Kafka: two instances in one group share the partitions through a rebalance; nothing lost",
+TEST_CASE("Kafka: two instances in one group share the partitions through a rebalance - nothing lost",
           "[kafka]") {
   MockCluster mc;
   const std::string prefix = "t1";
@@ -138,8 +68,11 @@ rules:
     any: ["love"]
 )");
   const int kMessages = 600;
-  const char* brands[] = {"Alpha", "Beta", "Gamma", "Delta", "Epsilon"};
-  for (int i = 0; i < kMessages; ++i) mc.Produce(prefix + ".inbound", brands[i % 5], Line(i, brands[i % 5]));
+  // Keyed by brand; enough brands that every one of the 4 partitions has
+  // messages (with 5, two partitions stayed empty).
+  const char* brands[] = {"Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta",
+                          "Eta",   "Theta", "Iota", "Kappa", "Lambda",  "Mu"};
+  for (int i = 0; i < kMessages; ++i) mc.Produce(prefix + ".inbound", brands[i % 12], Line(i, brands[i % 12]));
   // Poison: invalid JSON, a bad event line, an unknown format header.
   mc.Produce(prefix + ".inbound", "Alpha", "{not json");
   mc.Produce(prefix + ".inbound", "Alpha", R"({"type":"event","message":"k:1","event":"exploded"})");
@@ -164,10 +97,25 @@ rules:
   // Then B joins the group: a rebalance while A is mid-stream.
   REQUIRE(KafkaBridge::Create(Options(mc, prefix), pipeline.get(), &b).ok());
   std::atomic<bool> stop{false};
-  auto worker = [&](KafkaBridge* k) {
-    while (!stop) (void)k->RunOnce();
-  };
-  std::thread ta(worker, a.get()), tb(worker, b.get());
+  // A keeps consuming while B joins, but slowly, so that on a loaded machine
+  // A cannot finish the topic before the group has rebalanced.
+  std::atomic<bool> b_assigned{false};
+  std::atomic<uint64_t> a_consumed_at_assign{0};
+  std::thread ta([&] {
+    while (!stop) {
+      (void)a->RunOnce();
+      if (!b_assigned) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
+  std::thread tb([&] {
+    while (!stop) {
+      (void)b->RunOnce();
+      if (b->stats().partitions > 0 && !b_assigned) {
+        a_consumed_at_assign = a->stats().consumed;
+        b_assigned = true;
+      }
+    }
+  });
   // Done when every inbound message was committed by someone: the group's
   // committed offsets reach the end of each partition.
   auto committed_all = [&] {
@@ -188,7 +136,8 @@ rules:
   b->Close();
   INFO("A consumed " << sa.consumed << " rebalances " << sa.rebalances << " dropped " << sa.dropped_on_revoke
                      << " reread " << sa.messages_reread << "; B consumed " << sb.consumed << " rebalances "
-                     << sb.rebalances);
+                     << sb.rebalances << " partitions " << sb.partitions
+                     << "; A had consumed " << a_consumed_at_assign << " when B was assigned");
   REQUIRE(committed_all());
   CHECK(sa.rebalances >= 2);  // assigned, then revoked when B joined (then assigned again)
   CHECK(sb.consumed > 0);     // B got partitions
@@ -224,7 +173,7 @@ rules:
   CHECK_THAT(events[0].second, Catch::Contains("\"event\":\"replied\""));
 }
 
-TEST_CASE("Kafka: broker errors on produce and commit are retried; at least once, each re-read counted",
+TEST_CASE("Kafka: broker errors on produce and commit are retried - at least once, each re-read counted",
           "[kafka]") {
   MockCluster mc;
   const std::string prefix = "t2";

@@ -73,6 +73,7 @@ struct KafkaBridge::Impl {
     ++impl->stats->rebalances;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       rd_kafka_assign(rk, parts);
+      impl->stats->partitions = static_cast<uint64_t>(parts->cnt);
       return;
     }
     auto revoked = [&](const rd_kafka_message_t* m) {
@@ -90,6 +91,7 @@ struct KafkaBridge::Impl {
     }
     b.erase(keep, b.end());
     rd_kafka_assign(rk, nullptr);
+    impl->stats->partitions = 0;
   }
 
   bool Produce(const std::string& topic, std::string_view key, std::string_view value_bytes, std::string_view id,

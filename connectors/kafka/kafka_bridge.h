@@ -65,7 +65,8 @@ struct KafkaStats {
   uint64_t batches_retried = 0;  // given up after a failed output or commit: re-read from their first offset
   uint64_t messages_reread = 0;  // inbound messages in those batches (each may be output twice)
   uint64_t dropped_on_revoke = 0;  // read from a partition taken away before the batch was done
-  uint64_t rebalances = 0;
+  uint64_t rebalances = 0;       // assign and revoke callbacks
+  uint64_t partitions = 0;       // inbound partitions assigned now
   uint64_t alerts = 0;           // alert records produced
 };
 

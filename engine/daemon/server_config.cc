@@ -185,6 +185,46 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
         }
         c->queues.push_back(qc);
       }
+    } else if (key == "kafka") {
+      if (!v.IsMap()) {
+        r.errors.push_back(r.Where(v, key) + "must be a mapping");
+        continue;
+      }
+      KafkaOptions& k = c->kafka;
+      for (auto f = v.begin(); f != v.end(); ++f) {
+        std::string name = f->first.Scalar(), field = "kafka." + name;
+        const YAML::Node& fv = f->second;
+        if (name == "brokers") r.String(fv, field, &k.brokers);
+        else if (name == "group") r.String(fv, field, &k.group);
+        else if (name == "prefix") r.String(fv, field, &k.prefix);
+        else if (name == "format") r.String(fv, field, &k.format);
+        else if (name == "batch_messages") r.Int(fv, field, &k.batch_messages, 1, 1000000);
+        else if (name == "batch_wait_ms") r.Int(fv, field, &k.batch_wait_ms, 1, 60000);
+        else if (name == "ack_timeout_ms") r.Int(fv, field, &k.ack_timeout_ms, 100, 3600000);
+        else if (name == "detector") r.Bool(fv, field, &k.detector);
+        else if (name == "topics") {
+          k.topics.clear();
+          if (!fv.IsSequence() || fv.size() == 0) r.errors.push_back(r.Where(fv, field) + "must be a list of topic names");
+          else
+            for (const auto& t : fv) {
+              std::string topic;
+              r.String(t, field, &topic);
+              if (!topic.empty()) k.topics.push_back(topic);
+            }
+        } else if (name == "librdkafka") {
+          if (!fv.IsMap()) r.errors.push_back(r.Where(fv, field) + "must be a mapping of librdkafka options");
+          else
+            for (auto o = fv.begin(); o != fv.end(); ++o) {
+              std::string value;
+              r.String(o->second, field + "." + o->first.Scalar(), &value);
+              k.librdkafka[o->first.Scalar()] = value;
+            }
+        } else {
+          r.errors.push_back(r.Where(f->first, field) + "unknown option");
+        }
+      }
+      if (ArchiveFormat::Parse(k.format) == std::nullopt)
+        r.errors.push_back(r.Where(v, "kafka.format") + "must be archive, auto, meta, x, slack, telegram, mastodon or reddit");
     } else if (key == "maturity") {
       // Read below by MaturityConfig::LoadFile.
     } else {

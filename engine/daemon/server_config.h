@@ -13,6 +13,7 @@
 #include "engine/metrics/business_hours.h"
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/response_metrics.h"
+#include "connectors/kafka/kafka_bridge.h"
 #include "engine/status.h"
 
 namespace triage {
@@ -73,10 +74,15 @@ struct ServerConfig {
   WebhookSecrets webhooks;
   // queues with their SLA targets; queues that routes name but that are not
   // listed here exist too, without a target.
-  std::vector<QueueConfig> queues = {{"support", 3600}, {"sales", 4 * 3600}, {"comms", 900},
-                                     {"product", 3 * 86400}, {"unrouted", 0}};
+  std::vector<QueueConfig> queues = {{"support", 3600, "pull", 0, {}},
+                                     {"sales", 4 * 3600, "pull", 0, {}},
+                                     {"comms", 900, "pull", 0, {}},
+                                     {"product", 3 * 86400, "pull", 0, {}},
+                                     {"unrouted", 0, "pull", 0, {}}};
   // Weights, targets and declared inputs of the Social Maturity Index.
   MaturityConfig maturity;
+  // Kafka ingest (`kafka:`; used by `triage serve --kafka`). brokers empty: off.
+  KafkaOptions kafka;
 
   // The SLA target and business hours of each configured queue.
   MetricsOptions MetricsOptionsFor(int64_t now_ms) const;
