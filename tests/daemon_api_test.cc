@@ -330,6 +330,52 @@ TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemo
   CHECK(lm.budget == dm.budget);
   CHECK(lm.dedicated_headcount == dm.dedicated_headcount);
   CHECK(lm.executive_briefings_per_month == dm.executive_briefings_per_month);
+  const KafkaOptions &lk = loaded.kafka, &dk = defaults.kafka;
+  CHECK(lk.brokers == dk.brokers);
+  CHECK(lk.group == dk.group);
+  CHECK(lk.topics == dk.topics);
+  CHECK(lk.prefix == dk.prefix);
+  CHECK(lk.format == dk.format);
+  CHECK(lk.batch_messages == dk.batch_messages);
+  CHECK(lk.batch_wait_ms == dk.batch_wait_ms);
+  CHECK(lk.ack_timeout_ms == dk.ack_timeout_ms);
+  CHECK(lk.detector == dk.detector);
+  CHECK(lk.librdkafka == dk.librdkafka);
+}
+
+TEST_CASE("The kafka: section of the serve config: values, passthrough and errors naming kafka.<key>", "[daemon][config]") {
+  test::TempDir dir;
+  ServerConfig c;
+  Status s = ServerConfig::LoadFile(
+      dir.Write("ok.yaml",
+                "kafka:\n  brokers: \"k1:9092,k2:9092\"\n  group: desk\n  topics: [in.x, in.meta]\n"
+                "  format: auto\n  batch_messages: 500\n  detector: false\n"
+                "  librdkafka:\n    security.protocol: SASL_SSL\n    session.timeout.ms: 9000\n"),
+      &c);
+  INFO(s.message());
+  REQUIRE(s.ok());
+  CHECK(c.kafka.brokers == "k1:9092,k2:9092");
+  CHECK(c.kafka.group == "desk");
+  CHECK(c.kafka.topics == std::vector<std::string>{"in.x", "in.meta"});
+  CHECK(c.kafka.format == "auto");
+  CHECK(c.kafka.batch_messages == 500);
+  CHECK_FALSE(c.kafka.detector);
+  CHECK(c.kafka.librdkafka.at("security.protocol") == "SASL_SSL");
+  CHECK(c.kafka.librdkafka.at("session.timeout.ms") == "9000");
+
+  std::string bad = dir.Write("bad.yaml",
+                              "kafka:\n  brokers: k1:9092\n  batch_messages: 0\n  topics: []\n"
+                              "  format: pigeon\n  linger: 5\n  librdkafka: [a, b]\n");
+  ServerConfig b;
+  s = ServerConfig::LoadFile(bad, &b);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains(bad + ":3: kafka.batch_messages"));
+  CHECK_THAT(s.message(), Catch::Contains(bad + ":4: kafka.topics: must be a list of topic names"));
+  CHECK_THAT(s.message(), Catch::Contains("kafka.format: must be archive, auto"));
+  CHECK_THAT(s.message(), Catch::Contains(bad + ":6: kafka.linger: unknown option"));
+  CHECK_THAT(s.message(), Catch::Contains(bad + ":7: kafka.librdkafka: must be a mapping"));
+  s = ServerConfig::LoadFile(dir.Write("scalar.yaml", "kafka: yes\n"), &b);
+  CHECK_THAT(s.message(), Catch::Contains(":1: kafka: must be a mapping"));
 }
 
 TEST_CASE("Business hours and maturity settings in the serve config: errors name file, line and key", "[daemon][config]") {

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "http_client.h"
-#include "kafka_mock.h"
+#include "connectors/kafka/mock_cluster.h"
 #include "test_util.h"
 
 using namespace triage;
@@ -161,18 +161,19 @@ TEST_CASE("Nothing acknowledged is lost or duplicated across SIGKILL restarts", 
 }
 
 TEST_CASE("serve --kafka: SIGKILL mid-stream loses nothing, SIGTERM drains and leaves the group", "[crash][kafka]") {
-  test::MockCluster mc;
-  mc.Topic("in", 3);
-  for (const char* q : {"sales", "support", "product", "comms", "unrouted"}) mc.Topic(std::string("k.queue.") + q, 1);
-  for (const char* t : {"k.alerts", "k.events", "k.dead-letter"}) mc.Topic(t, 1);
+  MockCluster mc;
+  REQUIRE(mc.ok());
+  REQUIRE(mc.Topic("in", 3).ok());
+  for (const char* q : {"sales", "support", "product", "comms", "unrouted"}) REQUIRE(mc.Topic(std::string("k.queue.") + q, 1).ok());
+  for (const char* t : {"k.alerts", "k.events", "k.dead-letter"}) REQUIRE(mc.Topic(t, 1).ok());
   constexpr int kMessages = 3000;
   for (int i = 0; i < kMessages; ++i)
-    mc.Produce("in", "b" + std::to_string(i % 7),
+    REQUIRE(mc.Produce("in", "b" + std::to_string(i % 7),
                R"({"id":"m:)" + std::to_string(i) + R"(","channel":"x","text":"refund please, order )" +
-                   std::to_string(i) + R"(","lang":"en","created_at":"2026-10-01T10:00:00Z"})");
-  mc.Flush();
+                   std::to_string(i) + R"(","lang":"en","created_at":"2026-10-01T10:00:00Z"})").ok());
+  REQUIRE(mc.Flush().ok());
   test::TempDir dir;
-  std::string config = dir.Write("serve.yaml", "kafka:\n  brokers: \"" + mc.bootstraps +
+  std::string config = dir.Write("serve.yaml", "kafka:\n  brokers: \"" + mc.bootstraps() +
                                                    "\"\n  group: g\n  topics: [in]\n  prefix: k\n"
                                                    "  batch_messages: 100\n  librdkafka:\n"
                                                    "    session.timeout.ms: \"6000\"\n    log_level: \"2\"\n");

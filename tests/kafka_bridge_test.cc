@@ -11,17 +11,16 @@
 #include <thread>
 
 #include "connectors/kafka/kafka_bridge.h"
-#include "kafka_mock.h"
+#include "connectors/kafka/mock_cluster.h"
 #include "test_util.h"
 
 using namespace triage;
-using test::MockCluster;
 
 namespace {
 
 KafkaOptions Options(const MockCluster& mc, const std::string& prefix) {
   KafkaOptions o;
-  o.brokers = mc.bootstraps;
+  o.brokers = mc.bootstraps();
   o.group = prefix + "-group";
   o.topics = {prefix + ".inbound"};
   o.prefix = prefix;
@@ -51,10 +50,11 @@ const char* kQueues[] = {"sales", "support", "product", "comms", "unrouted"};
 TEST_CASE("Kafka: two instances in one group share the partitions through a rebalance - nothing lost",
           "[kafka]") {
   MockCluster mc;
+  REQUIRE(mc.ok());
   const std::string prefix = "t1";
-  mc.Topic(prefix + ".inbound", 4);
-  for (const char* q : kQueues) mc.Topic(prefix + ".queue." + q, 2);
-  for (const char* t : {".alerts", ".events", ".dead-letter"}) mc.Topic(prefix + t, 1);
+  REQUIRE(mc.Topic(prefix + ".inbound", 4).ok());
+  for (const char* q : kQueues) REQUIRE(mc.Topic(prefix + ".queue." + q, 2).ok());
+  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
   auto pipeline = test::PipelineFromYaml(R"(
 rules:
   - id: refund
@@ -72,15 +72,15 @@ rules:
   // messages (with 5, two partitions stayed empty).
   const char* brands[] = {"Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta",
                           "Eta",   "Theta", "Iota", "Kappa", "Lambda",  "Mu"};
-  for (int i = 0; i < kMessages; ++i) mc.Produce(prefix + ".inbound", brands[i % 12], Line(i, brands[i % 12]));
+  for (int i = 0; i < kMessages; ++i) REQUIRE(mc.Produce(prefix + ".inbound", brands[i % 12], Line(i, brands[i % 12])).ok());
   // Poison: invalid JSON, a bad event line, an unknown format header.
-  mc.Produce(prefix + ".inbound", "Alpha", "{not json");
-  mc.Produce(prefix + ".inbound", "Alpha", R"({"type":"event","message":"k:1","event":"exploded"})");
-  mc.Produce(prefix + ".inbound", "Beta", Line(9999, "Beta"), "carrier-pigeon");
+  REQUIRE(mc.Produce(prefix + ".inbound", "Alpha", "{not json").ok());
+  REQUIRE(mc.Produce(prefix + ".inbound", "Alpha", R"({"type":"event","message":"k:1","event":"exploded"})").ok());
+  REQUIRE(mc.Produce(prefix + ".inbound", "Beta", Line(9999, "Beta"), "carrier-pigeon").ok());
   // An event line passes through to the events topic.
-  mc.Produce(prefix + ".inbound", "Alpha",
-             R"({"type":"event","message":"k:1","event":"replied","agent":"ann","at":"2026-10-01T10:05:00Z"})");
-  mc.Flush();
+  REQUIRE(mc.Produce(prefix + ".inbound", "Alpha",
+             R"({"type":"event","message":"k:1","event":"replied","agent":"ann","at":"2026-10-01T10:05:00Z"})").ok());
+  REQUIRE(mc.Flush().ok());
   const uint64_t kInbound = kMessages + 4;
 
   std::unique_ptr<KafkaBridge> a, b;
@@ -176,24 +176,25 @@ rules:
 TEST_CASE("Kafka: broker errors on produce and commit are retried - at least once, each re-read counted",
           "[kafka]") {
   MockCluster mc;
+  REQUIRE(mc.ok());
   const std::string prefix = "t2";
-  mc.Topic(prefix + ".inbound", 2);
-  for (const char* q : kQueues) mc.Topic(prefix + ".queue." + q, 1);
-  for (const char* t : {".alerts", ".events", ".dead-letter"}) mc.Topic(prefix + t, 1);
+  REQUIRE(mc.Topic(prefix + ".inbound", 2).ok());
+  for (const char* q : kQueues) REQUIRE(mc.Topic(prefix + ".queue." + q, 1).ok());
+  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
   auto pipeline = test::PipelineFromYaml("rules:\n  - id: refund\n    label: support\n    any: [\"refund\"]\n");
   const int kMessages = 200;
-  for (int i = 0; i < kMessages; ++i) mc.Produce(prefix + ".inbound", "Alpha", Line(i, "Alpha"));
-  mc.Flush();
+  for (int i = 0; i < kMessages; ++i) REQUIRE(mc.Produce(prefix + ".inbound", "Alpha", Line(i, "Alpha")).ok());
+  REQUIRE(mc.Flush().ok());
 
   KafkaOptions o = Options(mc, prefix);
   o.ack_timeout_ms = 3000;
   std::unique_ptr<KafkaBridge> k;
   REQUIRE(KafkaBridge::Create(o, pipeline.get(), &k).ok());
   // Retriable produce errors: the idempotent producer retries them by itself.
-  rd_kafka_mock_push_request_errors(mc.mock, kApiProduce, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+  rd_kafka_mock_push_request_errors(mc.mock(), kApiProduce, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
                                     RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
   // A failing commit: the batch is given up and read again.
-  rd_kafka_mock_push_request_errors(mc.mock, kApiOffsetCommit, 1, RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE);
+  rd_kafka_mock_push_request_errors(mc.mock(), kApiOffsetCommit, 1, RD_KAFKA_RESP_ERR_OFFSET_METADATA_TOO_LARGE);
   int errors = 0;
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < until) {

@@ -193,7 +193,7 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       KafkaOptions& k = c->kafka;
       for (auto f = v.begin(); f != v.end(); ++f) {
         std::string name = f->first.Scalar(), field = "kafka." + name;
-        const YAML::Node& fv = f->second;
+        YAML::Node fv = f->second;  // a copy: the iterator's pair is a temporary
         if (name == "brokers") r.String(fv, field, &k.brokers);
         else if (name == "group") r.String(fv, field, &k.group);
         else if (name == "prefix") r.String(fv, field, &k.prefix);
