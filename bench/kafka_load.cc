@@ -1,15 +1,23 @@
 // kafka_load: throughput of KafkaBridge against librdkafka's in-process mock
-// cluster (three brokers). Loads N generated messages into the inbound topic,
-// then runs K bridge instances in one consumer group (one thread each) until
-// every message is committed, and reports messages per second.
+// cluster (three brokers). A feeder thread produces N generated messages,
+// keyed by brand, into the inbound topic while K bridge instances in one
+// consumer group (one thread each) consume, decide, produce and commit; the
+// figure is messages committed per second, from the first message fed to
+// the last committed.
 //
 //   kafka_load [--messages N] [--partitions P] [--instances K]
-//              [--batch B] [--wait-ms W] [--no-detector] [--seconds S]
-//              [--set LIBRDKAFKA_KEY=VALUE ...]
+//              [--batch B] [--wait-ms W] [--ahead A] [--no-detector]
+//              [--seconds S] [--set LIBRDKAFKA_KEY=VALUE ...]
 //
-// The brokers run inside this process, on the same cores as the bridges:
-// the figure is a lower bound for the bridge and says nothing about a real
-// cluster's network or disks.
+// The feeder stays at most A messages (default 20,000) ahead of what is
+// committed, like a firehose the consumers keep up with, because the mock
+// broker keeps only about 5 MB per partition and deletes older records:
+// a topic loaded far ahead of its consumers loses its head.
+//
+// The brokers and the feeder run inside this process, on the same cores as
+// the bridges: the figure is a lower bound for the bridge and says nothing
+// about a real cluster's network or disks.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -26,7 +34,7 @@ using namespace triage;
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  long long messages = 100000;
+  long long messages = 100000, ahead = 20000;
   int partitions = 6, instances = 1, batch = 1000, wait_ms = 200;
   double seconds = 300;
   bool detector = true;
@@ -45,6 +53,7 @@ int main(int argc, char** argv) {
     else if (a == "--instances") instances = std::stoi(value());
     else if (a == "--batch") batch = std::stoi(value());
     else if (a == "--wait-ms") wait_ms = std::stoi(value());
+    else if (a == "--ahead") ahead = std::stoll(value());
     else if (a == "--seconds") seconds = std::stod(value());
     else if (a == "--no-detector") detector = false;
     else if (a == "--set") {  // a librdkafka option, KEY=VALUE
@@ -78,24 +87,23 @@ int main(int argc, char** argv) {
   GeneratorOptions g;
   g.brands = 64;
   ArchiveGenerator gen(g);
-  std::string line;
+  std::vector<std::pair<std::string, std::string>> inbound;  // (brand, line)
+  inbound.reserve(static_cast<size_t>(messages));
   long long bytes = 0;
-  auto t0 = Clock::now();
-  for (long long i = 0; i < messages && s.ok(); ++i) {
+  std::string line;
+  for (long long i = 0; i < messages; ++i) {
     line.clear();
     gen.AppendLine(&line);
     line.pop_back();  // the newline
     size_t b = line.find("\"brand\":\"");
     std::string brand = b == std::string::npos ? "" : line.substr(b + 9, line.find('"', b + 9) - b - 9);
     bytes += static_cast<long long>(line.size());
-    s = mc.Produce(prefix + ".inbound", brand, line);
+    inbound.emplace_back(std::move(brand), line);
   }
-  if (s.ok()) s = mc.Flush(120000);
   if (!s.ok()) {
     std::fprintf(stderr, "kafka_load: %s\n", s.message().c_str());
     return 1;
   }
-  double load_s = std::chrono::duration<double>(Clock::now() - t0).count();
 
   std::unique_ptr<Pipeline> pipeline;
   if (Status ps = Pipeline::Load(Pipeline::DefaultRulesPath(), PatternDatabaseOptions{}, &pipeline); !ps.ok()) {
@@ -124,26 +132,55 @@ int main(int argc, char** argv) {
   std::atomic<long long> done{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
-  t0 = Clock::now();
+  auto t0 = Clock::now();
+  std::atomic<bool> feed_failed{false};
+  std::thread feeder([&] {
+    long long fed = 0;
+    while (fed < messages && !stop) {
+      if (fed - done >= ahead) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      long long chunk = std::min<long long>(messages - fed, 1000);
+      for (long long i = 0; i < chunk; ++i) {
+        const auto& [brand, value] = inbound[static_cast<size_t>(fed + i)];
+        if (!mc.Produce(prefix + ".inbound", brand, value).ok()) feed_failed = true;
+      }
+      if (!mc.Flush(60000).ok()) feed_failed = true;
+      fed += chunk;
+    }
+  });
   for (auto& b : bridges)
     threads.emplace_back([&, k = b.get()] {
       while (!stop) {
-        uint64_t before = k->stats().consumed - k->stats().messages_reread - k->stats().dropped_on_revoke;
+        KafkaStats b0 = k->stats();
+        uint64_t before = b0.consumed - b0.messages_reread - b0.dropped_on_revoke;
         Status rs = k->RunOnce();
         if (!rs.ok()) std::fprintf(stderr, "kafka_load: %s\n", rs.message().c_str());
-        uint64_t after = k->stats().consumed - k->stats().messages_reread - k->stats().dropped_on_revoke;
+        KafkaStats b1 = k->stats();
+        uint64_t after = b1.consumed - b1.messages_reread - b1.dropped_on_revoke;
         done += static_cast<long long>(after - before);
       }
     });
   auto deadline = t0 + std::chrono::duration<double>(seconds);
-  while (done < messages && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto next_report = t0 + std::chrono::seconds(5);
+  while (done < messages && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (Clock::now() >= next_report) {  // progress on stderr: where a slow run spends its time
+      std::fprintf(stderr, "kafka_load: %.0f s: %lld of %lld committed\n",
+                   std::chrono::duration<double>(Clock::now() - t0).count(), static_cast<long long>(done), messages);
+      next_report += std::chrono::seconds(5);
+    }
+  }
   double run_s = std::chrono::duration<double>(Clock::now() - t0).count();
   stop = true;
+  feeder.join();
   for (auto& t : threads) t.join();
+  if (feed_failed) std::fprintf(stderr, "kafka_load: feeding the inbound topic failed\n");
 
   KafkaStats total;
   for (auto& b : bridges) {
-    const KafkaStats& k = b->stats();
+    const KafkaStats k = b->stats();
     total.consumed += k.consumed;
     total.decided += k.decided;
     total.produced += k.produced;
@@ -153,8 +190,8 @@ int main(int argc, char** argv) {
     total.alerts += k.alerts;
     b->Close();
   }
-  std::printf("loaded %lld messages (%.1f MB) into %d partitions in %.2f s\n", messages, bytes / 1e6, partitions,
-              load_s);
+  std::printf("fed %lld messages (%.1f MB) into %d partitions, at most %lld ahead of the consumers\n", messages,
+              bytes / 1e6, partitions, ahead);
   std::printf("%d instance(s), batch %d, detector %s: %lld of %lld messages committed in %.2f s = %.0f msgs/s, "
               "%.2f MB/s\n",
               instances, batch, detector ? "on" : "off", static_cast<long long>(done), messages, run_s,

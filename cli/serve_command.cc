@@ -52,6 +52,7 @@ int RunServe(const ServeOptions& opts) {
   }
   std::fprintf(opts.err, "triage serve: kafka: group '%s' on %s, outputs under '%s.'\n", config.kafka.group.c_str(),
                config.kafka.brokers.c_str(), config.kafka.prefix.c_str());
+  daemon->AddMetricsSource([b = bridge.get()](std::string* out) { AppendKafkaMetrics(b->stats(), out); });
   std::atomic<bool> stop{false};
   std::thread consumer([&] {
     while (!stop) {
@@ -62,8 +63,8 @@ int RunServe(const ServeOptions& opts) {
   int rc = daemon->Run();
   stop = true;
   consumer.join();
-  const KafkaStats& k = bridge->stats();
   bridge->Close();
+  const KafkaStats k = bridge->stats();
   std::fprintf(opts.err,
                "triage serve: kafka: %llu consumed, %llu decided, %llu events, %llu dead-lettered, %llu outputs "
                "acknowledged, %llu batches committed, %llu re-read\n",

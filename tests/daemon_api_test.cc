@@ -2,6 +2,7 @@
 // error paths, reload, leases, reroute, limits and draining.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -195,6 +196,30 @@ TEST_CASE("Metrics are in Prometheus text format and count what happened", "[dae
   CHECK_THAT(m.body, Catch::Contains("triage_http_requests_total{endpoint=\"ingest\"} 2\n"));
   CHECK_THAT(m.body, Catch::Contains("triage_http_request_duration_seconds_count{endpoint=\"ingest\"} 2\n"));
   CHECK_THAT(m.body, Catch::Contains("# TYPE triage_http_request_duration_seconds histogram"));
+}
+
+TEST_CASE("Metrics sources beside the daemon are appended to /metrics", "[daemon]") {
+  ServerConfig config;
+  config.host = "127.0.0.1";
+  config.port = 0;
+  test::TempDir dir;
+  config.data_dir = dir.path() + "/data";
+  config.rules = TRIAGE_RULES_DIR;
+  config.cache_dir = dir.path() + "/cache";
+  FILE* log = std::tmpfile();
+  std::unique_ptr<Daemon> daemon;
+  REQUIRE(Daemon::Create(config, log, &daemon).ok());
+  std::atomic<int> calls{0};
+  daemon->AddMetricsSource([&calls](std::string* out) {
+    *out += "# TYPE side_counter counter\nside_counter " + std::to_string(++calls) + "\n";
+  });
+  std::thread t([&] { daemon->Run(/*handle_signals=*/false); });
+  test::HttpClient c(daemon->port());
+  CHECK_THAT(c.Request("GET", "/metrics").body, Catch::Contains("\nside_counter 1\n"));
+  CHECK_THAT(c.Request("GET", "/metrics").body, Catch::Contains("\nside_counter 2\n"));
+  daemon->Stop();
+  t.join();
+  std::fclose(log);
 }
 
 TEST_CASE("Body and batch limits answer 413 - too many connections get 503", "[daemon][limits]") {

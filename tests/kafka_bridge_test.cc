@@ -219,6 +219,17 @@ TEST_CASE("Kafka: broker errors on produce and commit are retried - at least onc
   CHECK(seen.size() == static_cast<size_t>(kMessages));
   CHECK(outputs - seen.size() <= s.messages_reread);
   CHECK(outputs - seen.size() > 0);  // the re-read batch really was produced twice, and counted
+
+  // The same counts, as GET /metrics of serve --kafka shows them.
+  std::string text;
+  AppendKafkaMetrics(k->stats(), &text);  // after Close(): the same counts, no partitions
+  CHECK_THAT(text, Catch::Contains("triage_kafka_messages_total{outcome=\"consumed\"} " + std::to_string(s.consumed) + "\n"));
+  CHECK_THAT(text, Catch::Contains("triage_kafka_messages_total{outcome=\"reread\"} " +
+                                   std::to_string(s.messages_reread) + "\n"));
+  CHECK_THAT(text, Catch::Contains("triage_kafka_batches_total{outcome=\"retried\"} " +
+                                   std::to_string(s.batches_retried) + "\n"));
+  CHECK_THAT(text, Catch::Contains("triage_kafka_partitions 0\n"));  // left the group
+  CHECK_THAT(text, Catch::Contains("# TYPE triage_kafka_outputs_total counter\n"));
 }
 
 TEST_CASE("Kafka: bad options are clear errors", "[kafka]") {

@@ -292,6 +292,12 @@ Status KafkaBridge::Create(const KafkaOptions& options, const Pipeline* pipeline
 }
 
 Status KafkaBridge::RunOnce(size_t* processed) {
+  Status s = RunBatch(processed);
+  Publish();
+  return s;
+}
+
+Status KafkaBridge::RunBatch(size_t* processed) {
   if (processed) *processed = 0;
   Impl* impl = impl_.get();
   if (!impl || !impl->consumer) return Status::InvalidArgument("kafka: bridge closed");
@@ -360,6 +366,33 @@ void KafkaBridge::Close() {
     rd_kafka_consumer_close(impl_->consumer);
   }
   impl_.reset();
+  Publish();
+}
+
+void AppendKafkaMetrics(const KafkaStats& k, std::string* out) {
+  auto counter = [out](const char* name, const char* help, const char* labels, uint64_t v) {
+    if (help) *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+    *out += name;
+    if (labels) *out += std::string("{") + labels + "}";
+    *out += " " + std::to_string(v) + "\n";
+  };
+  counter("triage_kafka_messages_total", "Inbound Kafka records, by what happened to them", "outcome=\"consumed\"",
+          k.consumed);
+  counter("triage_kafka_messages_total", nullptr, "outcome=\"decided\"", k.decided);
+  counter("triage_kafka_messages_total", nullptr, "outcome=\"event\"", k.events);
+  counter("triage_kafka_messages_total", nullptr, "outcome=\"dead_lettered\"", k.dead_lettered);
+  counter("triage_kafka_messages_total", nullptr, "outcome=\"reread\"", k.messages_reread);
+  counter("triage_kafka_messages_total", nullptr, "outcome=\"dropped_on_revoke\"", k.dropped_on_revoke);
+  counter("triage_kafka_outputs_total", "Output records, by delivery result", "result=\"acknowledged\"", k.produced);
+  counter("triage_kafka_outputs_total", nullptr, "result=\"failed\"", k.delivery_failures);
+  counter("triage_kafka_alerts_total", "Alert records produced", nullptr, k.alerts);
+  counter("triage_kafka_batches_total", "Batches, by outcome (retried: read again from their first offset)",
+          "outcome=\"committed\"", k.batches_committed);
+  counter("triage_kafka_batches_total", nullptr, "outcome=\"retried\"", k.batches_retried);
+  counter("triage_kafka_rebalances_total", "Partition assign and revoke callbacks", nullptr, k.rebalances);
+  *out += "# HELP triage_kafka_partitions Inbound partitions assigned to this instance\n"
+          "# TYPE triage_kafka_partitions gauge\n";
+  *out += "triage_kafka_partitions " + std::to_string(k.partitions) + "\n";
 }
 
 }  // namespace triage

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -90,7 +91,13 @@ class KafkaBridge {
   // the partition's next owner.
   void Close();
 
-  const KafkaStats& stats() const { return stats_; }
+  // A snapshot as of the end of the last RunOnce() or Close(); safe to call
+  // from any thread (the HTTP server's /metrics reads it while the consumer
+  // thread runs batches).
+  KafkaStats stats() const {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    return published_;
+  }
   std::string QueueTopic(std::string_view queue) const { return options_.prefix + ".queue." + std::string(queue); }
   std::string AlertsTopic() const { return options_.prefix + ".alerts"; }
   std::string EventsTopic() const { return options_.prefix + ".events"; }
@@ -100,10 +107,22 @@ class KafkaBridge {
 
  private:
   KafkaBridge() = default;
+  Status RunBatch(size_t* processed);
+  void Publish() {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    published_ = stats_;
+  }
+
   KafkaOptions options_;
-  KafkaStats stats_;
+  KafkaStats stats_;  // the consumer thread's own, updated as it goes
+  mutable std::mutex published_mu_;
+  KafkaStats published_;
   std::unique_ptr<Impl> impl_;
 };
+
+// Appends `stats` in the Prometheus text format (triage_kafka_* counters and
+// the assigned-partitions gauge), for GET /metrics of `triage serve --kafka`.
+void AppendKafkaMetrics(const KafkaStats& stats, std::string* out);
 
 }  // namespace triage
 

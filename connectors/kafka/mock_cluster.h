@@ -9,7 +9,10 @@
 //   KafkaOptions o; o.brokers = mc.bootstraps(); ...
 //   mc.ReadAll("triage.queue.support", 1) // every record, with its triage-id header
 //
-// Not for production: the brokers keep everything in memory.
+// Not for production: the brokers keep everything in memory, and only about
+// the last 5 MB (or 100,000 record batches) of each partition: older records
+// are deleted, so a test or benchmark must not load a partition far ahead of
+// its consumers (bench/kafka_load feeds as it consumes).
 #ifndef TRIAGE_CONNECTORS_KAFKA_MOCK_CLUSTER_H_
 #define TRIAGE_CONNECTORS_KAFKA_MOCK_CLUSTER_H_
 

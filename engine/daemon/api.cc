@@ -1031,6 +1031,7 @@ void Api::Metrics(Respond respond) {
     out += "\n";
   }
   m.responses.Render(&out);
+  for (const auto& render : m.sources) render(&out);
   out += "# HELP triage_http_request_duration_seconds Request latency by endpoint\n# TYPE "
          "triage_http_request_duration_seconds histogram\n";
   for (int e = 0; e < kNumEndpoints; ++e)

@@ -130,6 +130,10 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
 
 uint16_t Daemon::port() const { return impl_->server->port(); }
 
+void Daemon::AddMetricsSource(std::function<void(std::string*)> render) {
+  impl_->metrics.sources.push_back(std::move(render));
+}
+
 Status Daemon::Reload() { return impl_->Reload(); }
 
 void Daemon::Stop() {

@@ -11,6 +11,7 @@
 #define TRIAGE_ENGINE_DAEMON_DAEMON_H_
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 
 #include "engine/daemon/server_config.h"
@@ -30,6 +31,9 @@ class Daemon {
   // Thread-safe: reload the rule pack now (what SIGHUP does).
   Status Reload();
   uint16_t port() const;
+  // Appends what `render` writes (Prometheus text) to GET /metrics. Call
+  // before Run(); `render` runs on the server's threads.
+  void AddMetricsSource(std::function<void(std::string*)> render);
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -77,6 +78,10 @@ struct ServerMetrics {
   std::atomic<uint64_t> webhook_edits{0}, webhook_deletes{0}, webhook_echoes{0}, webhook_ignored{0};
   std::array<LatencyHistogram, kNumEndpoints> latency;
   ResponseHistograms responses;
+  // Components beside the daemon (the Kafka bridge of `serve --kafka`) append
+  // their own metrics to GET /metrics. Registered before the server runs;
+  // each must be safe to call from the server's threads.
+  std::vector<std::function<void(std::string*)>> sources;
 
   void RecordResponse(Endpoint e, unsigned status, double seconds);
 };
