@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/model/feature_hasher.h"
+#include "engine/model/trainer.h"
+
 #include "connectors/synthetic/archive_generator.h"
 
 namespace triage {
@@ -28,6 +31,7 @@ struct CommonOptions {
   std::string rules;      // empty: the bundled pack
   std::string cache_dir;  // empty: PatternDatabase::DefaultCacheDir()
   bool no_cache = false;
+  std::string model;      // "": the pack's model (if any); "none": rules only; else a model file
   FILE* out = stdout;
   FILE* err = stderr;
 };
@@ -54,6 +58,22 @@ struct EvalOptions {
   bool no_detector = false;
 };
 int RunEval(const EvalOptions& opts);
+
+// triage train: trains the learned classifier (engine/model) on labeled
+// archives; prints cross-validated and held-out figures for rules, model
+// and combined; writes the model file.
+struct TrainOptionsCli {
+  CommonOptions common;
+  std::vector<std::string> archives;
+  std::string out_path;
+  int folds = 5;         // 0: no cross-validation
+  double holdout = 0.2;  // 0: no held-out split
+  double model_weight = -1;  // < 0: the pack's model_weight, for the "combined" figures
+  bool json = false;
+  FeatureOptions features;
+  TrainOptions train;
+};
+int RunTrain(const TrainOptionsCli& opts);
 
 struct RulesCheckOptions {
   CommonOptions common;

@@ -8,6 +8,7 @@
 #include "engine/detector/crisis_detector.h"
 #include "engine/eval.h"
 #include "engine/json_writer.h"
+#include "engine/model/model_evaluation.h"
 
 namespace triage {
 
@@ -34,6 +35,8 @@ int RunEval(const EvalOptions& opts) {
   Decision d;
   ConfusionMatrix all;
   std::map<std::string, ConfusionMatrix, std::less<>> by_lang;
+  ModelEvaluation compare;  // rules alone, model alone, combined (when the pack has a model)
+  const bool has_model = pipeline->classifier().model() != nullptr;
   std::vector<Miss> misses;
   // Alert quality: per incident, its size and the message number (1-based,
   // within the incident) that opened its first alert; alerts opened by a
@@ -71,6 +74,8 @@ int RunEval(const EvalOptions& opts) {
     auto it = by_lang.find(d.verdict.lang);
     if (it == by_lang.end()) it = by_lang.emplace(std::string(d.verdict.lang), ConfusionMatrix()).first;
     it->second.Add(*truth, d.verdict.label);
+    if (has_model)
+      compare.Add(std::string(d.verdict.lang), *truth, d.verdict.rules_label, d.verdict.model_label, d.verdict.label);
     if (*truth != d.verdict.label && misses.size() < static_cast<size_t>(std::max(opts.show_errors, 0))) {
       Miss m{std::string(msg.id), std::string(LabelName(*truth)), std::string(LabelName(d.verdict.label)), "", ""};
       for (uint32_t r : d.verdict.fired) m.rules += (m.rules.empty() ? "" : ",") + rules[r].id;
@@ -103,7 +108,9 @@ int RunEval(const EvalOptions& opts) {
       AppendJsonNumber(cm.MacroF1(), &out);
       out += "}";
     }
-    out += "},\"alerts\":{\"incidents\":{";
+    out += "}";
+    if (has_model) out += ",\"compare\":" + compare.ToJson();
+    out += ",\"alerts\":{\"incidents\":{";
     bool firsti = true;
     for (const auto& [name, st] : incidents) {
       if (!firsti) out += ",";
@@ -146,6 +153,10 @@ int RunEval(const EvalOptions& opts) {
       std::snprintf(line, sizeof line, "%-6s %9lld %9.3f %9.3f\n", lang.c_str(), static_cast<long long>(cm.Total()),
                     cm.Accuracy(), cm.MacroF1());
       out += line;
+    }
+    if (has_model) {
+      out += "\nrules alone, model alone and combined (the label above is the combined one)\n";
+      out += compare.ToText();
     }
     if (!incidents.empty() || !false_alarms.empty()) {
       out += "\ncrisis alerts (burst detector)\n";

@@ -14,7 +14,7 @@ inline std::unique_ptr<Pipeline> LoadPipeline(const CommonOptions& o) {
   if (!o.no_cache) db.cache_dir = o.cache_dir.empty() ? PatternDatabase::DefaultCacheDir() : o.cache_dir;
   std::string path = o.rules.empty() ? Pipeline::DefaultRulesPath() : o.rules;
   std::unique_ptr<Pipeline> p;
-  Status s = Pipeline::Load(path, db, &p);
+  Status s = Pipeline::Load(path, db, o.model, &p);
   if (!s.ok()) {
     std::fprintf(o.err, "%s\n", s.message().c_str());
     return nullptr;

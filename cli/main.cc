@@ -10,6 +10,7 @@ void AddCommon(CLI::App* app, triage::CommonOptions* o) {
   app->add_option("--rules", o->rules, "Rule pack: a directory of YAML files or one file (default: bundled pack)");
   app->add_option("--cache-dir", o->cache_dir, "Where compiled pattern databases are cached");
   app->add_flag("--no-cache", o->no_cache, "Compile the pattern database without the on-disk cache");
+  app->add_option("--model", o->model, "Learned model file, or 'none' for rules only (default: the pack's model)");
 }
 
 }  // namespace
@@ -50,6 +51,28 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
 
   triage::RulesCheckOptions check;
+  triage::TrainOptionsCli train;
+  auto* train_cmd = app.add_subcommand("train", "Train the learned classifier on labeled archives and write the model");
+  AddCommon(train_cmd, &train.common);
+  train_cmd->add_option("archives", train.archives, "Labeled NDJSON archives")->required();
+  train_cmd->add_option("--out", train.out_path, "Model file to write")->required();
+  train_cmd->add_option("--folds", train.folds, "Cross-validation folds (default 5; 0: none)");
+  train_cmd->add_option("--holdout", train.holdout, "Share held out for a train/test figure (default 0.2; 0: none)");
+  train_cmd->add_option("--seed", train.train.seed, "Seed of the example order and the splits (default 1)");
+  train_cmd->add_option("--epochs", train.train.epochs, "Passes over the data (default 12)");
+  train_cmd->add_option("--learning-rate", train.train.learning_rate, "First step size (default 0.6)");
+  train_cmd->add_option("--dim-bits", train.features.dim_bits, "2^N hashed feature slots (default 17)")
+      ->check(CLI::Range(8, 24));
+  train_cmd->add_option("--char-min", train.features.char_min, "Shortest character n-gram (default 3)")
+      ->check(CLI::Range(1, 8));
+  train_cmd->add_option("--char-max", train.features.char_max, "Longest character n-gram (default 4; 0: none)")
+      ->check(CLI::Range(0, 8));
+  train_cmd->add_flag("--no-balance", [&train](int64_t) { train.train.balance = false; },
+                      "Do not weight labels to equal total weight");
+  train_cmd->add_option("--model-weight", train.model_weight,
+                         "Model weight for the combined figures (default: the pack's model_weight)");
+  train_cmd->add_flag("--json", train.json, "One JSON object");
+
   auto* rules_cmd = app.add_subcommand("rules", "Rule pack tools");
   rules_cmd->require_subcommand(1);
   auto* check_cmd = rules_cmd->add_subcommand("check", "Compile a rule pack and report every error");
@@ -120,6 +143,7 @@ int main(int argc, char** argv) {
   }
   if (*replay_cmd) return triage::RunReplay(replay);
   if (*eval_cmd) return triage::RunEval(eval);
+  if (*train_cmd) return triage::RunTrain(train);
   if (*check_cmd) return triage::RunRulesCheck(check);
   if (*explain_cmd) return triage::RunRulesExplain(explain);
   if (*serve_cmd) return triage::RunServe(serve);

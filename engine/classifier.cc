@@ -19,6 +19,17 @@ std::string Where(const Rule& r, const Pattern& p) {
   return p.where.file + ":" + std::to_string(p.where.line) + ": rule '" + r.id + "': ";
 }
 
+// Position in the tie order crisis, support, lead, feedback, none.
+int Urgency(Label l) {
+  switch (l) {
+    case Label::kCrisis: return 0;
+    case Label::kSupport: return 1;
+    case Label::kLead: return 2;
+    case Label::kFeedback: return 3;
+    default: return 4;
+  }
+}
+
 }  // namespace
 
 ClassifierScratch::~ClassifierScratch() {
@@ -26,8 +37,25 @@ ClassifierScratch::~ClassifierScratch() {
 }
 
 Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options, std::unique_ptr<Classifier>* out) {
+  return Create(std::move(pack), options, nullptr, out);
+}
+
+Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options,
+                          std::shared_ptr<const LinearModel> model, std::unique_ptr<Classifier>* out) {
   std::unique_ptr<Classifier> c(new Classifier());
   c->pack_ = std::move(pack);
+  c->model_ = std::move(model);
+  {
+    std::string missing;
+    for (const Rule& r : c->pack_.rules())
+      if (r.model && !c->model_)
+        missing += r.where.file + ":" + std::to_string(r.where.line) + ": rule '" + r.id +
+                   "': conditions on the model, but the pack has no model (pack: model: FILE)\n";
+    if (!missing.empty()) {
+      missing.pop_back();
+      return Status::InvalidArgument(missing);
+    }
+  }
 
   // Distinct (expression, flags) -> pattern id; each keeps the list of rules
   // (and roles) it belongs to.
@@ -90,6 +118,10 @@ Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options, 
     c->refs_.insert(c->refs_.end(), list.begin(), list.end());
   }
   c->ref_begin_.push_back(static_cast<uint32_t>(c->refs_.size()));
+  for (uint32_t ri = 0; ri < rules.size(); ++ri) {
+    if (c->model_) c->rule_features_.push_back(c->model_->hasher().Index('r', rules[ri].id));
+    if (rules[ri].model && c->shapes_[ri].num_any + c->shapes_[ri].num_all == 0) c->model_only_.push_back(ri);
+  }
   *out = std::move(c);
   return Status::OK();
 }
@@ -111,6 +143,8 @@ Status Classifier::NewScratch(std::unique_ptr<ClassifierScratch>* out) const {
   s->unless_hits_.assign(n, 0);
   s->matched_patterns_.reserve(64);
   s->candidates_.reserve(64);
+  s->deferred_.reserve(16);
+  s->features_.reserve(512);
   *out = std::move(s);
   return Status::OK();
 }
@@ -126,10 +160,26 @@ int Classifier::OnMatch(unsigned int id, unsigned long long, unsigned long long,
   return 0;
 }
 
+void Classifier::ModelFeatures(const Message& msg, const ClassifierScratch& s, const Verdict& v,
+                               const FeatureHasher& hasher, std::vector<uint32_t>* out) const {
+  out->clear();
+  hasher.ExtractText(s.normalized_, out);
+  hasher.ExtractContext(FeatureHasher::ContextOf(msg, v.lang), out);
+  const auto& rules = pack_.rules();
+  for (uint32_t r : v.fired) {
+    if (rules[r].model) continue;  // the model's input never depends on the model
+    out->push_back(model_ && &hasher == &model_->hasher() ? rule_features_[r]
+                                                                          : hasher.Index('r', rules[r].id));
+  }
+}
+
 void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) const {
   v->label = Label::kNone;
   v->scores.fill(0);
+  v->rule_scores.fill(0);
   v->priority = Priority::kNormal;
+  v->forced = false;
+  v->has_model = false;
   v->fired.clear();
   if (msg.lang.empty()) {
     v->lang = DetectLanguage(msg.text);
@@ -161,6 +211,7 @@ void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) 
   }
 
   const auto& rules = pack_.rules();
+  s->deferred_.clear();
   for (uint32_t r : s->candidates_) {
     const RuleShape& shape = shapes_[r];
     bool fires = (shape.num_any == 0 || s->any_hits_[r] > 0) && s->all_hits_[r] == shape.num_all &&
@@ -168,24 +219,74 @@ void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) 
     s->any_hits_[r] = s->all_hits_[r] = s->unless_hits_[r] = 0;
     if (fires && !rules[r].when.Empty() && !rules[r].when.Matches(msg, v->lang, Label::kNone, Priority::kNormal))
       fires = false;
-    if (fires) v->fired.push_back(r);
+    if (!fires) continue;
+    if (rules[r].model) s->deferred_.push_back(r);  // waits for the model (step 3)
+    else v->fired.push_back(r);
   }
   std::sort(v->fired.begin(), v->fired.end());
+  for (uint32_t r : v->fired) v->rule_scores[static_cast<int>(rules[r].label)] += rules[r].weight;
+  v->rules_label = PickLabel(v->rule_scores, *v, nullptr);
+
+  if (model_) {
+    ModelFeatures(msg, *s, *v, model_->hasher(), &s->features_);
+    model_->Predict(s->features_, &v->model);
+    v->has_model = true;
+    v->model_label = TopLabel(v->model);
+    for (uint32_t r : model_only_)
+      if (rules[r].when.Empty() || rules[r].when.Matches(msg, v->lang, Label::kNone, Priority::kNormal))
+        s->deferred_.push_back(r);
+    bool added = false;
+    for (uint32_t r : s->deferred_) {
+      const ModelCondition& c = *rules[r].model;
+      double p = v->model[static_cast<int>(c.label)];
+      if (c.at_least ? p >= c.p : p < c.p) {
+        v->fired.push_back(r);
+        added = true;
+      }
+    }
+    if (added) std::sort(v->fired.begin(), v->fired.end());
+  }
 
   for (uint32_t r : v->fired) v->scores[static_cast<int>(rules[r].label)] += rules[r].weight;
-
-  static constexpr Label kTieOrder[] = {Label::kCrisis, Label::kSupport, Label::kLead, Label::kFeedback, Label::kNone};
-  double best = 0;
-  for (Label l : kTieOrder) {
-    double sc = v->scores[static_cast<int>(l)];
-    if (sc >= pack_.settings().threshold && sc > best) {
-      best = sc;
-      v->label = l;
-    }
-  }
+  if (model_)
+    for (int l = 0; l < kNumLabels; ++l) v->scores[l] += pack_.settings().model_weight * v->model[l];
+  v->label = PickLabel(v->scores, *v, &v->forced);
+  if (!model_) v->rules_label = v->label;
   for (uint32_t r : v->fired)
     if (rules[r].label == v->label && rules[r].priority && *rules[r].priority > v->priority)
       v->priority = *rules[r].priority;
+}
+
+Label Classifier::PickLabel(const std::array<double, kNumLabels>& scores, const Verdict& v, bool* forced) const {
+  const auto& rules = pack_.rules();
+  // A fired force: rule decides: the heaviest, ties by urgency.
+  const Rule* force = nullptr;
+  for (uint32_t r : v.fired) {
+    const Rule& rule = rules[r];
+    if (!rule.force) continue;
+    if (!force || rule.weight > force->weight ||
+        (rule.weight == force->weight && Urgency(rule.label) < Urgency(force->label)))
+      force = &rule;
+  }
+  if (force) {
+    if (forced) *forced = true;
+    return force->label;
+  }
+  return LabelFromScores(scores, pack_.settings().threshold);
+}
+
+Label LabelFromScores(const std::array<double, kNumLabels>& scores, double threshold) {
+  static constexpr Label kTieOrder[] = {Label::kCrisis, Label::kSupport, Label::kLead, Label::kFeedback, Label::kNone};
+  Label label = Label::kNone;
+  double best = 0;
+  for (Label l : kTieOrder) {
+    double sc = scores[static_cast<int>(l)];
+    if (sc >= threshold && sc > best) {
+      best = sc;
+      label = l;
+    }
+  }
+  return label;
 }
 
 }  // namespace triage

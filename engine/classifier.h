@@ -13,6 +13,20 @@
 // more urgent label, in the order crisis, support, lead, feedback, none,
 // because missing a crisis costs more than a second look at a lead.
 //
+// With a learned model (the pack's `model:`, a LinearModel), in this order:
+//   1. the rules whose patterns matched fire as above (rule scores);
+//   2. the model reads the text, the message's context and the ids of those
+//      rules, and gives a probability per label;
+//   3. rules with a `model:` condition ("crisis >= 0.6") fire now if their
+//      patterns matched (or they have none) and the condition holds;
+//   4. each label's score is its rule score plus model_weight x P(label);
+//   5. a fired rule with `force: true` decides the label outright (the
+//      heaviest such rule; ties by urgency); otherwise the highest score
+//      that reaches the threshold wins, as without a model.
+// So a strong rule (weight >= threshold) still labels on its own, the model
+// alone labels a message when model_weight x P reaches the threshold, and a
+// weak rule and a fairly sure model together can label what neither would.
+//
 // The Classifier is immutable and shared by threads; each thread classifies
 // with its own ClassifierScratch.
 #ifndef TRIAGE_ENGINE_CLASSIFIER_H_
@@ -26,6 +40,7 @@
 
 #include "engine/label.h"
 #include "engine/message.h"
+#include "engine/model/linear_model.h"
 #include "engine/pattern_database.h"
 #include "engine/rule_pack.h"
 #include "engine/status.h"
@@ -35,7 +50,14 @@ namespace triage {
 
 struct Verdict {
   Label label = Label::kNone;
-  std::array<double, kNumLabels> scores{};
+  std::array<double, kNumLabels> scores{};       // rule scores, plus the model's share when there is a model
+  std::array<double, kNumLabels> rule_scores{};  // the rules' alone
+  Label rules_label = Label::kNone;              // the label the rules alone give
+  bool forced = false;                           // a force: rule decided the label
+  // Set only when the pack has a model.
+  bool has_model = false;
+  LabelProbs model{};                  // P(label)
+  Label model_label = Label::kNone;    // the most probable label
   Priority priority = Priority::kNormal;  // highest priority among fired rules of the label
   std::vector<uint32_t> fired;            // indices into RulePack::rules(), in pack order
   std::string_view lang;                  // language in effect: given, or detected
@@ -43,6 +65,11 @@ struct Verdict {
 };
 
 class Classifier;
+
+// The label `scores` give without a force: rule: the highest score that
+// reaches `threshold`, ties by urgency (crisis, support, lead, feedback,
+// none); "none" when no score reaches it.
+Label LabelFromScores(const std::array<double, kNumLabels>& scores, double threshold);
 
 // Per-thread working memory. Create with Classifier::NewScratch.
 class ClassifierScratch {
@@ -66,6 +93,8 @@ class ClassifierScratch {
   std::vector<uint8_t> pattern_seen_;
   std::vector<uint32_t> candidates_;
   std::vector<uint16_t> any_hits_, all_hits_, unless_hits_;
+  std::vector<uint32_t> deferred_;  // matched rules with a model condition
+  std::vector<uint32_t> features_;  // the model's input
 };
 
 class Classifier {
@@ -73,13 +102,24 @@ class Classifier {
   // Compiles `pack`. Errors name the rule and file:line of a pattern that
   // Hyperscan rejects; every bad pattern is reported, not only the first.
   static Status Create(RulePack pack, const PatternDatabaseOptions& options, std::unique_ptr<Classifier>* out);
+  // The same with a learned model (may be null: rules only). A pack whose
+  // rules condition on the model needs one.
+  static Status Create(RulePack pack, const PatternDatabaseOptions& options, std::shared_ptr<const LinearModel> model,
+                       std::unique_ptr<Classifier>* out);
 
   Status NewScratch(std::unique_ptr<ClassifierScratch>* out) const;
 
   // Labels `msg`. Allocation-free once the scratch and verdict have grown.
   void Classify(const Message& msg, ClassifierScratch* scratch, Verdict* verdict) const;
 
+  // The model's features for the message last classified with `scratch`
+  // (its verdict `v`), hashed by `hasher`: what `triage train` learns from
+  // and what Classify() feeds the model, one definition for both.
+  void ModelFeatures(const Message& msg, const ClassifierScratch& scratch, const Verdict& v,
+                     const FeatureHasher& hasher, std::vector<uint32_t>* out) const;
+
   const RulePack& pack() const { return pack_; }
+  const LinearModel* model() const { return model_.get(); }
   const PatternDatabase& database() const { return *db_; }
   size_t num_patterns() const { return ref_begin_.size() - 1; }
 
@@ -101,6 +141,9 @@ class Classifier {
 
   Classifier() = default;
   static int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void* ctx);
+  // The label `scores` give (threshold, tie order), unless a fired force:
+  // rule of `v` decides it (then *forced is set, when given).
+  Label PickLabel(const std::array<double, kNumLabels>& scores, const Verdict& v, bool* forced) const;
 
   RulePack pack_;
   std::unique_ptr<PatternDatabase> db_;
@@ -108,6 +151,9 @@ class Classifier {
   std::vector<PatternRef> refs_;
   std::vector<RuleShape> shapes_;
   std::vector<std::string> pattern_sources_;
+  std::shared_ptr<const LinearModel> model_;
+  std::vector<uint32_t> rule_features_;  // per rule: its id's feature index in model_'s hasher
+  std::vector<uint32_t> model_only_;     // rules with a model condition and no patterns
 };
 
 }  // namespace triage

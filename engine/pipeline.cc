@@ -1,5 +1,7 @@
 #include "engine/pipeline.h"
 
+#include <cmath>
+
 #include <cstdlib>
 
 #include "engine/json_writer.h"
@@ -12,15 +14,37 @@ namespace triage {
 
 Status Pipeline::Load(const std::string& rules_path, const PatternDatabaseOptions& options,
                       std::unique_ptr<Pipeline>* out) {
+  return Load(rules_path, options, "", out);
+}
+
+Status Pipeline::Load(const std::string& rules_path, const PatternDatabaseOptions& options, const std::string& model,
+                      std::unique_ptr<Pipeline>* out) {
   RulePack pack;
   Status s = RulePack::Load(rules_path, &pack);
   if (!s.ok()) return s;
-  return FromPack(std::move(pack), options, out);
+  return FromPack(std::move(pack), options, model, out);
 }
 
 Status Pipeline::FromPack(RulePack pack, const PatternDatabaseOptions& options, std::unique_ptr<Pipeline>* out) {
+  return FromPack(std::move(pack), options, "", out);
+}
+
+Status Pipeline::FromPack(RulePack pack, const PatternDatabaseOptions& options, const std::string& model,
+                          std::unique_ptr<Pipeline>* out) {
   std::unique_ptr<Pipeline> p(new Pipeline());
-  Status s = Classifier::Create(std::move(pack), options, &p->classifier_);
+  std::string model_path = model.empty() ? pack.settings().model : model == "none" ? "" : model;
+  std::shared_ptr<LinearModel> m;
+  if (!model_path.empty()) {
+    m = std::make_shared<LinearModel>();
+    Status ms = LinearModel::Load(model_path, m.get());
+    if (!ms.ok()) {
+      const SourceLocation& w = pack.settings().model_where;
+      if (model.empty() && !w.file.empty())
+        return Status::InvalidArgument(w.file + ":" + std::to_string(w.line) + ": pack model: " + ms.message());
+      return ms;
+    }
+  }
+  Status s = Classifier::Create(std::move(pack), options, std::move(m), &p->classifier_);
   if (!s.ok()) return s;
   p->routes_ = std::make_unique<RouteTable>(p->classifier_->pack().routes());
   *out = std::move(p);
@@ -66,6 +90,14 @@ void DecisionWriter::Append(const Message& msg, const Decision& d, std::string* 
     out->append(quoted_rule_ids_[v.fired[i]]);
   }
   out->push_back(']');
+  if (v.has_model) {
+    out->append(",\"model\":{\"label\":\"");
+    out->append(LabelName(v.model_label));
+    out->append("\",\"p\":");
+    AppendJsonNumber(std::round(v.model[static_cast<int>(v.model_label)] * 1000) / 1000, out);
+    out->push_back('}');
+  }
+  if (v.forced) out->append(",\"forced\":true");
   if (!d.alert.empty()) {
     out->append(",\"alert\":");
     AppendJsonString(d.alert, out);

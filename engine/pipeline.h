@@ -28,6 +28,12 @@ class Pipeline {
   static Status Load(const std::string& rules_path, const PatternDatabaseOptions& options,
                      std::unique_ptr<Pipeline>* out);
   static Status FromPack(RulePack pack, const PatternDatabaseOptions& options, std::unique_ptr<Pipeline>* out);
+  // The same, choosing the learned model: "" the pack's own (pack: model:),
+  // "none" rules only, anything else the path of a model file.
+  static Status Load(const std::string& rules_path, const PatternDatabaseOptions& options, const std::string& model,
+                     std::unique_ptr<Pipeline>* out);
+  static Status FromPack(RulePack pack, const PatternDatabaseOptions& options, const std::string& model,
+                         std::unique_ptr<Pipeline>* out);
 
   // The bundled pack: $TRIAGE_RULES if set, else the rules/default directory
   // of the source tree the binary was built from.
@@ -55,7 +61,9 @@ class Pipeline {
 // Writes decisions as NDJSON lines:
 // {"id":..,"label":..,"queue":..,"priority":..,"lang":..,
 //  "scores":{"lead":..,"support":..,"feedback":..,"crisis":..,"none":..},"rules":[..]}
-// plus "alert":".." when the message is on a topic with an open crisis alert,
+// plus "model":{"label":..,"p":..} (the model's top label and its probability)
+// when the pack has a model, "forced":true when a force: rule decided,
+// "alert":".." when the message is on a topic with an open crisis alert,
 // and "escalation":"reach" when reach and tone escalated it.
 class DecisionWriter {
  public:

@@ -61,6 +61,32 @@ Status CompilePatternSource(const std::string& source, Pattern* out) {
   return Status::OK();
 }
 
+// "crisis >= 0.6", "none < 0.3": a label, >= or <, a probability.
+bool ParseModelCondition(const std::string& text, ModelCondition* out, std::string* why) {
+  std::istringstream in(text);
+  std::string label, op, number;
+  if (!(in >> label >> op >> number) || (in >> std::ws, !in.eof())) return false;
+  auto l = ParseLabel(label);
+  if (!l) {
+    *why = "unknown label '" + label + "'";
+    return false;
+  }
+  if (op != ">=" && op != "<") {
+    *why = "the comparison must be >= or <";
+    return false;
+  }
+  char* end = nullptr;
+  double p = std::strtod(number.c_str(), &end);
+  if (end == number.c_str() || *end != '\0' || !(p >= 0 && p <= 1)) {
+    *why = "the probability must be a number from 0 to 1";
+    return false;
+  }
+  out->label = *l;
+  out->at_least = op == ">=";
+  out->p = p;
+  return true;
+}
+
 // Walks YAML nodes, filling a RulePack and collecting every error.
 class RulePackParser {
  public:
@@ -168,8 +194,27 @@ class RulePackParser {
           if (t <= 0) Error(it->second, "pack", "'threshold' must be greater than 0");
           else pack_->settings_.threshold = t;
         }
+      } else if (key == "model") {
+        std::string m = it->second.IsScalar() ? it->second.Scalar() : "";
+        if (m.empty()) {
+          Error(it->second, "pack", "'model' must be a file name");
+        } else {
+          // Relative to the file that names it, so a pack directory moves whole.
+          if (m[0] != '/') {
+            size_t slash = file_.rfind('/');
+            if (slash != std::string::npos) m = file_.substr(0, slash + 1) + m;
+          }
+          pack_->settings_.model = m;
+          pack_->settings_.model_where = Where(it->second);
+        }
+      } else if (key == "model_weight") {
+        double w;
+        if (Number(it->second, "pack", key, &w)) {
+          if (w < 0) Error(it->second, "pack", "'model_weight' must not be negative");
+          else pack_->settings_.model_weight = w;
+        }
       } else {
-        Error(it->first, "pack", "unknown key '" + key + "' (expected name, threshold)");
+        Error(it->first, "pack", "unknown key '" + key + "' (expected name, threshold, model, model_weight)");
       }
     }
   }
@@ -471,14 +516,25 @@ class RulePackParser {
         else r.priority = p;
       } else if (key == "description") {
         r.description = v.IsScalar() ? v.Scalar() : "";
+      } else if (key == "force") {
+        if (!v.IsScalar() || (v.Scalar() != "true" && v.Scalar() != "false"))
+          Error(v, what, "'force' must be true or false");
+        else r.force = v.Scalar() == "true";
+      } else if (key == "model") {
+        ModelCondition c;
+        std::string why;
+        if (!v.IsScalar() || !ParseModelCondition(v.Scalar(), &c, &why))
+          Error(v, what, "'model' must read like \"crisis >= 0.6\" or \"none < 0.3\"" + (why.empty() ? "" : ": " + why));
+        else r.model = c;
       } else {
         Error(it->first, what,
-              "unknown key '" + key + "' (expected id, label, weight, any, all, unless, when, priority, description)");
+              "unknown key '" + key +
+                  "' (expected id, label, weight, any, all, unless, when, priority, force, model, description)");
       }
     }
     if (!has_label && !n["label"]) Error(n, what, "missing 'label'");
-    if (r.any.empty() && r.all.empty() && !n["any"] && !n["all"])
-      Error(n, what, "needs at least one pattern in 'any' or 'all'");
+    if (r.any.empty() && r.all.empty() && !n["any"] && !n["all"] && !r.model && !n["model"])
+      Error(n, what, "needs at least one pattern in 'any' or 'all', or a 'model' condition");
     pack_->rules_.push_back(std::move(r));
   }
 

@@ -3,7 +3,7 @@
 // A pack is a directory of YAML files (read in name order) or a single YAML
 // file. Each file may hold any of three top-level keys:
 //
-//   pack:    {name: default, threshold: 2.0}
+//   pack:    {name: default, threshold: 2.0, model: default.model, model_weight: 4.0}
 //   rules:   a list of rules
 //   routes:  a list of routes (first match wins)
 //
@@ -16,6 +16,12 @@
 //     unless: [...]               # optional: none may match
 //     when: {lang: [en, es], channel: x, kind: public, min_followers: 1000, verified: true}
 //     priority: high              # optional: raises the message's priority
+//     force: true                 # optional: when it fires, its label wins
+//                                 # over every score (crisis, legal)
+//     model: "crisis >= 0.6"      # optional: fires only when the pack's model
+//                                 # gives the label at least (or, with <,
+//                                 # less than) this probability; with no
+//                                 # patterns it fires on the model alone
 //
 // A pattern is a word or phrase matched on word boundaries ("money back"), a
 // word prefix ending in '*' ("reembolso*"), or a Hyperscan regex between
@@ -76,6 +82,13 @@ struct Pattern {
   SourceLocation where;
 };
 
+// A rule's condition on the learned model: P(label) >= p, or < p.
+struct ModelCondition {
+  Label label = Label::kNone;
+  bool at_least = true;
+  double p = 0.5;
+};
+
 struct Rule {
   std::string id;
   Label label = Label::kNone;
@@ -85,6 +98,8 @@ struct Rule {
   std::vector<Pattern> all;
   std::vector<Pattern> unless;
   Conditions when;
+  bool force = false;
+  std::optional<ModelCondition> model;
   std::string description;
   SourceLocation where;
 };
@@ -101,6 +116,12 @@ struct PackSettings {
   std::string name = "unnamed";
   // A label is given only when its score reaches this; otherwise "none".
   double threshold = 1.0;
+  // The learned model (a file written by `triage train`), resolved against
+  // the directory of the file that names it; empty: rules only. Its
+  // probability for a label, times model_weight, adds to the label's score.
+  std::string model;
+  double model_weight = 4.0;  // 2x the bundled threshold: the model alone labels at P >= 0.5
+  SourceLocation model_where;
 };
 
 class RulePack {

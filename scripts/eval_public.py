@@ -8,6 +8,7 @@ scored with `triage eval --json`. Prints one Markdown table.
 
 Usage: scripts/eval_public.py [--triage build/release/cli/triage] [--rules DIR]
                               [--shared ../shared] [--out build/public]
+                              [--model FILE] [--compare] [--write-training]
 """
 import argparse
 import csv
@@ -98,7 +99,7 @@ def clinc150(raw):
     return out
 
 
-def crisislex_t26(raw):
+def crisislex_t26_all(raw):
     out = []
     for path in sorted(glob.glob(f"{raw}/crisislex_t26/*/*-tweets_labeled.csv")):
         with open(path, newline="", encoding="utf-8") as f:
@@ -110,6 +111,33 @@ def crisislex_t26(raw):
                 elif inf == "Not related":
                     out.append((r["Tweet Text"], "none", ""))
     return out
+
+
+def crisislex_t26(raw):
+    """Odd rows: the even rows train the bundled model (scripts/train_default_model.py)."""
+    return crisislex_t26_all(raw)[1::2]
+
+
+def training_sets(raw):
+    """Training data for the bundled model, disjoint from the evaluation sets above:
+    banking77's train split (every fifth row, so it does not drown the rest)
+    and crisislex_t26's even rows. Both licences (CC BY 4.0, MIT) allow it."""
+    bank = []
+    with open(f"{raw}/banking77/train.csv", newline="", encoding="utf-8") as f:
+        for i, r in enumerate(csv.DictReader(f)):
+            if i % 5 == 0:
+                bank.append((r["text"], "lead" if r["category"] in BANKING_LEAD else "support", "en"))
+    return [("banking77_train", bank), ("crisislex_t26_even", crisislex_t26_all(raw)[0::2])]
+
+
+def write_archive(path, rows, prefix="p"):
+    with open(path, "w", encoding="utf-8") as f:
+        for i, (text, label, lang) in enumerate(rows):
+            r = row(i, text, label, lang)
+            r["id"] = f"{prefix}:{i}"
+            if not lang:
+                del r["lang"]
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def crisislex_t6(raw):
@@ -138,7 +166,7 @@ SETS = [
     ("arbanking77 (MSA + Saudi test, Arabic)", arbanking77, "as banking77"),
     ("bitext_customer_support_intents", bitext, "pre-purchase intents: lead; review: feedback; rest: support"),
     ("clinc150 (test)", clinc150, "commerce intents: lead; card/account problems: support; rest and oos: none"),
-    ("crisislex_t26", crisislex_t26, "related: crisis; not related: none (language detected)"),
+    ("crisislex_t26 (odd rows)", crisislex_t26, "related: crisis; not related: none (language detected)"),
     ("crisislex_t6 (sample)", crisislex_t6, "on-topic: crisis; off-topic: none"),
     ("purchase_intent_iphonex_tweets", purchase_intent, "yes: lead; no: none; undefined dropped"),
 ]
@@ -152,23 +180,32 @@ def main():
     ap.add_argument("--rules", default=os.path.join(root, "rules/default"))
     ap.add_argument("--shared", default=os.path.join(root, "..", "shared"))
     ap.add_argument("--out", default=os.path.join(root, "build/public"))
+    ap.add_argument("--model", default="", help="model file for triage eval (default: the pack's)")
+    ap.add_argument("--compare", action="store_true", help="add rules / model / combined macro-F1 (5 labels)")
+    ap.add_argument("--write-training", action="store_true",
+                    help="write the bundled model's training archives to OUT/train and stop")
     args = ap.parse_args()
     raw = os.path.join(args.shared, "data/raw")
     os.makedirs(args.out, exist_ok=True)
 
-    print("| data set | messages | macro-F1 (5 labels) | macro-F1 (labels in truth) | accuracy | F1 per label in truth | mapping |")
-    print("|---|---:|---:|---:|---:|---|---|")
+    if args.write_training:
+        os.makedirs(os.path.join(args.out, "train"), exist_ok=True)
+        for name, rows in training_sets(raw):
+            write_archive(os.path.join(args.out, "train", name + ".ndjson"), rows, prefix=name)
+        return
+
+    cmp_head = " macro-F1 rules / model / combined |" if args.compare else ""
+    print("| data set | messages | macro-F1 (5 labels) | macro-F1 (labels in truth) | accuracy | F1 per label in truth |"
+          + cmp_head + " mapping |")
+    print("|---|---:|---:|---:|---:|---|" + ("---|" if args.compare else "") + "---|")
     for name, fn, mapping in SETS:
         rows = fn(raw)
         path = os.path.join(args.out, name.split(" ")[0] + ".ndjson")
-        with open(path, "w", encoding="utf-8") as f:
-            for i, (text, label, lang) in enumerate(rows):
-                r = row(i, text, label, lang)
-                if not lang:
-                    del r["lang"]
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        res = subprocess.run([args.triage, "eval", "--json", "--rules", args.rules, path],
-                             capture_output=True, text=True)
+        write_archive(path, rows)
+        cmd = [args.triage, "eval", "--json", "--no-detector", "--rules", args.rules, path]
+        if args.model:
+            cmd += ["--model", args.model]
+        res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode not in (0, 3):
             print(res.stderr, file=sys.stderr)
             sys.exit(1)
@@ -176,8 +213,13 @@ def main():
         present = {l: m for l, m in rep["per_label"].items() if m["support"] > 0}
         per = ", ".join(f"{l} {m['f1']:.2f}" for l, m in present.items())
         macro_present = sum(m["f1"] for m in present.values()) / len(present)
-        print(f"| {name} | {rep['messages']} | {rep['macro_f1']:.3f} | {macro_present:.3f} | {rep['accuracy']:.3f} | {per} "
-              f"| {mapping} |")
+        cmp = ""
+        if args.compare:
+            c = rep.get("compare")
+            cmp = (f" {c['rules']['macro_f1']:.3f} / {c['model']['macro_f1']:.3f} / {c['combined']['macro_f1']:.3f} |"
+                   if c else " (no model) |")
+        print(f"| {name} | {rep['messages']} | {rep['macro_f1']:.3f} | {macro_present:.3f} | {rep['accuracy']:.3f} | {per} |"
+              f"{cmp} {mapping} |")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ TEST_CASE("Rule pack errors name the file, the line and the rule", "[rules]") {
   SECTION("misspelled rule key") {
     CHECK_THAT(Errors("rules:\n  - id: a\n    label: lead\n    wieght: 2\n    any: [x]\n"),
                Catch::Equals("pack.yaml:4: rule 'a': unknown key 'wieght' (expected id, label, weight, any, all, "
-                             "unless, when, priority, description)"));
+                             "unless, when, priority, force, model, description)"));
   }
   SECTION("missing id") {
     CHECK(Errors("rules:\n  - label: lead\n    any: [x]\n") == "pack.yaml:2: rule: missing 'id'");
@@ -91,7 +91,7 @@ TEST_CASE("Rule pack errors name the file, the line and the rule", "[rules]") {
   }
   SECTION("a rule with no patterns") {
     CHECK(Errors("rules:\n  - id: a\n    label: lead\n") ==
-          "pack.yaml:2: rule 'a': needs at least one pattern in 'any' or 'all'");
+          "pack.yaml:2: rule 'a': needs at least one pattern in 'any' or 'all', or a 'model' condition");
   }
   SECTION("a pattern with nothing to match") {
     CHECK(Errors("rules:\n  - id: a\n    label: lead\n    any: [\"?!\"]\n") ==

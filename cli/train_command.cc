@@ -1,0 +1,144 @@
+// triage train: trains the learned classifier on labeled archives, reports
+// cross-validated and held-out figures for rules, model and combined, and
+// writes the model file.
+#include <map>
+
+#include "cli/commands.h"
+#include "cli/load_pipeline.h"
+#include "connectors/archive_source.h"
+#include "engine/json_writer.h"
+#include "engine/model/model_evaluation.h"
+
+namespace triage {
+
+int RunTrain(const TrainOptionsCli& opts) {
+  FILE* err = opts.common.err;
+  FILE* out = opts.common.out;
+  if (opts.folds == 1 || opts.folds < 0 || opts.folds > 20) {
+    std::fprintf(err, "triage train: --folds must be 0 (none) or 2..20\n");
+    return kExitUsage;
+  }
+  if (!(opts.holdout >= 0 && opts.holdout < 1)) {
+    std::fprintf(err, "triage train: --holdout must be in [0, 1)\n");
+    return kExitUsage;
+  }
+  // The rules as they are, without any model: the model learns on top of them.
+  CommonOptions common = opts.common;
+  common.model = "none";
+  std::unique_ptr<Pipeline> pipeline = LoadPipeline(common);
+  if (!pipeline) return kExitError;
+  std::unique_ptr<ClassifierScratch> scratch;
+  if (Status s = pipeline->NewScratch(&scratch); !s.ok()) {
+    std::fprintf(err, "triage: %s\n", s.message().c_str());
+    return kExitError;
+  }
+  const RulePack& pack = pipeline->pack();
+  FeatureHasher hasher(opts.features);
+
+  std::vector<LabeledExample> data;
+  std::map<std::string, std::array<int64_t, kNumLabels>> per_archive;
+  Decision d;
+  Message msg;
+  for (const std::string& path : opts.archives) {
+    ArchiveSource source({path}, err);
+    auto& counts = per_archive[path];
+    counts.fill(0);
+    while (source.Next(&msg)) {
+      auto truth = ParseLabel(msg.label);
+      if (!truth) {
+        source.Skip(msg.label.empty() ? "no ground-truth 'label'" : "unknown label '" + std::string(msg.label) + "'");
+        continue;
+      }
+      pipeline->Decide(msg, scratch.get(), &d);
+      LabeledExample e;
+      pipeline->classifier().ModelFeatures(msg, *scratch, d.verdict, hasher, &e.example.features);
+      e.example.label = *truth;
+      e.rule_scores = d.verdict.rule_scores;
+      e.rules_label = d.verdict.rules_label;
+      if (d.verdict.forced) e.forced = d.verdict.label;
+      e.lang = std::string(d.verdict.lang);
+      data.push_back(std::move(e));
+      ++counts[static_cast<int>(*truth)];
+    }
+    if (source.io_errors()) return kExitError;
+  }
+  if (data.size() < 10) {
+    std::fprintf(err, "triage train: %zu labeled messages; at least 10 are needed\n", data.size());
+    return kExitError;
+  }
+  CombineSettings combine{opts.model_weight >= 0 ? opts.model_weight : pack.settings().model_weight,
+                          pack.settings().threshold};
+
+  std::string report = "training data\n";
+  char line[256];
+  for (const auto& [path, c] : per_archive) {
+    int64_t n = 0;
+    for (auto v : c) n += v;
+    std::snprintf(line, sizeof line, "  %s: %lld (lead %lld, support %lld, feedback %lld, crisis %lld, none %lld)\n",
+                  path.c_str(), static_cast<long long>(n), static_cast<long long>(c[0]), static_cast<long long>(c[1]),
+                  static_cast<long long>(c[2]), static_cast<long long>(c[3]), static_cast<long long>(c[4]));
+    report += line;
+  }
+  std::string json = "{\"messages\":" + std::to_string(data.size());
+
+  if (opts.folds >= 2) {
+    std::vector<int> fold = AssignFolds(data.size(), opts.folds, opts.train.seed);
+    ModelEvaluation cv;
+    for (int k = 0; k < opts.folds; ++k) {
+      std::vector<size_t> train, test;
+      for (size_t i = 0; i < data.size(); ++i) (fold[i] == k ? test : train).push_back(i);
+      TrainAndEvaluate(data, train, test, opts.features, opts.train, combine, &cv);
+    }
+    report += "\n" + std::to_string(opts.folds) + "-fold cross-validation (every message scored once, by a model that did not see it)\n";
+    report += cv.ToText();
+    json += ",\"cross_validation\":" + cv.ToJson();
+  }
+  if (opts.holdout > 0) {
+    // A seeded permutation (n folds of one); the first share is held out.
+    std::vector<int> rank = AssignFolds(data.size(), static_cast<int>(data.size()), opts.train.seed + 1);
+    const int held_out = static_cast<int>(opts.holdout * static_cast<double>(data.size()) + 0.5);
+    std::vector<size_t> train, test;
+    for (size_t i = 0; i < data.size(); ++i) (rank[i] < held_out ? test : train).push_back(i);
+    ModelEvaluation held;
+    TrainAndEvaluate(data, train, test, opts.features, opts.train, combine, &held);
+    std::snprintf(line, sizeof line, "\nheld-out split (%.0f%%, %zu messages, trained on the other %zu)\n",
+                  opts.holdout * 100, test.size(), train.size());
+    report += line;
+    report += held.ToText();
+    json += ",\"holdout\":" + held.ToJson();
+  }
+
+  // The model that is written: trained on everything.
+  LinearModel model(opts.features);
+  std::vector<const TrainingExample*> all;
+  for (const auto& e : data) all.push_back(&e.example);
+  Train(all, opts.train, &model);
+  std::string description = "triage train: " + std::to_string(data.size()) + " messages (";
+  bool first = true;
+  for (const auto& [path, c] : per_archive) {
+    int64_t n = 0;
+    for (auto v : c) n += v;
+    size_t slash = path.rfind('/');
+    description += (first ? "" : ", ") + path.substr(slash == std::string::npos ? 0 : slash + 1) + " " +
+                   std::to_string(n);
+    first = false;
+  }
+  description += "); pack " + pack.settings().name + "; seed " + std::to_string(opts.train.seed) + ", epochs " +
+                 std::to_string(opts.train.epochs) + ", 2^" + std::to_string(opts.features.dim_bits) +
+                 " features, character " + std::to_string(opts.features.char_min) + "-" +
+                 std::to_string(opts.features.char_max) + "-grams";
+  model.set_description(description);
+  if (Status s = model.Save(opts.out_path); !s.ok()) {
+    std::fprintf(err, "triage train: %s\n", s.message().c_str());
+    return kExitError;
+  }
+  std::snprintf(line, sizeof line, "\nwrote %s: %zu weight rows\n", opts.out_path.c_str(), model.nonzero_rows());
+  report += line;
+  json += ",\"model\":";
+  AppendJsonString(opts.out_path, &json);
+  json += "}\n";
+  std::fputs(opts.json ? json.c_str() : report.c_str(), out);
+  return kExitOk;
+}
+
+}  // namespace triage
