@@ -44,17 +44,21 @@ const Corpus& TheCorpus() {
   return c;
 }
 
-const Pipeline& ThePipeline() {
-  static std::unique_ptr<Pipeline> p = [] {
+// The bundled pack with its learned model (model = true, the default) or
+// with the rules alone (--model none), so both are measured in one run.
+const Pipeline& ThePipeline(bool model = true) {
+  auto load = [](const char* which) {
     std::unique_ptr<Pipeline> out;
-    Status s = Pipeline::Load(Pipeline::DefaultRulesPath(), PatternDatabaseOptions{}, &out);
+    Status s = Pipeline::Load(Pipeline::DefaultRulesPath(), PatternDatabaseOptions{}, which, &out);
     if (!s.ok()) {
       std::fprintf(stderr, "%s\n", s.message().c_str());
       std::abort();
     }
     return out;
-  }();
-  return *p;
+  };
+  static std::unique_ptr<Pipeline> with = load("");
+  static std::unique_ptr<Pipeline> without = load("none");
+  return model ? *with : *without;
 }
 
 // Parsed copies of the messages (texts owned here) for the stages after parsing.
@@ -149,7 +153,7 @@ BENCHMARK(BM_Normalize);
 
 void BM_Classify(benchmark::State& state) {
   const ParsedCorpus& p = TheParsed();
-  const Pipeline& pipe = ThePipeline();
+  const Pipeline& pipe = ThePipeline(state.range(0) != 0);
   std::unique_ptr<ClassifierScratch> scratch;
   if (!pipe.NewScratch(&scratch).ok()) std::abort();
   Verdict v;
@@ -162,11 +166,56 @@ void BM_Classify(benchmark::State& state) {
   }
   SetCounters(state, bytes);
 }
-BENCHMARK(BM_Classify);
+BENCHMARK(BM_Classify)->ArgName("model")->Arg(0)->Arg(1);
+
+// The model's two halves: hashing the features of a normalized text, and
+// the dot products plus softmax over them.
+void BM_ModelFeatures(benchmark::State& state) {
+  const ParsedCorpus& p = TheParsed();
+  const LinearModel* model = ThePipeline(true).classifier().model();
+  if (!model) std::abort();
+  TextNormalizer norm;
+  std::vector<std::string> normalized(p.messages.size());
+  for (size_t k = 0; k < p.messages.size(); ++k) norm.Normalize(p.messages[k].text, &normalized[k]);
+  std::vector<uint32_t> f;
+  size_t i = 0, bytes = 0, features = 0;
+  for (auto _ : state) {
+    f.clear();
+    model->hasher().ExtractText(normalized[i], &f);
+    benchmark::DoNotOptimize(f.data());
+    features += f.size();
+    bytes += normalized[i].size();
+    if (++i == normalized.size()) i = 0;
+  }
+  SetCounters(state, bytes);
+  state.counters["features/msg"] = static_cast<double>(features) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_ModelFeatures);
+
+void BM_ModelPredict(benchmark::State& state) {
+  const ParsedCorpus& p = TheParsed();
+  const LinearModel* model = ThePipeline(true).classifier().model();
+  TextNormalizer norm;
+  std::vector<std::vector<uint32_t>> feats(p.messages.size());
+  std::string n;
+  for (size_t k = 0; k < p.messages.size(); ++k) {
+    norm.Normalize(p.messages[k].text, &n);
+    model->hasher().ExtractText(n, &feats[k]);
+  }
+  LabelProbs probs;
+  size_t i = 0;
+  for (auto _ : state) {
+    model->Predict(feats[i], &probs);
+    benchmark::DoNotOptimize(probs.data());
+    if (++i == feats.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ModelPredict);
 
 void BM_Replay(benchmark::State& state) {
   const Corpus& c = TheCorpus();
-  const Pipeline& pipe = ThePipeline();
+  const Pipeline& pipe = ThePipeline(state.range(0) != 0);
   std::unique_ptr<ClassifierScratch> scratch;
   if (!pipe.NewScratch(&scratch).ok()) std::abort();
   DecisionWriter writer(pipe.pack());
@@ -186,7 +235,7 @@ void BM_Replay(benchmark::State& state) {
   }
   SetCounters(state, bytes);
 }
-BENCHMARK(BM_Replay);
+BENCHMARK(BM_Replay)->ArgName("model")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace triage

@@ -65,6 +65,7 @@ int RunEval(const EvalOptions& opts);
 struct TrainOptionsCli {
   CommonOptions common;
   std::vector<std::string> archives;
+  std::vector<std::string> data_dirs;  // stored history (serve or replay --data): reroutes are corrections
   std::string out_path;
   int folds = 5;         // 0: no cross-validation
   double holdout = 0.2;  // 0: no held-out split

@@ -54,7 +54,10 @@ int main(int argc, char** argv) {
   triage::TrainOptionsCli train;
   auto* train_cmd = app.add_subcommand("train", "Train the learned classifier on labeled archives and write the model");
   AddCommon(train_cmd, &train.common);
-  train_cmd->add_option("archives", train.archives, "Labeled NDJSON archives")->required();
+  train_cmd->add_option("archives", train.archives, "Labeled NDJSON archives");
+  train_cmd->add_option("--data", train.data_dirs,
+                        "Data directory of serve or replay --data: rerouted messages are corrections, closed ones "
+                        "confirm the engine's label (repeatable)");
   train_cmd->add_option("--out", train.out_path, "Model file to write")->required();
   train_cmd->add_option("--folds", train.folds, "Cross-validation folds (default 5; 0: none)");
   train_cmd->add_option("--holdout", train.holdout, "Share held out for a train/test figure (default 0.2; 0: none)");
@@ -65,7 +68,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(8, 24));
   train_cmd->add_option("--char-min", train.features.char_min, "Shortest character n-gram (default 3)")
       ->check(CLI::Range(1, 8));
-  train_cmd->add_option("--char-max", train.features.char_max, "Longest character n-gram (default 4; 0: none)")
+  train_cmd->add_option("--char-max", train.features.char_max, "Longest character n-gram (default 3; 0: none)")
       ->check(CLI::Range(0, 8));
   train_cmd->add_flag("--no-balance", [&train](int64_t) { train.train.balance = false; },
                       "Do not weight labels to equal total weight");

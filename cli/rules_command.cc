@@ -50,10 +50,17 @@ int RunRulesExplain(const RulesExplainOptions& opts) {
   for (uint32_t r : d.verdict.fired)
     std::fprintf(out, "  %-24s %-8s %+g  (%s:%d)\n", rules[r].id.c_str(), std::string(LabelName(rules[r].label)).c_str(),
                  rules[r].weight, rules[r].where.file.c_str(), rules[r].where.line);
+  if (d.verdict.has_model) {
+    std::fprintf(out, "model (x %g):", p->pack().settings().model_weight);
+    for (Label l : kAllLabels)
+      std::fprintf(out, " %s %.3f", std::string(LabelName(l)).c_str(), d.verdict.model[static_cast<int>(l)]);
+    std::fprintf(out, "  (rules alone: %s)\n", std::string(LabelName(d.verdict.rules_label)).c_str());
+  }
   std::fprintf(out, "scores:");
   for (Label l : kAllLabels)
     std::fprintf(out, " %s %g", std::string(LabelName(l)).c_str(), d.verdict.scores[static_cast<int>(l)]);
-  std::fprintf(out, "  (threshold %g)\n", p->pack().settings().threshold);
+  std::fprintf(out, "  (threshold %g)%s\n", p->pack().settings().threshold,
+               d.verdict.forced ? "  forced by a force: rule" : "");
   std::fprintf(out, "label: %s  queue: %s  priority: %s  route: %s\n", std::string(LabelName(d.verdict.label)).c_str(),
                std::string(d.routing.queue).c_str(), std::string(PriorityName(d.routing.priority)).c_str(),
                d.routing.route ? d.routing.route->id.c_str() : "(default)");

@@ -5,9 +5,12 @@
 
 #include "cli/commands.h"
 #include "cli/load_pipeline.h"
+#include "connectors/archive_format.h"
 #include "connectors/archive_source.h"
 #include "engine/json_writer.h"
+#include "engine/metrics/corrections.h"
 #include "engine/model/model_evaluation.h"
+#include "engine/store/queue_store.h"
 
 namespace triage {
 
@@ -16,6 +19,10 @@ int RunTrain(const TrainOptionsCli& opts) {
   FILE* out = opts.common.out;
   if (opts.folds == 1 || opts.folds < 0 || opts.folds > 20) {
     std::fprintf(err, "triage train: --folds must be 0 (none) or 2..20\n");
+    return kExitUsage;
+  }
+  if (opts.archives.empty() && opts.data_dirs.empty()) {
+    std::fprintf(err, "triage train: give labeled archives, --data DIR, or both\n");
     return kExitUsage;
   }
   if (!(opts.holdout >= 0 && opts.holdout < 1)) {
@@ -39,6 +46,19 @@ int RunTrain(const TrainOptionsCli& opts) {
   std::map<std::string, std::array<int64_t, kNumLabels>> per_archive;
   Decision d;
   Message msg;
+  // One labeled message: what the rules say, and the model's features.
+  auto add = [&](const Message& m, Label truth, std::array<int64_t, kNumLabels>* counts) {
+    pipeline->Decide(m, scratch.get(), &d);
+    LabeledExample e;
+    pipeline->classifier().ModelFeatures(m, *scratch, d.verdict, hasher, &e.example.features);
+    e.example.label = truth;
+    e.rule_scores = d.verdict.rule_scores;
+    e.rules_label = d.verdict.rules_label;
+    if (d.verdict.forced) e.forced = d.verdict.label;
+    e.lang = std::string(d.verdict.lang);
+    data.push_back(std::move(e));
+    ++(*counts)[static_cast<int>(truth)];
+  };
   for (const std::string& path : opts.archives) {
     ArchiveSource source({path}, err);
     auto& counts = per_archive[path];
@@ -49,18 +69,41 @@ int RunTrain(const TrainOptionsCli& opts) {
         source.Skip(msg.label.empty() ? "no ground-truth 'label'" : "unknown label '" + std::string(msg.label) + "'");
         continue;
       }
-      pipeline->Decide(msg, scratch.get(), &d);
-      LabeledExample e;
-      pipeline->classifier().ModelFeatures(msg, *scratch, d.verdict, hasher, &e.example.features);
-      e.example.label = *truth;
-      e.rule_scores = d.verdict.rule_scores;
-      e.rules_label = d.verdict.rules_label;
-      if (d.verdict.forced) e.forced = d.verdict.label;
-      e.lang = std::string(d.verdict.lang);
-      data.push_back(std::move(e));
-      ++counts[static_cast<int>(*truth)];
+      add(msg, *truth, &counts);
     }
     if (source.io_errors()) return kExitError;
+  }
+  // The team's own history: reroutes are corrections, closed messages confirm.
+  std::string history_note;
+  for (const std::string& dir : opts.data_dirs) {
+    std::unique_ptr<QueueStore> store;
+    if (Status s = QueueStore::Open(dir, QueueStoreOptions(), &store); !s.ok()) {
+      std::fprintf(err, "triage train: --data %s: %s%s\n", dir.c_str(), s.message().c_str(),
+                   s.message().find("lock") != std::string::npos ? " (stop `triage serve` first, or copy the directory)"
+                                                                  : "");
+      return kExitError;
+    }
+    std::vector<LabeledRecord> records;
+    CorrectionCounts c;
+    if (Status s = LabeledRecordsFromStore(*store, pack, &records, &c); !s.ok()) {
+      std::fprintf(err, "triage train: --data %s: %s\n", dir.c_str(), s.message().c_str());
+      return kExitError;
+    }
+    auto& counts = per_archive[dir + " (history)"];
+    counts.fill(0);
+    ArchiveParser parser;
+    size_t unparsable = 0;
+    for (const LabeledRecord& r : records) {
+      if (!parser.ParseCopy(r.raw, &msg).ok()) {
+        ++unparsable;
+        continue;
+      }
+      add(msg, r.label, &counts);
+    }
+    char note[512];
+    std::snprintf(note, sizeof note, "  %s: %zu corrected by a reroute, %zu confirmed by closing, %zu still open, %zu unreadable or rerouted to a queue no label goes to (all left out)\n",
+                  dir.c_str(), c.corrected, c.confirmed, c.open, c.skipped + unparsable);
+    history_note += note;
   }
   if (data.size() < 10) {
     std::fprintf(err, "triage train: %zu labeled messages; at least 10 are needed\n", data.size());
@@ -79,6 +122,7 @@ int RunTrain(const TrainOptionsCli& opts) {
                   static_cast<long long>(c[2]), static_cast<long long>(c[3]), static_cast<long long>(c[4]));
     report += line;
   }
+  report += history_note;
   std::string json = "{\"messages\":" + std::to_string(data.size());
 
   if (opts.folds >= 2) {

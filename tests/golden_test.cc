@@ -78,6 +78,10 @@ TEST_CASE("The bundled pack keeps its macro-F1 on the development archive", "[go
   EvalOptions o;
   o.common.rules = TRIAGE_RULES_DIR;
   o.common.no_cache = true;
+  // The rules alone: the bundled model was trained on this archive, so the
+  // combined figure here is in-sample (model_test.cc gates the model by
+  // cross-validation instead).
+  o.common.model = "none";
   o.archives = {dev};
   o.json = true;
   o.min_macro_f1 = 0.72;

@@ -67,7 +67,7 @@ TEST_CASE("Feature hashing is stable, namespaced and Unicode-aware", "[model]") 
   // Stable across instances and builds: this value is part of the model file
   // format (a change here invalidates every trained model).
   CHECK(a.Index('w', "refund") == b.Index('w', "refund"));
-  CHECK(a.Index('w', "refund") == 0xB1F2u);
+  CHECK(a.Index('w', "refund") == 0x1CD77u);
   CHECK(a.Index('w', "x") != a.Index('h', "x"));  // the word x is not the channel x
   FeatureOptions seeded;
   seeded.seed = 7;
@@ -77,11 +77,16 @@ TEST_CASE("Feature hashing is stable, namespaced and Unicode-aware", "[model]") 
   // 5 four-grams, never a gram cut inside a code point, plus 1 word.
   FeatureOptions fo;
   fo.word_bigrams = false;
+  fo.char_max = 4;
   FeatureHasher h(fo);
   auto hindi = TextFeatures(h, "नमस्ते");
   CHECK(hindi.size() == 1 + 6 + 5);
   auto arabic = TextFeatures(h, "مرحبا");  // 5 letters + 2 spaces: 5 trigrams, 4 four-grams
   CHECK(arabic.size() == 1 + 5 + 4);
+  // Each gram is its own feature: the trigrams of " नमस्ते " are distinct.
+  fo.char_max = 3;
+  auto tri = TextFeatures(FeatureHasher(fo), "नमस्ते");
+  CHECK(std::set<uint32_t>(tri.begin(), tri.end()).size() == 7);
   // Case and accents fold before hashing: the same features.
   CHECK(TextFeatures(h, "DEVOLUCIÓN") == TextFeatures(h, "devolucion"));
   // Every index is inside the table.
@@ -259,6 +264,16 @@ TEST_CASE("triage train on the dev archive: figures for rules, model and combine
   CHECK_THAT(r.out, Catch::Contains("\"cross_validation\":{\"rules\":{\"accuracy\":"));
   CHECK_THAT(r.out, Catch::Contains("\"holdout\":{\"rules\""));
   CHECK_THAT(r.out, Catch::Contains("\"per_lang\":{\"ar\":"));
+  // What the model adds, cross-validated: combined beats the rules alone
+  // (measured 0.798 against 0.758 with 3 folds; README.md).
+  auto macro = [&](const std::string& scorer) {
+    size_t cv = r.out.find("\"cross_validation\":");
+    size_t at = r.out.find("\"" + scorer + "\":{\"accuracy\":", cv);
+    size_t m = r.out.find("\"macro_f1\":", at);
+    return std::stod(r.out.substr(m + 11));
+  };
+  CHECK(macro("combined") > macro("rules") + 0.02);
+  CHECK(macro("rules") > 0.72);
   LinearModel m;
   REQUIRE(LinearModel::Load(o.out_path, &m).ok());
   CHECK_THAT(m.description(), Catch::StartsWith("triage train: 520 messages (dev.ndjson 520)"));
@@ -287,4 +302,61 @@ TEST_CASE("triage train on the dev archive: figures for rules, model and combine
   CHECK(br.rc != 0);
   CHECK_THAT(br.err, Catch::Contains("bad.ndjson:1"));
   CHECK_THAT(br.err, Catch::Contains("bad.ndjson:2"));
+}
+
+TEST_CASE("triage train --data learns from the team's history: reroutes are corrections", "[model][cli]") {
+  test::TempDir dir;
+  // Four messages: one rerouted support -> sales (a correction: lead), one
+  // resolved as it was (confirmed: support), one rerouted to a queue no
+  // label goes to (left out), one nobody touched (left out).
+  std::string archive = dir.Write(
+      "h.ndjson",
+      "{\"id\":\"h:1\",\"channel\":\"x\",\"text\":\"I want a refund\",\"lang\":\"en\",\"created_at\":\"2026-10-01T10:00:00Z\"}\n"
+      "{\"id\":\"h:2\",\"channel\":\"x\",\"text\":\"my order never arrived, refund\",\"lang\":\"en\",\"created_at\":\"2026-10-01T10:01:00Z\"}\n"
+      "{\"id\":\"h:3\",\"channel\":\"x\",\"text\":\"refund please\",\"lang\":\"en\",\"created_at\":\"2026-10-01T10:02:00Z\"}\n"
+      "{\"id\":\"h:4\",\"channel\":\"x\",\"text\":\"refund now\",\"lang\":\"en\",\"created_at\":\"2026-10-01T10:03:00Z\"}\n"
+      "{\"type\":\"event\",\"message\":\"h:1\",\"event\":\"rerouted\",\"agent\":\"a\",\"to_queue\":\"sales\",\"at\":\"2026-10-01T10:05:00Z\"}\n"
+      "{\"type\":\"event\",\"message\":\"h:2\",\"event\":\"resolved\",\"agent\":\"a\",\"at\":\"2026-10-01T10:06:00Z\"}\n"
+      "{\"type\":\"event\",\"message\":\"h:3\",\"event\":\"rerouted\",\"agent\":\"a\",\"to_queue\":\"nowhere\",\"at\":\"2026-10-01T10:07:00Z\"}\n");
+  ReplayOptions rp;
+  rp.common.rules = TRIAGE_RULES_DIR;
+  rp.common.no_cache = true;
+  rp.archives = {archive};
+  rp.data = dir.path() + "/data";
+  rp.no_detector = true;
+  test::CommandRun replay = test::RunCommand(rp, &RunReplay);
+  INFO(replay.err);
+  REQUIRE(replay.rc == 0);
+
+  TrainOptionsCli o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.archives = {std::string(TRIAGE_SHARED_DIR) + "/data/dev/dev.ndjson"};
+  o.data_dirs = {rp.data};
+  o.out_path = dir.path() + "/m.model";
+  o.folds = 0;
+  o.holdout = 0;
+  test::CommandRun r = test::RunCommand(o, &RunTrain);
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains(rp.data + " (history): 2 (lead 1, support 1, feedback 0, crisis 0, none 0)"));
+  CHECK_THAT(r.out, Catch::Contains("1 corrected by a reroute, 1 confirmed by closing, 1 still open, 1 unreadable or rerouted to a queue no label goes to"));
+  LinearModel m;
+  REQUIRE(LinearModel::Load(o.out_path, &m).ok());
+  CHECK_THAT(m.description(), Catch::Contains("(history) 2"));
+}
+
+TEST_CASE("rules explain shows the model's probabilities beside the rules", "[model][cli]") {
+  RulesExplainOptions o;
+  o.common.rules = TRIAGE_RULES_DIR;
+  o.common.no_cache = true;
+  o.text = "my parcel never arrived";
+  o.lang = "en";
+  test::CommandRun r = test::RunCommand(o, &RunRulesExplain);
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("model (x 4): lead 0."));
+  CHECK_THAT(r.out, Catch::Contains("(rules alone: "));
+  o.common.model = "none";
+  test::CommandRun none = test::RunCommand(o, &RunRulesExplain);
+  CHECK_THAT(none.out, !Catch::Contains("model (x"));
 }

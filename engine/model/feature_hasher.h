@@ -1,6 +1,6 @@
 // FeatureHasher: turns a message into the sparse feature vector of the
 // learned classifier (LinearModel), by the hashing trick: every feature is a
-// string, and its index is a 64-bit FNV-1a hash of that string taken modulo
+// string, and its index is a 64-bit hash of that string taken modulo
 // 2^dim_bits. No vocabulary is stored, so a word never seen in training
 // costs nothing and any script works the same way.
 //
@@ -18,8 +18,9 @@
 // Each kind of feature has its own one-byte namespace in the hash, so the
 // word "x" and the channel "x" are different features.
 //
-// The hash is stable across runs, machines and builds (a model file stays
-// valid): FNV-1a over bytes, with the namespace and the configured seed.
+// The hash is stable across runs and builds (a model file stays valid): a
+// multiply-mix hash over the bytes read eight at a time as little-endian
+// words, with the namespace and the configured seed.
 // Extract() is allocation-free once `out` has grown.
 #ifndef TRIAGE_ENGINE_MODEL_FEATURE_HASHER_H_
 #define TRIAGE_ENGINE_MODEL_FEATURE_HASHER_H_
@@ -35,7 +36,7 @@ namespace triage {
 struct FeatureOptions {
   uint32_t dim_bits = 17;  // 2^17 feature slots
   uint32_t char_min = 3;   // character n-grams, in code points
-  uint32_t char_max = 4;
+  uint32_t char_max = 3;
   bool word_bigrams = true;
   uint64_t seed = 0;  // mixed into every hash
 };
@@ -78,6 +79,10 @@ class FeatureHasher {
   uint32_t dim() const { return 1u << options_.dim_bits; }
 
  private:
+  // Index() of a value inside a buffer that ends at `limit` (may read, and
+  // mask off, bytes past the value but before `limit`).
+  uint32_t IndexIn(char ns, std::string_view value, const char* limit) const;
+
   FeatureOptions options_;
 };
 
