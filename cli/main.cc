@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--epochs", train.train.epochs, "Passes over the data (default 12)");
   train_cmd->add_option("--learning-rate", train.train.learning_rate, "First step size (default 0.6)");
   train_cmd->add_option("--dim-bits", train.features.dim_bits, "2^N hashed feature slots (default 17)")
-      ->check(CLI::Range(8, 24));
+      ->check(CLI::Range(8, 22));
   train_cmd->add_option("--char-min", train.features.char_min, "Shortest character n-gram (default 3)")
       ->check(CLI::Range(1, 8));
   train_cmd->add_option("--char-max", train.features.char_max, "Longest character n-gram (default 3; 0: none)")

@@ -9,12 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIAGE_FUZZ=ON >&2
-cmake --build build/fuzz -j"$(nproc)" --target fuzz_normalizer fuzz_rule_pack fuzz_archive_line >&2
+cmake --build build/fuzz -j"$(nproc)" --target fuzz_normalizer fuzz_rule_pack fuzz_archive_line fuzz_model_file >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p build/fuzz/artifacts
-for target in normalizer rule_pack archive_line; do
+for target in normalizer rule_pack archive_line model_file; do
   mkdir -p "$work/$target"
   cp tests/fuzz/corpus/$target/* "$work/$target/"
 done
@@ -31,7 +31,7 @@ if [ -d "$shared" ]; then
     done
   done
 fi
-for target in normalizer rule_pack archive_line; do
+for target in normalizer rule_pack archive_line model_file; do
   echo "== fuzz_$target for ${seconds}s" >&2
   build/fuzz/tests/fuzz/fuzz_$target -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix=build/fuzz/artifacts/ "$work/$target" 2> "$work/$target.log" || {

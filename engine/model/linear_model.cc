@@ -11,7 +11,9 @@ namespace {
 
 constexpr char kMagic[8] = {'T', 'R', 'I', 'A', 'G', 'E', 'M', 'D'};
 
-uint64_t Fnv64(const char* p, size_t n) {
+}  // namespace
+
+uint64_t ModelChecksum(const char* p, size_t n) {
   uint64_t h = 1469598103934665603ull;
   for (size_t i = 0; i < n; ++i) {
     h ^= static_cast<unsigned char>(p[i]);
@@ -19,6 +21,8 @@ uint64_t Fnv64(const char* p, size_t n) {
   }
   return h;
 }
+
+namespace {
 
 template <typename T>
 void Put(std::string* out, T v) {
@@ -140,7 +144,7 @@ std::string LinearModel::Serialize() const {
     Put<uint32_t>(&out, static_cast<uint32_t>(r));
     for (int l = 0; l < kNumLabels; ++l) Put<float>(&out, row[l]);
   }
-  Put<uint64_t>(&out, Fnv64(out.data(), out.size()));
+  Put<uint64_t>(&out, ModelChecksum(out.data(), out.size()));
   return out;
 }
 
@@ -181,13 +185,13 @@ Status LinearModel::Parse(const std::string& b, const std::string& name, LinearM
   if (version != kVersion)
     return bad("model format version " + std::to_string(version) + "; this triage reads version " +
                std::to_string(kVersion) + " (retrain with triage train)");
-  if (Fnv64(b.data(), b.size() - 8) != stored) return bad("checksum mismatch: the file is corrupt or truncated");
+  if (ModelChecksum(b.data(), b.size() - 8) != stored) return bad("checksum mismatch: the file is corrupt or truncated");
   if (!r.Get(&labels) || !r.Get(&dim_bits) || !r.Get(&char_min) || !r.Get(&char_max) || !r.Get(&bigrams) ||
       !r.Get(&seed) || !r.Get(&dlen))
     return bad("truncated header");
   if (labels != kNumLabels) return bad("model has " + std::to_string(labels) + " labels, expected 5");
-  if (dim_bits < 8 || dim_bits > 24) return bad("dim_bits " + std::to_string(dim_bits) + " out of range 8..24");
-  if (char_max > 8 || (char_max > 0 && char_min > char_max) || char_min == 0 && char_max > 0)
+  if (dim_bits < 8 || dim_bits > 22) return bad("dim_bits " + std::to_string(dim_bits) + " out of range 8..22");
+  if (char_max > 8 || (char_max > 0 && char_min > char_max) || (char_min == 0 && char_max > 0))
     return bad("character n-gram range " + std::to_string(char_min) + ".." + std::to_string(char_max) + " invalid");
   FeatureOptions o;
   o.dim_bits = dim_bits;

@@ -69,6 +69,9 @@ class LinearModel {
   std::vector<float> weights_;  // [slot * kNumLabels + label]
 };
 
+// The checksum the model file ends with: FNV-1a 64 of `n` bytes.
+uint64_t ModelChecksum(const char* p, size_t n);
+
 // The label with the highest probability (ties: the more urgent label).
 Label TopLabel(const LabelProbs& p);
 
