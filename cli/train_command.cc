@@ -112,11 +112,15 @@ int RunTrain(const TrainOptionsCli& opts) {
   CombineSettings combine{opts.model_weight >= 0 ? opts.model_weight : pack.settings().model_weight,
                           pack.settings().threshold};
 
+  auto total = [](const std::array<int64_t, kNumLabels>& c) {
+    int64_t n = 0;
+    for (auto v : c) n += v;
+    return n;
+  };
   std::string report = "training data\n";
   char line[256];
   for (const auto& [path, c] : per_archive) {
-    int64_t n = 0;
-    for (auto v : c) n += v;
+    const int64_t n = total(c);
     std::snprintf(line, sizeof line, "  %s: %lld (lead %lld, support %lld, feedback %lld, crisis %lld, none %lld)\n",
                   path.c_str(), static_cast<long long>(n), static_cast<long long>(c[0]), static_cast<long long>(c[1]),
                   static_cast<long long>(c[2]), static_cast<long long>(c[3]), static_cast<long long>(c[4]));
@@ -160,11 +164,9 @@ int RunTrain(const TrainOptionsCli& opts) {
   std::string description = "triage train: " + std::to_string(data.size()) + " messages (";
   bool first = true;
   for (const auto& [path, c] : per_archive) {
-    int64_t n = 0;
-    for (auto v : c) n += v;
     size_t slash = path.rfind('/');
     description += (first ? "" : ", ") + path.substr(slash == std::string::npos ? 0 : slash + 1) + " " +
-                   std::to_string(n);
+                   std::to_string(total(c));
     first = false;
   }
   description += "); pack " + pack.settings().name + "; seed " + std::to_string(opts.train.seed) + ", epochs " +

@@ -19,17 +19,6 @@ std::string Where(const Rule& r, const Pattern& p) {
   return p.where.file + ":" + std::to_string(p.where.line) + ": rule '" + r.id + "': ";
 }
 
-// Position in the tie order crisis, support, lead, feedback, none.
-int Urgency(Label l) {
-  switch (l) {
-    case Label::kCrisis: return 0;
-    case Label::kSupport: return 1;
-    case Label::kLead: return 2;
-    case Label::kFeedback: return 3;
-    default: return 4;
-  }
-}
-
 }  // namespace
 
 ClassifierScratch::~ClassifierScratch() {
@@ -225,9 +214,10 @@ void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) 
   }
   std::sort(v->fired.begin(), v->fired.end());
   for (uint32_t r : v->fired) v->rule_scores[static_cast<int>(rules[r].label)] += rules[r].weight;
-  v->rules_label = PickLabel(v->rule_scores, *v, nullptr);
+  v->scores = v->rule_scores;
 
   if (model_) {
+    v->rules_label = PickLabel(v->rule_scores, *v, nullptr);
     ModelFeatures(msg, *s, *v, model_->hasher(), &s->features_);
     model_->Predict(s->features_, &v->model);
     v->has_model = true;
@@ -241,17 +231,16 @@ void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) 
       double p = v->model[static_cast<int>(c.label)];
       if (c.at_least ? p >= c.p : p < c.p) {
         v->fired.push_back(r);
+        v->scores[static_cast<int>(rules[r].label)] += rules[r].weight;
         added = true;
       }
     }
     if (added) std::sort(v->fired.begin(), v->fired.end());
+    for (int l = 0; l < kNumLabels; ++l) v->scores[l] += pack_.settings().model_weight * v->model[l];
   }
 
-  for (uint32_t r : v->fired) v->scores[static_cast<int>(rules[r].label)] += rules[r].weight;
-  if (model_)
-    for (int l = 0; l < kNumLabels; ++l) v->scores[l] += pack_.settings().model_weight * v->model[l];
   v->label = PickLabel(v->scores, *v, &v->forced);
-  if (!model_) v->rules_label = v->label;
+  if (!model_) v->rules_label = v->label;  // the same scores and rules: the same label
   for (uint32_t r : v->fired)
     if (rules[r].label == v->label && rules[r].priority && *rules[r].priority > v->priority)
       v->priority = *rules[r].priority;
@@ -276,10 +265,9 @@ Label Classifier::PickLabel(const std::array<double, kNumLabels>& scores, const 
 }
 
 Label LabelFromScores(const std::array<double, kNumLabels>& scores, double threshold) {
-  static constexpr Label kTieOrder[] = {Label::kCrisis, Label::kSupport, Label::kLead, Label::kFeedback, Label::kNone};
   Label label = Label::kNone;
   double best = 0;
-  for (Label l : kTieOrder) {
+  for (Label l : kUrgencyOrder) {
     double sc = scores[static_cast<int>(l)];
     if (sc >= threshold && sc > best) {
       best = sc;

@@ -22,6 +22,18 @@ constexpr std::string_view LabelName(Label l) {
   return kNames[static_cast<int>(l)];
 }
 
+// The order that breaks ties between labels, most urgent first: missing a
+// crisis costs more than a second look at a lead.
+inline constexpr std::array<Label, kNumLabels> kUrgencyOrder = {Label::kCrisis, Label::kSupport, Label::kLead,
+                                                                Label::kFeedback, Label::kNone};
+
+// A label's place in kUrgencyOrder (0: most urgent).
+constexpr int Urgency(Label l) {
+  for (int i = 0; i < kNumLabels; ++i)
+    if (kUrgencyOrder[i] == l) return i;
+  return kNumLabels;
+}
+
 constexpr std::optional<Label> ParseLabel(std::string_view s) {
   for (Label l : kAllLabels)
     if (LabelName(l) == s) return l;

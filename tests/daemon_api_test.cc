@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "connectors/archive_format.h"
@@ -24,7 +25,8 @@ struct RunningDaemon {
   std::thread thread;
   FILE* log = std::tmpfile();
 
-  explicit RunningDaemon(ServerConfig config = ServerConfig()) {
+  // `before_run` may register things on the daemon before it serves.
+  explicit RunningDaemon(ServerConfig config = ServerConfig(), const std::function<void(Daemon*)>& before_run = {}) {
     config.host = "127.0.0.1";
     config.port = 0;
     if (config.data_dir == ServerConfig().data_dir) config.data_dir = dir.path() + "/data";
@@ -33,6 +35,7 @@ struct RunningDaemon {
     Status s = Daemon::Create(config, log, &daemon);
     INFO(s.message());
     REQUIRE(s.ok());
+    if (before_run) before_run(daemon.get());
     thread = std::thread([this] { daemon->Run(/*handle_signals=*/false); });
   }
   ~RunningDaemon() {
@@ -199,27 +202,15 @@ TEST_CASE("Metrics are in Prometheus text format and count what happened", "[dae
 }
 
 TEST_CASE("Metrics sources beside the daemon are appended to /metrics", "[daemon]") {
-  ServerConfig config;
-  config.host = "127.0.0.1";
-  config.port = 0;
-  test::TempDir dir;
-  config.data_dir = dir.path() + "/data";
-  config.rules = TRIAGE_RULES_DIR;
-  config.cache_dir = dir.path() + "/cache";
-  FILE* log = std::tmpfile();
-  std::unique_ptr<Daemon> daemon;
-  REQUIRE(Daemon::Create(config, log, &daemon).ok());
   std::atomic<int> calls{0};
-  daemon->AddMetricsSource([&calls](std::string* out) {
-    *out += "# TYPE side_counter counter\nside_counter " + std::to_string(++calls) + "\n";
+  RunningDaemon d(ServerConfig(), [&calls](Daemon* daemon) {
+    daemon->AddMetricsSource([&calls](std::string* out) {
+      *out += "# TYPE side_counter counter\nside_counter " + std::to_string(++calls) + "\n";
+    });
   });
-  std::thread t([&] { daemon->Run(/*handle_signals=*/false); });
-  test::HttpClient c(daemon->port());
+  test::HttpClient c(d.port());
   CHECK_THAT(c.Request("GET", "/metrics").body, Catch::Contains("\nside_counter 1\n"));
   CHECK_THAT(c.Request("GET", "/metrics").body, Catch::Contains("\nside_counter 2\n"));
-  daemon->Stop();
-  t.join();
-  std::fclose(log);
 }
 
 TEST_CASE("Body and batch limits answer 413 - too many connections get 503", "[daemon][limits]") {

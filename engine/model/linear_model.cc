@@ -55,15 +55,12 @@ class Reader {
   size_t pos_ = 0;
 };
 
-// The urgency order that breaks ties, as in the Classifier.
-constexpr Label kTieOrder[] = {Label::kCrisis, Label::kSupport, Label::kLead, Label::kFeedback, Label::kNone};
-
 }  // namespace
 
 Label TopLabel(const LabelProbs& p) {
   Label best = Label::kNone;
   double bp = -1;
-  for (Label l : kTieOrder)
+  for (Label l : kUrgencyOrder)
     if (p[static_cast<int>(l)] > bp) {
       bp = p[static_cast<int>(l)];
       best = l;
