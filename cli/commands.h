@@ -148,6 +148,7 @@ struct ServeOptions {
   std::string listen;
   std::string data;
   std::string rules;
+  std::string model;   // "": the pack's model; "none": rules only; else a model file
   bool kafka = false;  // also consume and route the config's kafka: topics
   FILE* err = stderr;
 };

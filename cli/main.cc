@@ -2,9 +2,35 @@
 // subcommands in cli/commands.h; no logic lives here.
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
 #include "cli/commands.h"
 
+#ifndef TRIAGE_VERSION
+#define TRIAGE_VERSION "unknown"
+#endif
+
 namespace {
+
+// An integer option within [lo, hi], with an error that says so in words
+// (CLI11's own range check prints the limits of double).
+CLI::Validator WholeNumber(long long lo, long long hi) {
+  std::string desc = "an integer from " + std::to_string(lo) + (hi == LLONG_MAX ? " up" : " to " + std::to_string(hi));
+  return CLI::Validator(
+      [lo, hi, desc](std::string& v) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        long long n = std::strtoll(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || errno == ERANGE || n < lo || n > hi)
+          return "'" + v + "' is not " + desc;
+        return "";
+      },
+      "INT", "WholeNumber");
+}
 
 void AddCommon(CLI::App* app, triage::CommonOptions* o) {
   app->add_option("--rules", o->rules, "Rule pack: a directory of YAML files or one file (default: bundled pack)");
@@ -18,6 +44,7 @@ void AddCommon(CLI::App* app, triage::CommonOptions* o) {
 int main(int argc, char** argv) {
   CLI::App app{"triage: a social-inbox triage engine"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("triage ") + TRIAGE_VERSION);
 
   triage::ReplayOptions replay;
   auto* replay_cmd = app.add_subcommand("replay", "Classify and route archived messages, one decision per line");
@@ -31,7 +58,7 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--threads", replay.threads,
                          "Threads that parse, classify and route (0: one per core); the output is the same bytes "
                          "for any number")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0, 1024));
   replay_cmd->add_option("--batch-bytes", replay.batch_bytes, "Bytes of input per batch handed to a thread")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30))
       ->group("");  // for tests: small batches exercise the reordering
@@ -46,7 +73,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
   eval_cmd->add_flag("--no-detector", eval.no_detector, "Do not run burst detection (no alert report)");
   eval_cmd->add_option("--show-errors", eval.show_errors, "Print the first N misclassified messages")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0, 1000000));
   eval_cmd->add_option("--min-macro-f1", eval.min_macro_f1, "Exit 4 when macro-F1 is below this")
       ->check(CLI::Range(0.0, 1.0));
 
@@ -59,10 +86,10 @@ int main(int argc, char** argv) {
                         "Data directory of serve or replay --data: rerouted messages are corrections, closed ones "
                         "confirm the engine's label (repeatable)");
   train_cmd->add_option("--out", train.out_path, "Model file to write")->required();
-  train_cmd->add_option("--folds", train.folds, "Cross-validation folds (default 5; 0: none)");
+  train_cmd->add_option("--folds", train.folds, "Cross-validation folds (default 5; 0: none)")->check(WholeNumber(0, 100));
   train_cmd->add_option("--holdout", train.holdout, "Share held out for a train/test figure (default 0.2; 0: none)");
   train_cmd->add_option("--seed", train.train.seed, "Seed of the example order and the splits (default 1)");
-  train_cmd->add_option("--epochs", train.train.epochs, "Passes over the data (default 12)");
+  train_cmd->add_option("--epochs", train.train.epochs, "Passes over the data (default 12)")->check(WholeNumber(1, 1000));
   train_cmd->add_option("--learning-rate", train.train.learning_rate, "First step size (default 0.6)");
   train_cmd->add_option("--dim-bits", train.features.dim_bits, "2^N hashed feature slots (default 17)")
       ->check(CLI::Range(8, 22));
@@ -107,37 +134,60 @@ int main(int argc, char** argv) {
   diff_cmd->add_option("--rules-new", diff.rules_new, "The changed pack (--rules is the old one)")->required();
   diff_cmd->add_option("archives", diff.archives, "NDJSON archives")->required();
   diff_cmd->add_flag("--json", diff.json, "One JSON object");
-  diff_cmd->add_option("--examples", diff.examples, "Examples per change (default 3)");
+  diff_cmd->add_option("--examples", diff.examples, "Examples per change (default 3)")->check(WholeNumber(0, 1000));
 
   triage::BenchOptions bench;
   auto* bench_cmd = app.add_subcommand("bench", "Measure a rule pack: compile, parse/classify/route throughput, rule hits and costs");
   AddCommon(bench_cmd, &bench.common);
   bench_cmd->add_option("archive", bench.archive, "NDJSON archive (read into memory)")->required();
-  bench_cmd->add_option("--repeat", bench.repeat, "Passes per measurement, best reported (default 3)");
-  bench_cmd->add_option("--top-rules", bench.top_rules, "Rules measured one by one, most patterns first (default 5)");
+  bench_cmd->add_option("--repeat", bench.repeat, "Passes per measurement, best reported (default 3)")
+      ->check(WholeNumber(1, 1000));
+  bench_cmd->add_option("--top-rules", bench.top_rules, "Rules measured one by one, most patterns first (default 5)")
+      ->check(WholeNumber(0, 10000));
   bench_cmd->add_flag("--json", bench.json, "One JSON object");
 
   triage::GenOptions gen;
   auto* gen_cmd = app.add_subcommand("gen", "Write a generated archive (own templates) to standard output");
-  gen_cmd->add_option("--messages", gen.messages, "How many messages")->required();
+  gen_cmd->add_option("--messages", gen.messages, "How many messages")->required()->check(WholeNumber(0, LLONG_MAX));
   gen_cmd->add_option("--seed", gen.generator.seed, "Seed (same seed, same bytes)");
-  gen_cmd->add_option("--brands", gen.generator.brands, "How many brands (default 8)");
+  gen_cmd->add_option("--brands", gen.generator.brands, "How many brands (default 8)")->check(WholeNumber(1, 100000));
   gen_cmd->add_option("--id-prefix", gen.generator.id_prefix, "Message ids are PREFIX:N (default gen)");
-  gen_cmd->add_option("--burst-at", gen.generator.burst_at, "Start an outage burst after this many messages");
-  gen_cmd->add_option("--burst-messages", gen.generator.burst_messages, "Messages in the burst (default 40)");
-  gen_cmd->add_option("--burst-brand", gen.generator.burst_brand, "Index of the brand that bursts (default 0)");
-  gen_cmd->add_option("--burst-gap", gen.generator.burst_gap_seconds, "Seconds of event time between burst messages (default 12)");
+  gen_cmd->add_option("--burst-at", gen.generator.burst_at, "Start an outage burst after this many messages")
+      ->check(WholeNumber(0, LLONG_MAX));
+  gen_cmd->add_option("--burst-messages", gen.generator.burst_messages, "Messages in the burst (default 40)")
+      ->check(WholeNumber(1, 10000000));
+  gen_cmd->add_option("--burst-brand", gen.generator.burst_brand, "Index of the brand that bursts (default 0)")
+      ->check(WholeNumber(0, 100000));
+  gen_cmd->add_option("--burst-gap", gen.generator.burst_gap_seconds, "Seconds of event time between burst messages (default 12)")
+      ->check(WholeNumber(0, 86400));
 
   triage::ServeOptions serve;
   auto* serve_cmd = app.add_subcommand("serve", "Run the triage daemon (HTTP API, durable queues)");
   serve_cmd->add_option("--config", serve.config, "YAML config file (see serve.example.yaml)");
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (default 127.0.0.1:8080)");
   serve_cmd->add_option("--data", serve.data, "Data directory for the embedded RocksDB (default triage-data)");
-  serve_cmd->add_option("--rules", serve.rules, "Rule pack (default: bundled pack)");
+  serve_cmd->add_option("--rules", serve.rules, "Rule pack: a directory of YAML files or one file (default: bundled pack)");
+  serve_cmd->add_option("--model", serve.model,
+                        "Learned model file, or 'none' for rules only (default: the pack's model)");
   serve_cmd->add_flag("--kafka", serve.kafka,
                       "Also consume the config's kafka: topics as a consumer-group member and produce decisions "
                       "to per-queue topics");
 
+  // An unknown command word is named (CLI11 alone says only that a
+  // subcommand is required).
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::string_view word = argv[1];
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == word;
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "triage: unknown command '%s'; commands: %s (triage --help)\n", argv[1], names.c_str());
+      return triage::kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

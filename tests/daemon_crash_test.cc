@@ -167,11 +167,20 @@ TEST_CASE("serve --kafka: SIGKILL mid-stream loses nothing, SIGTERM drains and l
   for (const char* q : {"sales", "support", "product", "comms", "unrouted"}) REQUIRE(mc.Topic(std::string("k.queue.") + q, 1).ok());
   for (const char* t : {"k.alerts", "k.events", "k.dead-letter"}) REQUIRE(mc.Topic(t, 1).ok());
   constexpr int kMessages = 3000;
-  for (int i = 0; i < kMessages; ++i)
-    REQUIRE(mc.Produce("in", "b" + std::to_string(i % 7),
-               R"({"id":"m:)" + std::to_string(i) + R"(","channel":"x","text":"refund please, order )" +
-                   std::to_string(i) + R"(","lang":"en","created_at":"2026-10-01T10:00:00Z"})").ok());
-  REQUIRE(mc.Flush().ok());
+  // Produced as the first run goes, a few hundred ahead of its outputs, so
+  // that the kill lands with messages consumed but not yet output or
+  // committed (mid-stream), and with the rest still to come for the second
+  // run, however fast or slow the first run is.
+  int produced = 0;
+  auto produce = [&](int from, int to) {
+    for (int i = from; i < to; ++i)
+      REQUIRE(mc.Produce("in", "b" + std::to_string(i % 7),
+                 R"({"id":"m:)" + std::to_string(i) + R"(","channel":"x","text":"refund please, order )" +
+                     std::to_string(i) + R"(","lang":"en","created_at":"2026-10-01T10:00:00Z"})").ok());
+    REQUIRE(mc.Flush().ok());
+    produced = to;
+  };
+  produce(0, 600);
   test::TempDir dir;
   std::string config = dir.Write("serve.yaml", "kafka:\n  brokers: \"" + mc.bootstraps() +
                                                    "\"\n  group: g\n  topics: [in]\n  prefix: k\n"
@@ -200,35 +209,62 @@ TEST_CASE("serve --kafka: SIGKILL mid-stream loses nothing, SIGTERM drains and l
     }
     return pid;
   };
-  // First run: killed once some outputs are out, before all of them are.
+  // The HTTP port of a run, from its log (waits for the line).
+  auto port_of = [&](const std::string& log) -> uint16_t {
+    std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      std::string text = test::ReadFile(log);
+      std::smatch m;
+      if (std::regex_search(text, m, listening)) return static_cast<uint16_t>(std::stoi(m[1]));
+      if (std::chrono::steady_clock::now() > deadline) FAIL("no 'listening on' line in " << log << ":\n" << text);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  // First run: killed once some outputs are out.
   pid_t pid = spawn(dir.path() + "/log1");
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   // (Every message says "refund": the support queue is the one to watch.)
-  while (mc.ReadAll("k.queue.support", 1).size() < 500 && std::chrono::steady_clock::now() < until)
+  size_t out = 0;
+  while ((out = mc.ReadAll("k.queue.support", 1).size()) < 500 && std::chrono::steady_clock::now() < until) {
+    if (produced - static_cast<int>(out) < 600 && produced < kMessages) produce(produced, std::min(produced + 200, kMessages));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   ::kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
+  const int produced_at_kill = produced;
   size_t before_restart = outputs().first.size();
   INFO(test::ReadFile(dir.path() + "/log1"));
+  INFO("produced before the kill: " << produced_at_kill << ", output: " << before_restart);
   REQUIRE(before_restart >= 500);
-  // Not asserted: that the kill lands before the last output (on this
-  // machine the first run often finishes all 3,000 first). Not more
-  // messages: the mock broker keeps about 5 MB per partition, and the one
-  // support partition would lose its head (see MockCluster).
+  REQUIRE(produced_at_kill < kMessages);
+  // The rest arrives while the first run is dead. Not more messages in all:
+  // the mock broker keeps about 5 MB per partition, and the one support
+  // partition would lose its head (see MockCluster).
+  produce(produced, kMessages);
   // Second run picks up from the last commit.
   pid = spawn(dir.path() + "/log2");
-  until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (outputs().first.size() < static_cast<size_t>(kMessages) && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  // The bridge's counters are on the HTTP side's /metrics.
-  std::smatch port_match;
-  std::string log2_so_far = test::ReadFile(dir.path() + "/log2");
-  REQUIRE(std::regex_search(log2_so_far, port_match, std::regex("listening on 127\\.0\\.0\\.1:([0-9]+)")));
-  std::string metrics = test::HttpClient(static_cast<uint16_t>(std::stoi(port_match[1]))).Request("GET", "/metrics").body;
+  // The bridge's counters are on the HTTP side's /metrics. The new member gets
+  // the partitions only once the killed member's session has expired (6 s),
+  // so poll for the assignment instead of reading /metrics once.
+  test::HttpClient http(port_of(dir.path() + "/log2"));
+  std::string metrics;
+  until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  do {
+    metrics = http.Request("GET", "/metrics").body;
+    if (metrics.find("triage_kafka_partitions 3\n") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < until);
+  INFO(test::ReadFile(dir.path() + "/log2"));
   CHECK_THAT(metrics, Catch::Contains("triage_kafka_partitions 3\n"));  // the only member: every partition
-  // (How many this run decided depends on where the kill landed: often none.)
-  CHECK_THAT(metrics, Catch::Contains("triage_kafka_messages_total{outcome=\"decided\"} "));
+  // The second run decided at least the part produced after the kill.
+  std::smatch decided;
+  REQUIRE(std::regex_search(metrics, decided, std::regex("triage_kafka_messages_total\\{outcome=\"decided\"\\} ([0-9]+)")));
+  CHECK(std::stoul(decided[1]) >= static_cast<unsigned long>(kMessages - produced_at_kill));
   ::kill(pid, SIGTERM);
   waitpid(pid, &status, 0);
   std::string log2 = test::ReadFile(dir.path() + "/log2");

@@ -97,14 +97,16 @@ rules:
   // Then B joins the group: a rebalance while A is mid-stream.
   REQUIRE(KafkaBridge::Create(Options(mc, prefix), pipeline.get(), &b).ok());
   std::atomic<bool> stop{false};
-  // A keeps consuming while B joins, but slowly, so that on a loaded machine
-  // A cannot finish the topic before the group has rebalanced.
+  // A keeps consuming while B joins (it must poll to take part in the
+  // rebalance), but slowly: one batch a second, so that even under a
+  // sanitizer on a loaded machine A cannot finish the topic before the group
+  // has rebalanced.
   std::atomic<bool> b_assigned{false};
   std::atomic<uint64_t> a_consumed_at_assign{0};
   std::thread ta([&] {
     while (!stop) {
       (void)a->RunOnce();
-      if (!b_assigned) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      if (!b_assigned) std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     }
   });
   std::thread tb([&] {
@@ -123,11 +125,11 @@ rules:
                a->stats().dropped_on_revoke - b->stats().dropped_on_revoke >=
            kInbound;
   };
-  until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!committed_all() && std::chrono::steady_clock::now() < until)
+  // Wait for what is asserted below, not for a fixed time: everything
+  // committed, and B did work after the rebalance.
+  until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!(committed_all() && b->stats().consumed > 0) && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  // Let B's first batch land so both instances did work after the rebalance.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
   ta.join();
   tb.join();

@@ -17,7 +17,13 @@ namespace {
 
 const std::string kDir = std::string(TRIAGE_SHARED_DIR) + "/data/webhooks/";
 
-bool Available() { return std::filesystem::exists(kDir + "messenger"); }
+// The samples are test data the tests need: without them a test fails and
+// says what to provide, rather than passing without asserting anything.
+void RequireSamples() {
+  if (!std::filesystem::exists(kDir + "messenger"))
+    FAIL("platform webhook samples missing: provide ../shared/data/webhooks (messenger/, x/, slack/, ...) beside the "
+         "repository; looked in " << kDir);
+}
 
 NormalizeResult Run(Platform p, const std::string& payload) {
   NormalizeResult r;
@@ -56,7 +62,7 @@ std::string WrapMessaging(const std::string& object, const std::string& item) {
 }  // namespace
 
 TEST_CASE("Messenger text message and its fields", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto r = RunFile(Platform::kMeta, "messenger/fbmessenger_api_hs_wsTextMessageRequest.json");
   REQUIRE(r.messages.size() == 1);
   const auto& m = r.messages[0];
@@ -73,7 +79,7 @@ TEST_CASE("Messenger text message and its fields", "[webhooks][normalize]") {
 }
 
 TEST_CASE("Messenger reply, attachment and non-message items", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto reply = Run(Platform::kMeta, WrapMessaging("page", test::ReadFile(kDir + "messenger/meta_docs_messages_reply_message__messaging_item.json")));
   REQUIRE(reply.messages.size() == 1);
   const std::string rf = "messenger/meta_docs_messages_reply_message__messaging_item.json";
@@ -91,7 +97,7 @@ TEST_CASE("Messenger reply, attachment and non-message items", "[webhooks][norma
 }
 
 TEST_CASE("Instagram DMs, story replies, unsend and comments", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto dm = RunFile(Platform::kMeta, "instagram/chatwoot_factory_instagram_message_create_event.json");
   REQUIRE(dm.messages.size() == 1);
   const std::string igf = "instagram/chatwoot_factory_instagram_message_create_event.json";
@@ -121,7 +127,7 @@ TEST_CASE("Instagram DMs, story replies, unsend and comments", "[webhooks][norma
 }
 
 TEST_CASE("WhatsApp messages: text, forwarded, interactive, location, edits and deletes", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto fwd = RunFile(Platform::kMeta, "whatsapp/pywa_message__forwarded.json");
   REQUIRE(fwd.messages.size() == 1);
   const auto& m = fwd.messages[0];
@@ -156,7 +162,7 @@ TEST_CASE("WhatsApp messages: text, forwarded, interactive, location, edits and 
 }
 
 TEST_CASE("Every WhatsApp sample normalizes without error and nothing is dropped silently", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   int files = 0;
   for (const auto& f : std::filesystem::directory_iterator(kDir + "whatsapp")) {
     if (f.path().extension() != ".json") continue;
@@ -177,7 +183,7 @@ TEST_CASE("Every WhatsApp sample normalizes without error and nothing is dropped
 }
 
 TEST_CASE("Every platform sample normalizes, and each message is a valid archive line", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   // Meta documentation fragments (a messaging item, an entry, a change) are
   // wrapped in their envelope first.
   const std::vector<std::pair<std::string, Platform>> dirs = {
@@ -220,7 +226,7 @@ TEST_CASE("Every platform sample normalizes, and each message is a valid archive
 }
 
 TEST_CASE("X Account Activity: DMs with users, deletes, typing - v1.1 tweets and v2 objects", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto dm = RunFile(Platform::kX, "x_twitter/xdocs_aaa_direct_message_events.json");
   REQUIRE(dm.messages.size() == 1);
   const std::string xf = "x_twitter/xdocs_aaa_direct_message_events.json";
@@ -274,7 +280,7 @@ TEST_CASE("An echo of the brand's own tweet or DM is a replied event, not a mess
 }
 
 TEST_CASE("Slack messages, file shares, URL verification and reactions", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto msg = RunFile(Platform::kSlack, "slack/bolt_python_test_message_body.json");
   REQUIRE(msg.messages.size() == 1);
   const std::string sf = "slack/bolt_python_test_message_body.json";
@@ -294,7 +300,7 @@ TEST_CASE("Slack messages, file shares, URL verification and reactions", "[webho
 }
 
 TEST_CASE("Telegram updates: message, caption, edit", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto r = RunFile(Platform::kTelegram, "telegram/aiogram_dataset_UPDATE_message.json");
   REQUIRE(r.messages.size() == 1);
   const auto& m = r.messages[0];
@@ -314,7 +320,7 @@ TEST_CASE("Telegram updates: message, caption, edit", "[webhooks][normalize]") {
 }
 
 TEST_CASE("Mastodon status: HTML to text, reach, language - admin webhooks ignored", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto r = RunFile(Platform::kMastodon, "mastodon/mastodon_docs_entity_status.json");
   REQUIRE(r.messages.size() == 1);
   const auto& m = r.messages[0];
@@ -330,7 +336,7 @@ TEST_CASE("Mastodon status: HTML to text, reach, language - admin webhooks ignor
 }
 
 TEST_CASE("Reddit comments and private messages", "[webhooks][normalize]") {
-  if (!Available()) return;
+  RequireSamples();
   auto c = RunFile(Platform::kReddit, "reddit/praw_cassette_api_info_comment_t1.json");
   REQUIRE(c.messages.size() == 1);
   const std::string rdf = "reddit/praw_cassette_api_info_comment_t1.json";

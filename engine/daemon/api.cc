@@ -288,11 +288,8 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
     if (segments.size() == 2) {
       endpoint = Endpoint::kIngest;
       if (method != "POST") return method_not_allowed("POST");
-      if (draining_) {
-        ApiResponse r = Error(503, "shutting down");
-        r.retry_after_seconds = 1;
-        return finish(std::move(r));
-      }
+      // (While draining, a request that reached this point was already being
+      // read when the drain began: it is finished, not refused.)
       Ingest(std::move(body), std::move(finish));
       return;
     }
@@ -356,11 +353,6 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
   }
   if (segments.size() == 2 && segments[0] == "webhooks") {
     endpoint = Endpoint::kWebhook;
-    if (draining_) {
-      ApiResponse r = Error(503, "shutting down");
-      r.retry_after_seconds = 1;
-      return finish(std::move(r));
-    }
     Webhook(method, std::string(segments[1]), query, headers, std::move(body), std::move(finish));
     return;
   }

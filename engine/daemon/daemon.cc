@@ -6,7 +6,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <thread>
 
 #include "engine/daemon/api.h"
@@ -85,11 +87,48 @@ struct Daemon::Impl {
     });
   }
 
+  // SIGHUP compiles the new pack on this thread, off the I/O threads. It is
+  // owned (joined when the daemon stops), never detached: a reload can not
+  // outlive the daemon. Requests that arrive during a reload fold into one
+  // more reload after it.
+  void StartReloader() {
+    reloader = std::thread([this] {
+      std::unique_lock<std::mutex> l(reload_mu);
+      for (;;) {
+        reload_cv.wait(l, [this] { return reload_requested || reload_stop; });
+        if (reload_stop) return;
+        reload_requested = false;
+        l.unlock();
+        Reload();
+        l.lock();
+      }
+    });
+  }
+  void RequestReload() {
+    std::lock_guard<std::mutex> l(reload_mu);
+    reload_requested = true;
+    reload_cv.notify_one();
+  }
+  void StopReloader() {
+    {
+      std::lock_guard<std::mutex> l(reload_mu);
+      reload_stop = true;
+      reload_cv.notify_one();
+    }
+    if (reloader.joinable()) reloader.join();
+  }
+
   std::unique_ptr<asio::steady_timer> drain_timer;
   std::chrono::steady_clock::time_point drain_deadline;
+  std::mutex reload_mu;
+  std::condition_variable reload_cv;
+  bool reload_requested = false, reload_stop = false;
+  std::thread reloader;
 };
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  if (impl_) impl_->StopReloader();
+}
 
 Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Daemon>* out) {
   std::unique_ptr<Daemon> d(new Daemon());
@@ -100,7 +139,8 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   m.log = log;
   PatternDatabaseOptions db;
   db.cache_dir = config.cache_dir.empty() ? PatternDatabase::DefaultCacheDir() : config.cache_dir;
-  m.pipelines = std::make_unique<PipelineHolder>(config.rules.empty() ? Pipeline::DefaultRulesPath() : config.rules, db);
+  m.pipelines = std::make_unique<PipelineHolder>(config.rules.empty() ? Pipeline::DefaultRulesPath() : config.rules, db,
+                                                  config.model);
   if (Status s = m.pipelines->Reload(); !s.ok()) return s;
   QueueStoreOptions so;
   so.sync_writes = config.sync_writes;
@@ -136,6 +176,8 @@ void Daemon::AddMetricsSource(std::function<void(std::string*)> render) {
 
 Status Daemon::Reload() { return impl_->Reload(); }
 
+void Daemon::RequestReload() { impl_->RequestReload(); }
+
 void Daemon::Stop() {
   asio::post(impl_->io, [this] { impl_->BeginDrain(); });
 }
@@ -151,7 +193,7 @@ int Daemon::Run(bool handle_signals) {
         if (ec) return;
         if (sig == SIGHUP) {
           // Compile off the I/O threads; the swap itself is atomic.
-          std::thread([&m] { m.Reload(); }).detach();
+          m.RequestReload();
           wait_signals();
         } else {
           m.BeginDrain();
@@ -160,6 +202,7 @@ int Daemon::Run(bool handle_signals) {
     };
     wait_signals();
   }
+  m.StartReloader();
   m.server->StartAccepting();
   m.detector_timer = std::make_unique<asio::steady_timer>(m.io);
   m.TickDetector();
@@ -169,6 +212,7 @@ int Daemon::Run(bool handle_signals) {
   for (int i = 1; i < m.config.io_threads; ++i) threads.emplace_back([&m] { m.io.run(); });
   m.io.run();
   for (auto& t : threads) t.join();
+  m.StopReloader();
   signals.reset();
   m.detector_timer.reset();
   // Closing the store writes out every pending operation, then closes RocksDB.

@@ -28,8 +28,11 @@ class Daemon {
   int Run(bool handle_signals = true);
   // Thread-safe: begin draining and return from Run().
   void Stop();
-  // Thread-safe: reload the rule pack now (what SIGHUP does).
+  // Thread-safe: reload the rule pack now, on the calling thread.
   Status Reload();
+  // Thread-safe: what SIGHUP does: ask the daemon's own reload thread to
+  // reload (the thread is joined when Run() returns). Needs Run().
+  void RequestReload();
   uint16_t port() const;
   // Appends what `render` writes (Prometheus text) to GET /metrics. Call
   // before Run(); `render` runs on the server's threads.

@@ -6,7 +6,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace triage {
 
@@ -17,45 +20,118 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// A connection. Its requests are read one at a time: first the bytes of a new
+// request (the connection is idle until one arrives), then the header, then
+// the body. Idle connections are closed at once when the server drains;
+// a request whose first bytes have arrived is finished and answered.
+}  // namespace
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  Session(tcp::socket socket, const ServerConfig& config, Api* api, ServerMetrics* metrics,
+  HttpSession(tcp::socket socket, const ServerConfig& config, Api* api, ServerMetrics* metrics,
           std::shared_ptr<std::atomic<size_t>> open)
       : stream_(std::move(socket)), config_(config), api_(api), metrics_(metrics), open_(std::move(open)) {
     open_->fetch_add(1);
     metrics_->connections_open.fetch_add(1, std::memory_order_relaxed);
   }
-  ~Session() {
+  ~HttpSession() {
     open_->fetch_sub(1);
     metrics_->connections_open.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+  }
+
+  // The server is draining: an idle connection is closed now; a busy one
+  // finishes its request and closes after the answer (Connection: close).
+  void Drain() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->Close();
+    });
   }
 
  private:
-  void Read() {
+  // Waits for the first bytes of the next request (bytes already buffered
+  // from a pipelining client count).
+  void WaitForRequest() {
+    idle_ = true;
+    if (api_->draining()) return Close();
+    if (buffer_.size() > 0) return ReadHeader();
+    stream_.expires_after(std::chrono::seconds(first_ ? config_.header_timeout_seconds : config_.idle_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  void ReadHeader() {
+    idle_ = false;
+    first_ = false;
     parser_.emplace();
     parser_->body_limit(config_.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds(first_ ? config_.header_timeout_seconds : config_.idle_timeout_seconds));
-    first_ = false;
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    stream_.expires_after(std::chrono::seconds(config_.header_timeout_seconds));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
-  void OnRead(beast::error_code ec) {
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    auto& req = parser_->get();
+    // Transfer codings (RFC 9112 6.1): only "chunked" is implemented, so any
+    // other is refused and the connection closed; a body framed both ways is
+    // refused too. Otherwise the bytes of an unread body would be taken as
+    // the next request (request smuggling).
+    auto te = req.find(http::field::transfer_encoding);
+    if (te != req.end()) {
+      std::string v(te->value());
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+      size_t b = v.find_first_not_of(" \t");
+      v = b == std::string::npos ? "" : v.substr(b);
+      if (!beast::iequals(v, "chunked")) return WriteError(400, "unsupported Transfer-Encoding '" + std::string(te->value()) + "': only chunked");
+      if (req.find(http::field::content_length) != req.end())
+        return WriteError(400, "both Transfer-Encoding and Content-Length");
+    }
+    if (parser_->content_length() && *parser_->content_length() > config_.max_body_bytes)
+      return WriteError(413, "request body exceeds max_body_bytes (" + std::to_string(config_.max_body_bytes) + ")");
+    // Expect: 100-continue (RFC 9110 10.1.1): say so before the client sends
+    // the body, so it does not wait a second for nothing.
+    auto expect = req.find(http::field::expect);
+    if (expect != req.end()) {
+      if (!beast::iequals(expect->value(), "100-continue")) return WriteError(417, "unsupported Expect header");
+      if (req.version() >= 11 && !parser_->is_done()) {
+        static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        return asio::async_write(stream_, asio::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->ReadBody();
+        });
+      }
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->Dispatch();
+    });
+  }
+
+  void OnReadError(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted) {
+        ec == asio::error::operation_aborted || ec == asio::error::eof) {
       return Close();
     }
-    if (ec == http::error::body_limit) {
+    if (ec == http::error::body_limit)
       return WriteError(413, "request body exceeds max_body_bytes (" + std::to_string(config_.max_body_bytes) + ")");
-    }
     if (ec == http::error::header_limit) return WriteError(431, "request headers too large");
-    if (ec) return WriteError(400, std::string("bad HTTP request: ") + ec.message());
+    WriteError(400, std::string("bad HTTP request: ") + ec.message());
+  }
 
+  void Dispatch() {
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
@@ -88,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) return self->Close();
-      self->Read();
+      self->WaitForRequest();
     });
   }
 
@@ -107,10 +183,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<std::atomic<size_t>> open_;
   bool keep_alive_ = true;
   bool first_ = true;
+  bool idle_ = true;  // no byte of the next request has arrived
   unsigned version_ = 11;
 };
-
-}  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, const ServerConfig& config, Api* api, ServerMetrics* metrics)
     : io_(io), config_(config), api_(api), metrics_(metrics), acceptor_(asio::make_strand(io)) {}
@@ -137,6 +212,9 @@ void HttpServer::StopAccepting() {
     beast::error_code ec;
     acceptor_.close(ec);
   });
+  std::lock_guard<std::mutex> l(sessions_mu_);
+  for (auto& w : sessions_)
+    if (auto s = w.lock()) s->Drain();
 }
 
 void HttpServer::Accept() {
@@ -152,7 +230,15 @@ void HttpServer::Accept() {
         asio::write(socket, asio::buffer(kBusy), wec);
         socket.close(wec);
       } else {
-        std::make_shared<Session>(std::move(socket), config_, api_, metrics_, open_sessions_)->Start();
+        auto session = std::make_shared<HttpSession>(std::move(socket), config_, api_, metrics_, open_sessions_);
+        {
+          std::lock_guard<std::mutex> l(sessions_mu_);
+          if (sessions_.size() > 64 && sessions_.size() > 2 * open_sessions_->load())
+            sessions_.erase(std::remove_if(sessions_.begin(), sessions_.end(), [](auto& w) { return w.expired(); }),
+                            sessions_.end());
+          sessions_.push_back(session);
+        }
+        session->Start();
       }
     }
     Accept();

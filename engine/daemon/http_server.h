@@ -5,7 +5,13 @@
 // timeout for the first request of a connection and an idle timeout between
 // requests (the connection is closed), and a maximum number of open
 // connections (over it, a new connection gets 503 with Retry-After and is
-// closed). While draining, responses carry "Connection: close".
+// closed). A request must announce its body with Content-Length or chunked
+// transfer coding (any other coding is refused and the connection closed);
+// `Expect: 100-continue` is answered before the body is read.
+//
+// Draining (StopAccepting): no new connections; idle connections are closed
+// at once; a request whose first bytes have arrived is read, handled and
+// answered with "Connection: close".
 #ifndef TRIAGE_ENGINE_DAEMON_HTTP_SERVER_H_
 #define TRIAGE_ENGINE_DAEMON_HTTP_SERVER_H_
 
@@ -14,6 +20,8 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "engine/daemon/api.h"
 #include "engine/daemon/metrics.h"
@@ -21,6 +29,8 @@
 #include "engine/status.h"
 
 namespace triage {
+
+class HttpSession;
 
 class HttpServer {
  public:
@@ -43,6 +53,8 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::shared_ptr<std::atomic<size_t>> open_sessions_ = std::make_shared<std::atomic<size_t>>(0);
+  std::mutex sessions_mu_;
+  std::vector<std::weak_ptr<HttpSession>> sessions_;  // to close idle ones when draining
 };
 
 }  // namespace triage

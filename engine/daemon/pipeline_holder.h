@@ -13,13 +13,14 @@ namespace triage {
 
 class PipelineHolder {
  public:
-  PipelineHolder(std::string rules_path, PatternDatabaseOptions options)
-      : rules_path_(std::move(rules_path)), options_(std::move(options)) {}
+  // `model`: "" the pack's own, "none" rules only, else a model file.
+  PipelineHolder(std::string rules_path, PatternDatabaseOptions options, std::string model = "")
+      : rules_path_(std::move(rules_path)), options_(std::move(options)), model_(std::move(model)) {}
 
   // Loads and compiles the pack; on success swaps it in. Thread-safe.
   Status Reload() {
     std::unique_ptr<Pipeline> p;
-    Status s = Pipeline::Load(rules_path_, options_, &p);
+    Status s = Pipeline::Load(rules_path_, options_, model_, &p);
     if (!s.ok()) return s;
     std::shared_ptr<const Pipeline> fresh(std::move(p));
     std::lock_guard<std::mutex> l(mu_);
@@ -42,6 +43,7 @@ class PipelineHolder {
  private:
   const std::string rules_path_;
   const PatternDatabaseOptions options_;
+  const std::string model_;
   mutable std::mutex mu_;
   std::shared_ptr<const Pipeline> current_;
   uint64_t generation_ = 0;

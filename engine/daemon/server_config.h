@@ -57,6 +57,7 @@ struct ServerConfig {
   // rules
   std::string rules;                // empty: the bundled pack
   std::string cache_dir;            // empty: the default pattern cache
+  std::string model;                // empty: the pack's model; "none": rules only; else a model file
   // HTTP limits
   int io_threads = 2;
   size_t max_body_bytes = 8 << 20;
