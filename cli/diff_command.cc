@@ -26,6 +26,8 @@ struct Change {
   int64_t count = 0;
   struct Example {
     std::string id, text, old_rules, new_rules;
+    std::string truth;                       // the archive's label, "" when unlabeled
+    double old_score = 0, new_score = 0;     // the winning label's score under each pack
   };
   std::vector<Example> examples;
 };
@@ -60,6 +62,14 @@ void AppendChanges(const char* name, const std::map<std::pair<std::string, std::
       AppendJsonString(c.examples[i].old_rules, o);
       *o += ",\"new_rules\":";
       AppendJsonString(c.examples[i].new_rules, o);
+      if (!c.examples[i].truth.empty()) {
+        *o += ",\"truth\":";
+        AppendJsonString(c.examples[i].truth, o);
+      }
+      *o += ",\"old_score\":";
+      AppendJsonScore(c.examples[i].old_score, o);
+      *o += ",\"new_score\":";
+      AppendJsonScore(c.examples[i].new_score, o);
       *o += ",\"text\":";
       AppendJsonString(c.examples[i].text, o);
       *o += "}";
@@ -132,9 +142,13 @@ int RunDiff(const DiffOptions& opts) {
     auto record = [&](std::map<std::pair<std::string, std::string>, Change>& m, std::string from, std::string to) {
       Change& c = m[{std::move(from), std::move(to)}];
       ++c.count;
-      if (c.examples.size() < max_examples)
+      if (c.examples.size() < max_examples) {
+        auto truth = ParseLabel(msg.label);
         c.examples.push_back({std::string(msg.id), Snippet(msg.text, 120), FiredRules(*old_p, od.verdict),
-                              FiredRules(*new_p, nd.verdict)});
+                              FiredRules(*new_p, nd.verdict), truth ? std::string(LabelName(*truth)) : "",
+                              od.verdict.scores[static_cast<int>(od.verdict.label)],
+                              nd.verdict.scores[static_cast<int>(nd.verdict.label)]});
+      }
     };
     if (label_moved)
       record(label_changes, std::string(LabelName(od.verdict.label)), std::string(LabelName(nd.verdict.label)));
@@ -193,11 +207,12 @@ int RunDiff(const DiffOptions& opts) {
         std::fprintf(out, "  %-10s -> %-10s %8lld\n", pair.first.c_str(), pair.second.c_str(),
                      static_cast<long long>(c.count));
         for (const auto& e : c.examples)
-          std::fprintf(out, "      %s  [%s] -> [%s]  %s\n", e.id.c_str(), e.old_rules.c_str(), e.new_rules.c_str(),
-                       e.text.c_str());
+          std::fprintf(out, "      %s%s%s  [%s] %.4g -> [%s] %.4g  %s\n", e.id.c_str(),
+                       e.truth.empty() ? "" : "  truth ", e.truth.c_str(), e.old_rules.c_str(), e.old_score,
+                       e.new_rules.c_str(), e.new_score, e.text.c_str());
       }
     };
-    print("label changes (old -> new, messages, examples with the rules that fired):", label_changes);
+    print("label changes (old -> new, messages; examples: id, true label, fired rules and winning score before -> after):", label_changes);
     print("queue changes:", queue_changes);
     if (labeled) {
       std::fprintf(out, "\neval on %lld labeled messages: macro-F1 %.3f -> %.3f (%+.3f)\n",

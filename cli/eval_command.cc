@@ -15,7 +15,8 @@ namespace triage {
 namespace {
 
 struct Miss {
-  std::string id, truth, predicted, rules, text;
+  std::string id, truth, predicted, text;
+  std::vector<std::string> rules;  // the fired rules, as in decisions
 };
 
 }  // namespace
@@ -77,8 +78,8 @@ int RunEval(const EvalOptions& opts) {
     if (has_model)
       compare.Add(std::string(d.verdict.lang), *truth, d.verdict.rules_label, d.verdict.model_label, d.verdict.label);
     if (*truth != d.verdict.label && misses.size() < static_cast<size_t>(std::max(opts.show_errors, 0))) {
-      Miss m{std::string(msg.id), std::string(LabelName(*truth)), std::string(LabelName(d.verdict.label)), "", ""};
-      for (uint32_t r : d.verdict.fired) m.rules += (m.rules.empty() ? "" : ",") + rules[r].id;
+      Miss m{std::string(msg.id), std::string(LabelName(*truth)), std::string(LabelName(d.verdict.label)), "", {}};
+      for (uint32_t r : d.verdict.fired) m.rules.push_back(rules[r].id);
       m.text = Snippet(msg.text, 160);
       misses.push_back(std::move(m));
     }
@@ -135,8 +136,12 @@ int RunEval(const EvalOptions& opts) {
       AppendJsonString(m.truth, &out);
       out += ",\"predicted\":";
       AppendJsonString(m.predicted, &out);
-      out += ",\"rules\":";
-      AppendJsonString(m.rules, &out);
+      out += ",\"rules\":[";
+      for (size_t k = 0; k < m.rules.size(); ++k) {
+        if (k) out += ",";
+        AppendJsonString(m.rules[k], &out);
+      }
+      out += "]";
       out += ",\"text\":";
       AppendJsonString(m.text, &out);
       out += "}";
@@ -171,8 +176,11 @@ int RunEval(const EvalOptions& opts) {
     }
     if (!misses.empty()) {
       out += "\nerrors (first " + std::to_string(misses.size()) + ")\n";
-      for (const Miss& m : misses)
-        out += "  " + m.id + "  " + m.truth + " -> " + m.predicted + "  [" + m.rules + "]  " + m.text + "\n";
+      for (const Miss& m : misses) {
+        std::string fired;
+        for (const auto& r : m.rules) fired += (fired.empty() ? "" : ",") + r;
+        out += "  " + m.id + "  " + m.truth + " -> " + m.predicted + "  [" + fired + "]  " + m.text + "\n";
+      }
     }
     if (source.malformed())
       out += "\n" + std::to_string(source.malformed()) + " lines skipped (see above)\n";

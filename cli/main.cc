@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
 
   triage::NormalizeOptions normalize;
   auto* normalize_cmd = app.add_subcommand("normalize", "Show the archive messages and events platform payloads become");
-  normalize_cmd->add_option("inputs", normalize.inputs, "Files of payloads, one per line ('-' for standard input)")
+  normalize_cmd->add_option("inputs", normalize.inputs, "Files of payloads, one per line, or one JSON document per file ('-' for standard input)")
       ->required();
   normalize_cmd->add_option("--format", normalize.format, "auto (default), meta, x, slack, telegram, mastodon, reddit");
 

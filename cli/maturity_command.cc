@@ -10,6 +10,7 @@
 #include "engine/metrics/history.h"
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/maturity_html.h"
+#include "engine/rfc3339.h"
 
 namespace triage {
 
@@ -18,6 +19,9 @@ namespace {
 constexpr int64_t kDayMs = 86'400'000;
 
 bool ParseDay(const std::string& s, int64_t* ms) { return ParseRfc3339(s + "T00:00:00Z", ms); }
+
+// YYYY-MM-DD of a time (UTC): the form --from and --to take.
+std::string Day(int64_t ms) { return FormatRfc3339(ms).substr(0, 10); }
 
 }  // namespace
 
@@ -34,10 +38,10 @@ int RunMaturity(const MaturityOptions& opts) {
       return kExitError;
     }
   }
+  // A report only reads: a mistyped --data is an error, not a new database.
   std::unique_ptr<QueueStore> store;
-  QueueStoreOptions so;
-  if (Status s = QueueStore::Open(opts.data, so, &store); !s.ok()) {
-    std::fprintf(err, "triage: %s%s\n", s.message().c_str(),
+  if (Status s = QueueStore::OpenReadOnly(opts.data, &store); !s.ok()) {
+    std::fprintf(err, "triage maturity: --data %s%s\n", s.message().c_str(),
                  s.message().find("lock") != std::string::npos
                      ? " (a running `triage serve` holds it: ask it with GET /v1/maturity instead)"
                      : "");
@@ -70,7 +74,15 @@ int RunMaturity(const MaturityOptions& opts) {
     return kExitUsage;
   }
   if (to <= from) {
-    std::fprintf(err, "triage maturity: --to must be after --from\n");
+    // With one bound given, the other is the history's edge: say which edge.
+    if (opts.to.empty())
+      std::fprintf(err, "triage maturity: --from %s is after the end of the history (its last day is %s)\n",
+                   opts.from.c_str(), Day(to - kDayMs).c_str());
+    else if (opts.from.empty())
+      std::fprintf(err, "triage maturity: --to %s is not after the start of the history (its first day is %s)\n",
+                   opts.to.c_str(), Day(from).c_str());
+    else
+      std::fprintf(err, "triage maturity: --to must be after --from\n");
     return kExitUsage;
   }
   MetricsSummary summary = ComputeMetrics(history, config.MetricsOptionsFor(to), from, to);

@@ -35,7 +35,8 @@ int RunReplay(const ReplayOptions& opts) {
   CrisisDetector detector(pipeline->pack().detector());
   SentimentLexicon lexicon;
   if (!opts.no_detector) {
-    if (Status ls = SentimentLexicon::Load(SentimentLexicon::DefaultPath(), &lexicon); ls.ok())
+    const std::string rules = opts.common.rules.empty() ? Pipeline::DefaultRulesPath() : opts.common.rules;
+    if (Status ls = SentimentLexicon::Load(SentimentLexicon::PathFor(rules), &lexicon); ls.ok())
       detector.set_lexicon(&lexicon);
     else
       std::fprintf(err, "triage: reach-and-tone escalation off: %s\n", ls.message().c_str());
@@ -175,7 +176,10 @@ int RunReplay(const ReplayOptions& opts) {
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  if (!opts.quiet) {
+  // An archive that could not be read makes the run an error (exit 1); a
+  // summary after it would count a partial input as if it were the whole, so
+  // the error is the last thing printed.
+  if (!opts.quiet && !io_errors) {
     std::fprintf(err, "replay: %llu messages, %llu malformed lines skipped, %.3f s, %.0f msgs/s, %.1f MB/s\n",
                  static_cast<unsigned long long>(messages), static_cast<unsigned long long>(malformed), secs,
                  secs > 0 ? static_cast<double>(messages) / secs : 0.0,

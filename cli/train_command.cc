@@ -77,8 +77,9 @@ int RunTrain(const TrainOptionsCli& opts) {
   std::string history_note;
   for (const std::string& dir : opts.data_dirs) {
     std::unique_ptr<QueueStore> store;
-    if (Status s = QueueStore::Open(dir, QueueStoreOptions(), &store); !s.ok()) {
-      std::fprintf(err, "triage train: --data %s: %s%s\n", dir.c_str(), s.message().c_str(),
+    // Training only reads the history: a mistyped --data is an error, not a new database.
+    if (Status s = QueueStore::OpenReadOnly(dir, &store); !s.ok()) {
+      std::fprintf(err, "triage train: --data %s%s\n", s.message().c_str(),
                    s.message().find("lock") != std::string::npos ? " (stop `triage serve` first, or copy the directory)"
                                                                   : "");
       return kExitError;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "engine/language_detector.h"
 
@@ -20,6 +21,24 @@ std::string Where(const Rule& r, const Pattern& p) {
 }
 
 }  // namespace
+
+Status Classifier::CheckPatterns(const RulePack& pack) {
+  std::set<std::pair<std::string, unsigned>> seen;
+  std::string errors;
+  for (const Rule& r : pack.rules())
+    for (const auto* list : {&r.any, &r.all, &r.unless})
+      for (const Pattern& p : *list) {
+        // Words and prefixes are escaped literals Hyperscan always accepts.
+        if (p.kind != PatternKind::kRegex) continue;
+        Expression e{p.expression, FlagsFor(p.kind)};
+        if (!seen.emplace(e.text, e.flags).second) continue;
+        Status s = PatternDatabase::CheckExpression(e);
+        if (!s.ok()) errors += Where(r, p) + "pattern '" + p.source + "': Hyperscan: " + s.message() + "\n";
+      }
+  if (errors.empty()) return Status::OK();
+  errors.pop_back();
+  return Status::InvalidArgument(errors);
+}
 
 ClassifierScratch::~ClassifierScratch() {
   if (hs_) hs_free_scratch(hs_);
@@ -52,7 +71,7 @@ Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options,
   std::vector<Expression> exprs;
   std::vector<std::vector<PatternRef>> refs;
   std::vector<std::pair<uint32_t, const Pattern*>> first_use;  // rule, pattern: for error messages
-  std::string errors;
+  if (Status s = CheckPatterns(c->pack_); !s.ok()) return s;
 
   const auto& rules = c->pack_.rules();
   c->shapes_.resize(rules.size());
@@ -64,12 +83,7 @@ Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options,
         unsigned flags = FlagsFor(p.kind);
         auto [it, inserted] = ids.emplace(std::make_pair(p.expression, flags), static_cast<uint32_t>(exprs.size()));
         if (inserted) {
-          Expression e{p.expression, flags};
-          if (p.kind == PatternKind::kRegex) {
-            Status s = PatternDatabase::CheckExpression(e);
-            if (!s.ok()) errors += Where(r, p) + "pattern '" + p.source + "': Hyperscan: " + s.message() + "\n";
-          }
-          exprs.push_back(std::move(e));
+          exprs.push_back(Expression{p.expression, flags});
           c->pattern_sources_.push_back(p.source);
           refs.emplace_back();
           first_use.emplace_back(ri, &p);
@@ -86,9 +100,13 @@ Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options,
     add(r.all, Role::kAll);
     add(r.unless, Role::kUnless);
   }
-  if (!errors.empty()) {
-    errors.pop_back();
-    return Status::InvalidArgument(errors);
+  if (exprs.empty()) {
+    // Name the files: "no patterns" alone leaves the author guessing which
+    // file (or which --rules path) was read.
+    std::string files;
+    for (const auto& f : c->pack_.files()) files += (files.empty() ? "" : ", ") + f;
+    return Status::InvalidArgument((files.empty() ? std::string("the rule pack") : files) +
+                                   ": the rule pack has no patterns: no rule has 'any' or 'all'");
   }
 
   int bad = -1;

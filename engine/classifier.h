@@ -107,6 +107,14 @@ class Classifier {
   static Status Create(RulePack pack, const PatternDatabaseOptions& options, std::shared_ptr<const LinearModel> model,
                        std::unique_ptr<Classifier>* out);
 
+  // Asks Hyperscan about every regex pattern of `pack` on its own, each
+  // distinct expression once, at its first use. Returns InvalidArgument
+  // listing every rejected pattern, one per line, as "file:line: rule 'id':
+  // pattern '/.../': Hyperscan: message". Create() runs it; `triage rules
+  // check` also runs it on a pack that failed to load, so one run reports the
+  // structural errors and Hyperscan's together.
+  static Status CheckPatterns(const RulePack& pack);
+
   Status NewScratch(std::unique_ptr<ClassifierScratch>* out) const;
 
   // Labels `msg`. Allocation-free once the scratch and verdict have grown.

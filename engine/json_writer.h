@@ -44,6 +44,16 @@ inline void AppendJsonNumber(double v, std::string* out) {
   out->append(buf, r.ptr);
 }
 
+// At most four significant digits ("11.95", "0.8", "6.527e-06"): scores,
+// probabilities and rates a person reads, where more digits only add noise
+// (and are not reproducible across compilers and machines anyway).
+inline void AppendJsonScore(double v, std::string* out) {
+  if (v == 0) v = 0;  // no "-0"
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 4);
+  out->append(buf, r.ptr);
+}
+
 inline void AppendJsonInt(int64_t v, std::string* out) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);

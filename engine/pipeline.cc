@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "engine/json_writer.h"
 
@@ -53,6 +54,20 @@ Status Pipeline::FromPack(RulePack pack, const PatternDatabaseOptions& options, 
 
 std::string Pipeline::DefaultRulesPath() {
   if (const char* env = std::getenv("TRIAGE_RULES"); env && *env) return env;
+  return BundledRulesPath();
+}
+
+std::string Pipeline::BundledRulesPath() {
+  // An installed binary must not depend on the build machine's source tree:
+  // it finds the pack that `cmake --install` put beside it (CMakeLists.txt,
+  // install rules: bin/triage and share/triage/rules/default). A binary run
+  // from the build tree has no such directory and uses the source tree's.
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    std::filesystem::path installed = exe.parent_path().parent_path() / "share/triage/rules/default";
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
   return TRIAGE_SOURCE_RULES;
 }
 
@@ -82,7 +97,7 @@ void DecisionWriter::Append(const Message& msg, const Decision& d, std::string* 
     out->push_back('"');
     out->append(LabelName(static_cast<Label>(i)));
     out->append("\":");
-    AppendJsonNumber(v.scores[i], out);
+    AppendJsonScore(v.scores[i], out);
   }
   out->append("},\"rules\":[");
   for (size_t i = 0; i < v.fired.size(); ++i) {
@@ -94,7 +109,7 @@ void DecisionWriter::Append(const Message& msg, const Decision& d, std::string* 
     out->append(",\"model\":{\"label\":\"");
     out->append(LabelName(v.model_label));
     out->append("\",\"p\":");
-    AppendJsonNumber(std::round(v.model[static_cast<int>(v.model_label)] * 1000) / 1000, out);
+    AppendJsonScore(v.model[static_cast<int>(v.model_label)], out);
     out->push_back('}');
   }
   if (v.forced) out->append(",\"forced\":true");

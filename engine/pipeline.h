@@ -35,9 +35,13 @@ class Pipeline {
   static Status FromPack(RulePack pack, const PatternDatabaseOptions& options, const std::string& model,
                          std::unique_ptr<Pipeline>* out);
 
-  // The bundled pack: $TRIAGE_RULES if set, else the rules/default directory
-  // of the source tree the binary was built from.
+  // The default pack: $TRIAGE_RULES if set, else BundledRulesPath().
   static std::string DefaultRulesPath();
+  // The pack shipped with the binary: the installed one,
+  // <prefix>/share/triage/rules/default beside <prefix>/bin/triage (the
+  // layout of `cmake --install`), when it exists; else the rules/default
+  // directory of the source tree the binary was built from.
+  static std::string BundledRulesPath();
 
   Status NewScratch(std::unique_ptr<ClassifierScratch>* out) const { return classifier_->NewScratch(out); }
 

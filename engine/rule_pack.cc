@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -101,7 +102,10 @@ class RulePackParser {
       errors_.push_back(file + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
       return;
     }
-    if (!root || root.IsNull()) return;  // an empty file is allowed
+    if (!root || root.IsNull()) {  // allowed in a directory beside other files (see CheckNotAllEmpty)
+      empty_files_.push_back(file);
+      return;
+    }
     if (!root.IsMap()) {
       Error(root, "", "the top level must be a mapping with keys pack, rules, routes, detector");
       return;
@@ -140,6 +144,20 @@ class RulePackParser {
         errors_.push_back(Loc(r.where) + ": route '" + r.id + "': duplicate id");
   }
 
+  // A pack whose every file is empty (or only comments) has nothing to
+  // compile; said here, naming the files, rather than later as "no patterns"
+  // with no file at all. `path` is the directory or file that was loaded.
+  void CheckNotAllEmpty(const std::string& path, size_t files_read) {
+    if (files_read == 0 || empty_files_.size() != files_read) return;
+    if (files_read == 1 && empty_files_[0] == path) {
+      errors_.push_back(path + ": the rule file is empty: a pack needs rules (top-level keys pack, rules, routes, detector)");
+      return;
+    }
+    std::string names;
+    for (const auto& f : empty_files_) names += (names.empty() ? "" : ", ") + f;
+    errors_.push_back(path + ": every rule file is empty (" + names + "): a pack needs rules");
+  }
+
   std::vector<std::string>& errors() { return errors_; }
 
  private:
@@ -169,6 +187,37 @@ class RulePackParser {
     }
     Error(n, what, "'" + key + "' must be a string or a list of strings");
     return false;
+  }
+
+  // Whether a scalar is written as a YAML number, boolean or null (plain,
+  // not quoted): `lang: 5` or `channel: [x, 7]` is almost always a slip, and
+  // taking it as the text "5" would make a condition that silently never
+  // matches. The YAML 1.2 core schema's forms; "no" or "on" stay strings
+  // (a language code and a word).
+  static bool IsNonStringScalar(const YAML::Node& n) {
+    if (!n.IsScalar() || n.Tag() != "?") return false;
+    static const std::regex kTyped(
+        "~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|"
+        "[-+]?([.][0-9]+|[0-9]+([.][0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?[.](inf|Inf|INF)|[.](nan|NaN|NAN)");
+    return n.Scalar().empty() || std::regex_match(n.Scalar(), kTyped);
+  }
+
+  // A `when` condition's values: like StringList, but a number, boolean or
+  // null among them is an error naming the key (see IsNonStringScalar).
+  bool ConditionStrings(const YAML::Node& n, const std::string& what, const std::string& key,
+                        std::vector<std::string>* out) {
+    bool ok = true;
+    auto check = [&](const YAML::Node& e, const char* role) {
+      if (!IsNonStringScalar(e)) return;
+      Error(e, what, "'" + key + "' " + role + " must be strings, got " + (e.Scalar().empty() ? "null" : e.Scalar()) +
+                         " (quote it if it is meant as text: \"" + e.Scalar() + "\")");
+      ok = false;
+    };
+    if (n.IsScalar()) check(n, "values");
+    else if (n.IsSequence())
+      for (const auto& e : n) check(e, "entries");
+    if (!ok) return false;
+    return StringList(n, what, key, out);
   }
 
   bool Number(const YAML::Node& n, const std::string& what, const std::string& key, double* out) {
@@ -432,11 +481,11 @@ class RulePackParser {
       std::string key = it->first.Scalar();
       YAML::Node v = it->second;  // a copy: it->second lives in a temporary
       if (key == "lang") {
-        StringList(v, what, key, &c->langs);
+        ConditionStrings(v, what, key, &c->langs);
       } else if (key == "channel") {
-        StringList(v, what, key, &c->channels);
+        ConditionStrings(v, what, key, &c->channels);
       } else if (key == "brand") {
-        StringList(v, what, key, &c->brands);
+        ConditionStrings(v, what, key, &c->brands);
       } else if (key == "kind") {
         std::string k = v.IsScalar() ? v.Scalar() : "";
         if (k == "public") c->kind = Kind::kPublic;
@@ -569,6 +618,7 @@ class RulePackParser {
   RulePack* pack_;
   std::string file_;
   std::vector<std::string> errors_;
+  std::vector<std::string> empty_files_;  // files with no YAML document
 };
 
 namespace {
@@ -590,6 +640,7 @@ Status RulePack::LoadFromString(const std::string& yaml, const std::string& file
   RulePackParser parser(pack);
   pack->files_.push_back(file);
   parser.ParseDocument(yaml, file);
+  parser.CheckNotAllEmpty(file, 1);
   return Finish(parser);
 }
 
@@ -619,6 +670,7 @@ Status RulePack::Load(const std::string& path, RulePack* pack) {
     pack->files_.push_back(f);
     parser.ParseDocument(ss.str(), f);
   }
+  parser.CheckNotAllEmpty(path, files.size());
   return Finish(parser);
 }
 

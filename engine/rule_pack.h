@@ -54,6 +54,10 @@
 //     brands: {Acme: {min_count: 20, p_value: 1.0e-9}}
 //
 // Loading collects every error, each as "file:line: rule 'id': message".
+// Values of `when` conditions (lang, channel, brand) must be strings: a plain
+// YAML number, boolean or null there (`lang: 5`) is an error. An empty file
+// is allowed in a directory beside others, but a pack whose every file is
+// empty is an error naming them.
 #ifndef TRIAGE_ENGINE_RULE_PACK_H_
 #define TRIAGE_ENGINE_RULE_PACK_H_
 
@@ -127,7 +131,10 @@ struct PackSettings {
 class RulePack {
  public:
   // Loads `path` (a directory or a file). On failure returns InvalidArgument
-  // whose message lists every error found, one per line.
+  // whose message lists every error found, one per line; *pack then still
+  // holds what could be read (the rules with their well-formed patterns), so
+  // a tool can check further: `triage rules check` runs Hyperscan over those
+  // patterns and reports its errors together with these.
   static Status Load(const std::string& path, RulePack* pack);
   // Parses one YAML document given as text; `file` names it in errors.
   static Status LoadFromString(const std::string& yaml, const std::string& file, RulePack* pack);

@@ -41,8 +41,26 @@ check "good lines still decided" [ "$(wc -l < "$tmp/out3")" -eq 3 ]
 # usage errors exit 2
 "$triage" replay > /dev/null 2>&1; rc=$?
 check "missing archive is a usage error" [ "$rc" -eq 2 ]
-"$triage" frobnicate > /dev/null 2>&1; rc=$?
+"$triage" frobnicate > /dev/null 2> "$tmp/usage.err"; rc=$?
 check "unknown subcommand is a usage error" [ "$rc" -eq 2 ]
+check "unknown subcommand is named" grep -q "unknown command 'frobnicate'" "$tmp/usage.err"
+"$triage" replay --threads abc "$src/samples/inbox.ndjson" > /dev/null 2> "$tmp/usage.err"; rc=$?
+check "a non-number is a usage error" [ "$rc" -eq 2 ]
+check "a non-number says the range in words" grep -q "'abc' is not an integer from 0 to 1024" "$tmp/usage.err"
+check "no 300-digit limits" [ "$(wc -c < "$tmp/usage.err")" -lt 400 ]
+for bad in "bench --repeat -1 $src/samples/inbox.ndjson" "gen --messages 5 --brands 0" \
+           "gen --messages 5 --burst-at 1 --burst-messages -3" "gen --messages -5"; do
+  "$triage" $bad > /dev/null 2>&1; rc=$?
+  check "out of range: $bad" [ "$rc" -eq 2 ]
+done
+"$triage" --version > "$tmp/version" 2>&1; rc=$?
+check "--version exits 0" [ "$rc" -eq 0 ]
+check "--version prints the version" grep -q "^triage [0-9]" "$tmp/version"
+for cmd in replay eval train "rules check" "rules explain" diff bench serve; do
+  "$triage" $cmd --help > "$tmp/help" 2>&1
+  check "$cmd --help lists --rules" grep -q -- "--rules" "$tmp/help"
+  check "$cmd --help lists --model" grep -q -- "--model" "$tmp/help"
+done
 "$triage" eval --min-macro-f1 1.5 "$src/samples/inbox.ndjson" > /dev/null 2>&1; rc=$?
 check "out-of-range gate is a usage error" [ "$rc" -eq 2 ]
 

@@ -953,3 +953,63 @@ TEST_CASE("A reload asked for just before stopping is joined, never left running
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK_THAT(d.Log(), Catch::Contains("rules reloaded"));
 }
+
+TEST_CASE("A duplicate is answered with the decision stored for the first copy", "[daemon]") {
+  RunningDaemon d;
+  test::HttpClient c(d.port());
+  auto first = c.Request("POST", "/v1/messages", Msg("qa:dupe", "I love your app, amazing work"));
+  REQUIRE(first.status == 202);
+  auto second = c.Request("POST", "/v1/messages", Msg("qa:dupe", "my charger exploded and burned my hand"));
+  REQUIRE(second.status == 202);
+  CHECK_THAT(second.body, Catch::Contains("\"status\":\"duplicate\""));
+  // The decision in both answers and in the store is the first copy's.
+  auto decision_of = [](const std::string& body) {
+    size_t at = body.find("\"decision\":");
+    REQUIRE(at != std::string::npos);
+    size_t end = body.find("\"rules\":", at);
+    return body.substr(at, end - at);
+  };
+  std::string stored = c.Request("GET", "/v1/messages/qa:dupe").body;
+  CHECK(decision_of(second.body) == decision_of(first.body));
+  CHECK(decision_of(stored) == decision_of(first.body));
+  CHECK_THAT(second.body, !Catch::Contains("\"label\":\"crisis\""));
+}
+
+TEST_CASE("A page reply without reply_to closes the customer's newest open message of that conversation",
+          "[daemon][webhooks]") {
+  RunningDaemon d(WebhookConfig());
+  test::HttpClient c(d.port());
+  auto post = [&](const std::string& body) {
+    return Post(d.port(), "/webhooks/meta", body, {{"X-Hub-Signature-256", "sha256=" + HexEncode(HmacSha256("meta-secret", body))}});
+  };
+  auto customer = [](const std::string& mid, const std::string& text, const std::string& user) {
+    return R"({"object":"page","entry":[{"id":"p","time":1,"messaging":[{"sender":{"id":")" + user +
+           R"("},"recipient":{"id":"p"},"timestamp":1700000000000,"message":{"mid":")" + mid + R"(","text":")" + text +
+           R"("}}]}]})";
+  };
+  REQUIRE(post(customer("m.a", "my parcel never arrived", "u1")).status == 200);
+  REQUIRE(post(customer("m.b", "order 4411, still nothing", "u1")).status == 200);
+  REQUIRE(post(customer("m.c", "refund please", "u2")).status == 200);
+  // The page answers u1 from the inbox: an echo with no reply_to.
+  std::string echo =
+      R"({"object":"page","entry":[{"id":"p","time":1,"messaging":[{"sender":{"id":"p"},"recipient":{"id":"u1"},)"
+      R"("timestamp":1700000060000,"message":{"mid":"m.reply","is_echo":true,"app_id":"263902037430900","text":"So sorry, checking now"}}]}]})";
+  auto r = post(echo);
+  REQUIRE(r.status == 200);
+  // Durable before the 200: the event is there as soon as the answer is.
+  std::string b = c.Request("GET", "/v1/messages/fb:m.b").body;
+  CHECK_THAT(b, Catch::Contains("\"type\":\"replied\""));
+  CHECK_THAT(b, Catch::Contains("\"status\":\"done\""));
+  // Not the other user's message.
+  CHECK_THAT(c.Request("GET", "/v1/messages/fb:m.c").body, !Catch::Contains("\"type\":\"replied\""));
+  // A second echo goes to the next open message of that conversation.
+  std::string echo2 = echo;
+  echo2.replace(echo2.find("m.reply"), 7, "m.rep2");
+  REQUIRE(post(echo2).status == 200);
+  CHECK_THAT(c.Request("GET", "/v1/messages/fb:m.a").body, Catch::Contains("\"type\":\"replied\""));
+  // A third finds nothing open: counted, not an error.
+  std::string echo3 = echo;
+  echo3.replace(echo3.find("m.reply"), 7, "m.rep3");
+  CHECK(post(echo3).status == 200);
+  CHECK_THAT(c.Request("GET", "/metrics").body, Catch::Contains("triage_webhook_unattributed_replies_total 1\n"));
+}

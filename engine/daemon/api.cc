@@ -5,6 +5,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
 
 #include "connectors/archive_format.h"
 #include "connectors/webhooks/normalizer.h"
@@ -484,20 +485,20 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
   NormalizeResult result;
   Status s = Normalize(*p, body, &result);
   if (!s.ok()) return respond(Error(400, std::string(PlatformName(*p)) + " payload: " + s.message()));
+  // The brand's own replies become `replied` events on the message they
+  // answer: the one the platform names, else the newest open message of the
+  // conversation (Messenger and Instagram page replies name none).
+  auto replies = std::make_shared<std::vector<std::pair<PlatformEvent, Event>>>();
   for (const PlatformEvent& e : result.events) {
     switch (e.type) {
       case PlatformEvent::Type::kEdited: metrics->webhook_edits.fetch_add(1, std::memory_order_relaxed); break;
       case PlatformEvent::Type::kDeleted: metrics->webhook_deletes.fetch_add(1, std::memory_order_relaxed); break;
       case PlatformEvent::Type::kReplied: {
         metrics->webhook_echoes.fetch_add(1, std::memory_order_relaxed);
-        // The brand answered in the channel: a `replied` event on the message
-        // it answers, when the platform says which and we have it.
-        if (!e.in_reply_to.empty()) {
-          int64_t at_ms = 0;
-          ParseRfc3339(e.created_at, &at_ms);
-          store_->AddEvent(e.in_reply_to, Event{"replied", e.agent.empty() ? platform : e.agent, at_ms, "", ""},
-                           [](Status) {});
-        }
+        if (e.in_reply_to.empty() && e.conversation_id.empty()) break;
+        int64_t at_ms = 0;
+        ParseRfc3339(e.created_at, &at_ms);
+        replies->emplace_back(e, Event{"replied", e.agent.empty() ? platform : e.agent, at_ms, "", ""});
         break;
       }
     }
@@ -517,14 +518,50 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
       return respond(Json(200, std::move(out)));
     }
   }
+  // Messages first, then the replies, and the answer only once both are
+  // durable: a platform that got its 200 does not send the payload again.
+  const size_t n_events = result.events.size();
+  const int n_ignored = result.ignored_total();
+  QueueStore* store = store_;
+  auto record_replies = [store, replies, metrics, respond](ApiResponse answer) mutable {
+    if (answer.status >= 300 || replies->empty()) {
+      if (answer.status == 202) answer.status = 200;  // platforms expect 200
+      return respond(std::move(answer));
+    }
+    struct Join {
+      std::mutex mu;
+      size_t left;
+      Status failure;
+      ApiResponse answer;
+      Api::Respond respond;
+    };
+    auto join = std::make_shared<Join>();
+    join->left = replies->size();
+    join->answer = std::move(answer);
+    join->respond = std::move(respond);
+    auto one_done = [join, metrics](Status st) {
+      std::lock_guard<std::mutex> l(join->mu);
+      // A reply to a message we never stored (or to a conversation with
+      // nothing open) is not an error: it is counted and dropped.
+      if (st.code() == Status::Code::kNotFound) metrics->webhook_unattributed.fetch_add(1, std::memory_order_relaxed);
+      else if (!st.ok() && join->failure.ok()) join->failure = st;
+      if (--join->left > 0) return;
+      if (!join->failure.ok()) return join->respond(StoreFailure(join->failure, metrics));
+      if (join->answer.status == 202) join->answer.status = 200;
+      join->respond(std::move(join->answer));
+    };
+    for (auto& [pe, ev] : *replies) {
+      if (!pe.in_reply_to.empty()) store->AddEvent(pe.in_reply_to, std::move(ev), one_done);
+      else store->AddEventToConversation(pe.conversation_id, std::move(ev), one_done);
+    }
+  };
   if (result.messages.empty()) {
-    return respond(Json(200, "{\"results\":[],\"accepted\":0,\"duplicates\":0,\"events\":" +
-                                 std::to_string(result.events.size()) + ",\"ignored\":" +
-                                 std::to_string(result.ignored_total()) + "}"));
+    return record_replies(Json(200, "{\"results\":[],\"accepted\":0,\"duplicates\":0,\"events\":" +
+                                        std::to_string(n_events) + ",\"ignored\":" + std::to_string(n_ignored) + "}"));
   }
   std::string lines;
   for (const NormalizedMessage& m : result.messages) lines += m.ToArchiveLine() + "\n";
-  Ingest(std::move(lines), std::move(ok200));
+  Ingest(std::move(lines), std::move(record_replies));
 }
 
 void Api::Heartbeat(const std::string& agent, std::string body, Respond respond) {
@@ -675,7 +712,7 @@ void Api::Ingest(std::string body, Respond respond) {
     for (auto& a : alert_items) items.push_back(std::move(a));
     store_->Ingest(std::move(items), std::move(records),
                    [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels), metrics, n_client,
-                    detector, kept_records, kept_items](Status st, std::vector<IngestOutcome> outcomes) {
+                    detector, kept_records, kept_items](Status st, std::vector<IngestResult> outcomes) {
     if (!st.ok()) {
       if (detector && kept_records) detector->Restore(std::move(*kept_records), std::move(*kept_items));
       return respond(StoreFailure(st, metrics));
@@ -683,14 +720,16 @@ void Api::Ingest(std::string body, Respond respond) {
     size_t stored = 0, dups = 0;
     std::string body = "{\"results\":[";
     for (size_t i = 0; i < n_client && i < outcomes.size(); ++i) {
-      bool dup = outcomes[i] == IngestOutcome::kDuplicate;
+      bool dup = outcomes[i].outcome == IngestOutcome::kDuplicate;
       dup ? ++dups : ++stored;
       if (!dup) metrics->labeled[static_cast<int>(labels[i])].fetch_add(1, std::memory_order_relaxed);
       if (i) body += ",";
       body += "{\"id\":";
       AppendJsonString((*ids)[i], &body);
       body += dup ? ",\"status\":\"duplicate\",\"decision\":" : ",\"status\":\"stored\",\"decision\":";
-      body += (*shared_decisions)[i];
+      // A duplicate answers with the decision stored with the first copy.
+      if (dup) body += outcomes[i].stored_decision.empty() ? std::string("null") : outcomes[i].stored_decision;
+      else body += (*shared_decisions)[i];
       body += "}";
     }
     body += "],\"accepted\":" + std::to_string(stored) + ",\"duplicates\":" + std::to_string(dups) + "}";
@@ -713,7 +752,7 @@ void Api::TickDetector() {
     if (records.empty() && items.empty()) return;
     auto kept_records = std::make_shared<std::vector<AlertRecord>>(records);
     auto kept_items = std::make_shared<std::vector<IngestItem>>(items);
-    store_->Ingest(std::move(items), std::move(records), [detector, kept_records, kept_items](Status st, std::vector<IngestOutcome>) {
+    store_->Ingest(std::move(items), std::move(records), [detector, kept_records, kept_items](Status st, std::vector<IngestResult>) {
       if (!st.ok()) detector->Restore(std::move(*kept_records), std::move(*kept_items));
     });
   });
@@ -742,7 +781,7 @@ size_t Api::WarmDetector(int64_t window_ms) {
   // overwritten with the same content and queue items are duplicates.
   detector_->TakeEffects(*pipeline, [&](std::vector<AlertRecord> records, std::vector<IngestItem> items) {
     std::promise<void> done;
-    store_->Ingest(std::move(items), std::move(records), [&](Status, std::vector<IngestOutcome>) { done.set_value(); });
+    store_->Ingest(std::move(items), std::move(records), [&](Status, std::vector<IngestResult>) { done.set_value(); });
     done.get_future().wait();
   });
   return n;
@@ -982,6 +1021,9 @@ void Api::Metrics(Respond respond) {
           "type=\"edited\"", m.webhook_edits.load());
   counter("triage_webhook_platform_events_total", "", "type=\"deleted\"", m.webhook_deletes.load());
   counter("triage_webhook_platform_events_total", "", "type=\"echo\"", m.webhook_echoes.load());
+  counter("triage_webhook_unattributed_replies_total",
+          "Brand replies by webhook that name no stored message and whose conversation has none open", "",
+          m.webhook_unattributed.load());
   counter("triage_webhook_ignored_items_total", "Webhook payload items without a customer message", "",
           m.webhook_ignored.load());
   if (detector_) {

@@ -153,8 +153,14 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
         static_cast<size_t>(q.max_open_per_agent)};
   }
   if (Status s = QueueStore::Open(config.data_dir, so, &m.store); !s.ok()) return s;
-  Status ls = SentimentLexicon::Load(SentimentLexicon::DefaultPath(), &m.lexicon);
+  // A lexicon the config names must load; the default one may be missing
+  // (the daemon then runs without the tone escalation, and says so).
+  const std::string lexicon =
+      config.lexicon.empty() ? SentimentLexicon::PathFor(m.pipelines->rules_path()) : config.lexicon;
+  Status ls = SentimentLexicon::Load(lexicon, &m.lexicon);
+  if (!ls.ok() && !config.lexicon.empty()) return Status::InvalidArgument("lexicon: " + ls.message());
   if (!ls.ok()) m.Log("reach-and-tone escalation off: " + ls.message());
+  else m.Log("tone lexicon: " + lexicon + " (" + std::to_string(m.lexicon.size()) + " words)");
   m.detector = std::make_unique<LiveDetector>(ls.ok() ? &m.lexicon : nullptr);
   m.api = std::make_unique<Api>(m.config, m.store.get(), m.pipelines.get(), &m.metrics, m.detector.get());
   // The detector keeps no state across restarts: it relearns the baselines

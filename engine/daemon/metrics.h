@@ -76,6 +76,7 @@ struct ServerMetrics {
   // that were recognised but are not new messages.
   std::array<std::atomic<uint64_t>, 8> webhook_rejected{};  // index: platform slot (see api.cc)
   std::atomic<uint64_t> webhook_edits{0}, webhook_deletes{0}, webhook_echoes{0}, webhook_ignored{0};
+  std::atomic<uint64_t> webhook_unattributed{0};  // brand replies with no open message to attach to
   std::array<LatencyHistogram, kNumEndpoints> latency;
   ResponseHistograms responses;
   // Components beside the daemon (the Kafka bridge of `serve --kafka`) append

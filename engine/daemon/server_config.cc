@@ -110,6 +110,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       r.String(v, key, &c->cache_dir);
     } else if (key == "model") {
       r.String(v, key, &c->model);
+    } else if (key == "lexicon") {
+      r.String(v, key, &c->lexicon);
     } else if (key == "io_threads") {
       r.Int(v, key, &c->io_threads, 1, 256);
     } else if (key == "max_body_bytes") {

@@ -58,6 +58,10 @@ struct ServerConfig {
   std::string rules;                // empty: the bundled pack
   std::string cache_dir;            // empty: the default pattern cache
   std::string model;                // empty: the pack's model; "none": rules only; else a model file
+  // The tone lexicon of the reach-and-tone escalation; empty:
+  // SentimentLexicon::PathFor(rules). A lexicon named here that cannot be
+  // loaded stops the daemon at start-up.
+  std::string lexicon;
   // HTTP limits
   int io_threads = 2;
   size_t max_body_bytes = 8 << 20;

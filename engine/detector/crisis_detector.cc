@@ -311,9 +311,9 @@ std::string CrisisDetector::AlertJson(int index) const {
   o += ",\"window_count\":";
   AppendJsonInt(a.window_count, &o);
   o += ",\"expected\":";
-  AppendJsonNumber(a.expected, &o);
+  AppendJsonScore(a.expected, &o);
   o += ",\"p_value\":";
-  AppendJsonNumber(a.p_value, &o);
+  AppendJsonScore(a.p_value, &o);
   o += "}";
   return o;
 }

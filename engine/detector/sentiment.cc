@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "engine/pipeline.h"
@@ -34,10 +35,31 @@ Status SentimentLexicon::Load(const std::string& path, SentimentLexicon* out) {
   return Status::OK();
 }
 
-std::string SentimentLexicon::DefaultPath() {
-  if (const char* env = std::getenv("TRIAGE_LEXICON"); env && *env) return env;
-  return Pipeline::DefaultRulesPath() + "/../lexicon/vader_valence.tsv";
+namespace {
+
+// lexicon/vader_valence.tsv in the parent of the pack's directory, with
+// symbolic links and ".." resolved (the path is logged and named in errors).
+std::string BesidePack(const std::string& rules_path) {
+  std::filesystem::path pack(rules_path);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(pack, ec)) pack = pack.parent_path();
+  if (pack.empty()) pack = ".";
+  std::filesystem::path lexicon = pack / ".." / "lexicon" / "vader_valence.tsv";
+  std::filesystem::path resolved = std::filesystem::weakly_canonical(lexicon, ec);
+  return ec ? lexicon.string() : resolved.string();
 }
+
+}  // namespace
+
+std::string SentimentLexicon::PathFor(const std::string& rules_path) {
+  if (const char* env = std::getenv("TRIAGE_LEXICON"); env && *env) return env;
+  std::string beside = BesidePack(rules_path);
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(beside, ec)) return beside;
+  return BesidePack(Pipeline::BundledRulesPath());
+}
+
+std::string SentimentLexicon::DefaultPath() { return PathFor(Pipeline::DefaultRulesPath()); }
 
 double SentimentLexicon::Compound(std::string_view normalized) const {
   static const std::string_view kNegations[] = {"not", "no", "never", "dont", "don", "isn", "wasn", "cant", "can", "won",

@@ -20,7 +20,14 @@ class SentimentLexicon {
  public:
   // "token<TAB>valence" lines; errors name the file and line.
   static Status Load(const std::string& path, SentimentLexicon* out);
-  // The bundled lexicon next to the bundled rules, or $TRIAGE_LEXICON.
+  // The lexicon to use with the pack at `rules_path` (a directory or a file):
+  // $TRIAGE_LEXICON if set; else lexicon/vader_valence.tsv beside the pack's
+  // directory, if it is there (the repository and the installed layout both
+  // keep rules/<pack> and rules/lexicon side by side); else the one beside the
+  // bundled pack (Pipeline::BundledRulesPath()), so that a pack copied
+  // anywhere, such as /etc/triage/rules, still finds the bundled lexicon.
+  static std::string PathFor(const std::string& rules_path);
+  // PathFor(Pipeline::DefaultRulesPath()).
   static std::string DefaultPath();
 
   // `normalized`: TextNormalizer output (words separated by single spaces).

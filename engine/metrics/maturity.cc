@@ -98,6 +98,33 @@ void AppendPoint(const MaturityPoint& p, std::string* o) {
 
 }  // namespace
 
+MaturityInputDisplay DisplayOfMaturityInput(const std::string& name) {
+  // One row per input Score() adds, in the same order; the labels say what
+  // is measured, as the README's table does.
+  static const struct {
+    const char* name;
+    const char* label;
+    const char* unit;
+  } kInputs[] = {
+      {"in_channel_resolution", "Resolved in the channel", "%"},
+      {"channels_in_use", "Channels in use", ""},
+      {"new_channels", "New channels adopted", ""},
+      {"response_rate", "Conversations answered", "%"},
+      {"agents_per_day", "Agents active per day", ""},
+      {"hours_covered", "Hours staffed per week", "h / week"},
+      {"sla_attainment", "First response within SLA", "%"},
+      {"budget", "Budget (self-rated)", "/ 100"},
+      {"dedicated_headcount", "Dedicated social-care staff", "people"},
+      {"executive_briefings", "Executive briefings per month", "/ month"},
+  };
+  for (const auto& in : kInputs)
+    if (name == in.name) return {in.label, in.unit};
+  std::string words = name;
+  std::replace(words.begin(), words.end(), '_', ' ');
+  if (!words.empty() && words[0] >= 'a' && words[0] <= 'z') words[0] = static_cast<char>(words[0] - 'a' + 'A');
+  return {words, ""};
+}
+
 std::string QuadrantOf(double investment, double innovation, double threshold) {
   bool inv = investment >= threshold, inn = innovation >= threshold;
   if (inv && inn) return "#SocialFirst";

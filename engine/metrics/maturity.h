@@ -84,6 +84,19 @@ struct MaturityReport {
   std::string ToText() const;
 };
 
+// How an input reads in front of people (the HTML brief): a label in words
+// ("First response within SLA") and how its value is shown. The JSON and text
+// reports keep the machine name (`sla_attainment`), which scripts rely on.
+struct MaturityInputDisplay {
+  std::string label;
+  // "%": the value is a share 0-1, shown as a percentage. Otherwise a suffix
+  // after the number ("h / week"), or empty for a plain count.
+  std::string unit;
+};
+// Every input AssessMaturity produces has an entry; an unknown name reads as
+// its words ("some_input" -> "Some input") so no machine name leaks.
+MaturityInputDisplay DisplayOfMaturityInput(const std::string& name);
+
 std::string QuadrantOf(double investment, double innovation, double threshold);
 std::string RecommendationFor(const std::string& quadrant);
 

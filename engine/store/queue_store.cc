@@ -6,10 +6,14 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -30,6 +34,23 @@ int64_t SystemNowMs() {
 
 void PutBE64(uint64_t v, std::string* out) {
   for (int i = 7; i >= 0; --i) out->push_back(static_cast<char>((v >> (i * 8)) & 0xFF));
+}
+
+// Whether a process holds RocksDB's lock on `lock_file` (an fcntl write lock,
+// taken by DB::Open). Asks with an open-file-description lock query: it sees
+// classic POSIX locks of every process, this one included, and neither takes
+// nor changes a lock. Closing the descriptor drops this process's own POSIX
+// locks on the file, so when this process is the holder the descriptor is
+// left open (a store opened twice by one process: never in the commands).
+bool LockHeld(const std::string& lock_file) {
+  int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // no LOCK: no writer has ever opened it
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  bool held = ::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+  if (!(held && fl.l_pid == ::getpid())) ::close(fd);
+  return held;
 }
 
 uint64_t GetBE64(std::string_view s) {
@@ -130,7 +151,23 @@ struct QueueStore::Impl {
   std::map<std::string, std::map<uint64_t, int64_t>> ready_arrivals;  // queue -> seq -> received_ms
   std::set<std::pair<int64_t, std::string>> leases;                   // (lease_until, id)
   std::map<std::string, uint64_t> claimed_count;
-  std::unordered_map<std::string, MessageState> active;  // queued or claimed
+  std::unordered_map<std::string, MessageState> active;  // queued, claimed or assigned
+  // Open (active) messages by conversation, oldest first: where a brand reply
+  // that names no message (Messenger/Instagram page echoes) belongs.
+  std::unordered_map<std::string, std::set<std::pair<uint64_t, std::string>>> open_by_conv;
+
+  MessageState& Activate(const std::string& id, MessageState s) {
+    open_by_conv[Conversation(id, s)].emplace(s.seq, id);
+    return active.insert_or_assign(id, std::move(s)).first->second;
+  }
+  void Deactivate(std::unordered_map<std::string, MessageState>::iterator it) {
+    auto c = open_by_conv.find(Conversation(it->first, it->second));
+    if (c != open_by_conv.end()) {
+      c->second.erase({it->second.seq, it->first});
+      if (c->second.empty()) open_by_conv.erase(c);
+    }
+    active.erase(it);
+  }
   uint64_t next_seq = 1;
   uint64_t next_event_seq = 1;
 
@@ -157,6 +194,7 @@ struct QueueStore::Impl {
   std::deque<Op> pending;
   bool stopping = false;
   std::atomic<bool> failed{false};
+  bool read_only = false;  // OpenReadOnly: no writer thread, every mutation fails
   std::thread writer;
   // Bodies of messages ingested in the group being applied (not yet readable
   // from RocksDB), for claims in the same group.
@@ -341,7 +379,7 @@ struct QueueStore::Impl {
       } else {
         IndexLease(id, s);
       }
-      active.emplace(std::move(id), std::move(s));
+      Activate(id, std::move(s));
     }
     if (!it->status().ok()) return FromRocks(it->status(), "recovery scan");
     std::string v;
@@ -370,7 +408,8 @@ struct QueueStore::Impl {
         return;
       }
     }
-    if (failed) op.complete(Status::IOError("store is read-only after a write failure; restart to recover"));
+    if (read_only) op.complete(Status::IOError("store opened read-only"));
+    else if (failed) op.complete(Status::IOError("store is read-only after a write failure; restart to recover"));
     else if (stopping) op.complete(Status::Internal("busy: shutting down"));
     else op.complete(Status::Internal("busy: too many pending writes"));
   }
@@ -434,12 +473,26 @@ QueueStore::~QueueStore() {
 }
 
 Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::unique_ptr<QueueStore>* out) {
+  return OpenImpl(dir, std::move(options), false, out);
+}
+
+Status QueueStore::OpenReadOnly(const std::string& dir, std::unique_ptr<QueueStore>* out) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return Status::NotFound(dir + ": no such data directory");
+  if (LockHeld(dir + "/LOCK"))
+    return Status::IOError(dir + ": the database is locked by another process");
+  return OpenImpl(dir, QueueStoreOptions(), true, out);
+}
+
+Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, bool read_only,
+                            std::unique_ptr<QueueStore>* out) {
   auto impl = std::make_unique<Impl>();
   if (!options.now_ms) options.now_ms = SystemNowMs;
   impl->opts = std::move(options);
+  impl->read_only = read_only;
   rocksdb::DBOptions dbo;
-  dbo.create_if_missing = true;
-  dbo.create_missing_column_families = true;
+  dbo.create_if_missing = !read_only;
+  dbo.create_missing_column_families = !read_only;
   dbo.max_background_jobs = 2;
   rocksdb::ColumnFamilyOptions cfo;
   // Every ingest looks its ids up in `state` to detect duplicates, and almost
@@ -456,7 +509,8 @@ Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::
                                                       {"events", cfo},
                                                       {"alerts", cfo}};
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(dbo, dir, cfs, &impl->handles, &raw);
+  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, cfs, &impl->handles, &raw)
+                                : rocksdb::DB::Open(dbo, dir, cfs, &impl->handles, &raw);
   if (!s.ok()) return Status::IOError(dir + ": cannot open the database: " + s.ToString());
   impl->db.reset(raw);
   impl->cf_default = impl->handles[0];
@@ -469,13 +523,13 @@ Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::
   Status rs = store->impl_->Recover();
   if (!rs.ok()) return Status::Corruption(dir + ": " + rs.message());
   Impl* p = store->impl_.get();
-  p->writer = std::thread([p] { p->WriterLoop(); });
+  if (!read_only) p->writer = std::thread([p] { p->WriterLoop(); });
   *out = std::move(store);
   return Status::OK();
 }
 
 void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> alerts, IngestDone done) {
-  auto outcomes = std::make_shared<std::vector<IngestOutcome>>();
+  auto outcomes = std::make_shared<std::vector<IngestResult>>();
   auto shared_items = std::make_shared<std::vector<IngestItem>>(std::move(items));
   auto shared_alerts = std::make_shared<std::vector<AlertRecord>>(std::move(alerts));
   Impl* p = impl_.get();
@@ -505,7 +559,11 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
           IngestItem& it = (*shared_items)[i];
           bool dup = in_db[i] || p->active.count(it.id) > 0 || p->group_bodies.count(it.id) > 0;
           if (dup) {
-            outcomes->push_back(IngestOutcome::kDuplicate);
+            IngestResult r{IngestOutcome::kDuplicate, {}};
+            auto body = p->group_bodies.find(it.id);
+            if (body != p->group_bodies.end()) r.stored_decision = body->second.second;
+            else p->db->Get(rocksdb::ReadOptions(), p->cf_decisions, it.id, &r.stored_decision);
+            outcomes->push_back(std::move(r));
             continue;
           }
           MessageState s;
@@ -519,12 +577,12 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
           p->PutState(b, it.id, s);
           p->IndexReady(it.id, s);
           p->group_bodies[it.id] = {it.raw, it.decision};
-          MessageState& placed = p->active.emplace(it.id, std::move(s)).first->second;
+          MessageState& placed = p->Activate(it.id, std::move(s));
           p->TryAssign(b, it.id, placed, now);
-          outcomes->push_back(IngestOutcome::kStored);
+          outcomes->push_back(IngestResult{IngestOutcome::kStored, {}});
         }
       },
-      [outcomes, done = std::move(done)](Status st) { done(st, st.ok() ? *outcomes : std::vector<IngestOutcome>{}); }});
+      [outcomes, done = std::move(done)](Status st) { done(st, st.ok() ? std::move(*outcomes) : std::vector<IngestResult>{}); }});
 }
 
 void QueueStore::Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done) {
@@ -560,10 +618,30 @@ void QueueStore::Claim(std::string queue, std::string agent, size_t max_messages
 }
 
 void QueueStore::AddEvent(std::string id, Event event, EventDone done) {
+  AddEventImpl(std::move(id), "", std::move(event), std::move(done));
+}
+
+void QueueStore::AddEventToConversation(std::string conversation_id, Event event, EventDone done) {
+  AddEventImpl("", std::move(conversation_id), std::move(event), std::move(done));
+}
+
+void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Event event, EventDone done) {
   auto result = std::make_shared<Status>();
   Impl* p = impl_.get();
   p->Submit(Impl::Op{
-      [p, result, id = std::move(id), event = std::move(event)](rocksdb::WriteBatch& b) {
+      [p, result, id_arg = std::move(id_arg), conversation = std::move(conversation),
+       event = std::move(event)](rocksdb::WriteBatch& b) {
+        std::string id = id_arg;
+        if (!conversation.empty()) {
+          // The newest open message of the conversation, resolved here on the
+          // writer so that it sees every earlier operation.
+          auto c = p->open_by_conv.find(conversation);
+          if (c == p->open_by_conv.end() || c->second.empty()) {
+            *result = Status::NotFound("conversation '" + conversation + "' has no open message");
+            return;
+          }
+          id = c->second.rbegin()->second;
+        }
         MessageState state;
         auto it = p->active.find(id);
         if (it != p->active.end()) {
@@ -603,7 +681,7 @@ void QueueStore::AddEvent(std::string id, Event event, EventDone done) {
           if (state.status == MessageStatus::kQueued) p->UnindexReady(state);
           else if (state.status == MessageStatus::kAssigned) p->UnindexAssigned(id, state);
           else p->UnindexLease(id, state);
-          p->active.erase(it);
+          p->Deactivate(it);
         }
         if (event.type == "rerouted") {
           state.queue = event.to_queue;
@@ -611,7 +689,7 @@ void QueueStore::AddEvent(std::string id, Event event, EventDone done) {
           state.agent.clear();
           state.lease_until = 0;
           p->IndexReady(id, state);
-          MessageState& placed = p->active.emplace(id, state).first->second;
+          MessageState& placed = p->Activate(id, state);
           p->TryAssign(b, id, placed, p->opts.now_ms());
         } else {
           // replied, resolved, moved_private, escalated_offchannel: a person
@@ -676,13 +754,23 @@ std::vector<QueueStore::AgentInfo> QueueStore::Agents() const {
   return out;
 }
 
-Status QueueStore::IngestSync(std::vector<IngestItem> items, std::vector<IngestOutcome>* out) {
+Status QueueStore::IngestSyncResults(std::vector<IngestItem> items, std::vector<IngestResult>* out) {
   std::promise<Status> pr;
-  Ingest(std::move(items), [&](Status s, std::vector<IngestOutcome> o) {
+  Ingest(std::move(items), [&](Status s, std::vector<IngestResult> o) {
     if (out) *out = std::move(o);
     pr.set_value(s);
   });
   return pr.get_future().get();
+}
+
+Status QueueStore::IngestSync(std::vector<IngestItem> items, std::vector<IngestOutcome>* out) {
+  std::vector<IngestResult> results;
+  Status s = IngestSyncResults(std::move(items), &results);
+  if (out) {
+    out->clear();
+    for (const auto& r : results) out->push_back(r.outcome);
+  }
+  return s;
 }
 
 Status QueueStore::ClaimSync(const std::string& queue, const std::string& agent, size_t n, int64_t lease_ms,

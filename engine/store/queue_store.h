@@ -98,6 +98,14 @@ struct IngestItem {
 
 enum class IngestOutcome : uint8_t { kStored, kDuplicate };
 
+// What became of one ingested item. A duplicate carries the decision stored
+// with the first copy: a retry is answered with what was decided then, not
+// with a fresh decision of a text that may differ.
+struct IngestResult {
+  IngestOutcome outcome = IngestOutcome::kStored;
+  std::string stored_decision;  // duplicates only
+};
+
 // A crisis alert's latest state, written (overwritten) in the same batch as
 // the messages that changed it.
 struct AlertRecord {
@@ -140,12 +148,21 @@ class QueueStore {
   ~QueueStore();  // drains pending operations, then closes RocksDB cleanly
 
   static Status Open(const std::string& dir, QueueStoreOptions options, std::unique_ptr<QueueStore>* out);
+  // Opens an existing data directory for reading only (RocksDB
+  // OpenForReadOnly), for reports over a history (`triage maturity`,
+  // `triage train --data`): nothing is created or written, so a mistyped
+  // path is an error naming it (NotFound) instead of a new empty database.
+  // A directory whose database another process has open (a running `triage
+  // serve`) is refused with an IOError that says "locked": RocksDB does not
+  // support reading a database while a writer has it. Every mutation of the
+  // returned store fails.
+  static Status OpenReadOnly(const std::string& dir, std::unique_ptr<QueueStore>* out);
 
   // Asynchronous mutations. `done` runs on the writer thread once the
   // operation's group is durable (or failed); keep it short (post elsewhere).
   // A full pending queue fails immediately with a Busy status (code kInternal,
   // message starting "busy").
-  using IngestDone = std::function<void(Status, std::vector<IngestOutcome>)>;
+  using IngestDone = std::function<void(Status, std::vector<IngestResult>)>;
   void Ingest(std::vector<IngestItem> items, IngestDone done) { Ingest(std::move(items), {}, std::move(done)); }
   // The same, with alert records written atomically with the messages.
   void Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> alerts, IngestDone done);
@@ -153,6 +170,10 @@ class QueueStore {
   void Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done);
   using EventDone = std::function<void(Status)>;
   void AddEvent(std::string id, Event event, EventDone done);
+  // The same for the newest open (queued, claimed or assigned) message of a
+  // conversation: for replies that name no message, such as Messenger and
+  // Instagram page echoes. NotFound when the conversation has none open.
+  void AddEventToConversation(std::string conversation_id, Event event, EventDone done);
 
   // Marks `agent` online for `queues` until now + agent_ttl_ms, and assigns it
   // waiting messages of those push queues up to its capacity.
@@ -167,6 +188,7 @@ class QueueStore {
   // Blocking forms, for tests and tools.
   Status HeartbeatSync(const std::string& agent, const std::vector<std::string>& queues, AgentStatus* out);
   Status IngestSync(std::vector<IngestItem> items, std::vector<IngestOutcome>* out);
+  Status IngestSyncResults(std::vector<IngestItem> items, std::vector<IngestResult>* out);
   Status ClaimSync(const std::string& queue, const std::string& agent, size_t n, int64_t lease_ms,
                    std::vector<ClaimedMessage>* out);
   Status AddEventSync(const std::string& id, Event event);
@@ -202,6 +224,9 @@ class QueueStore {
  private:
   struct Impl;
   explicit QueueStore(std::unique_ptr<Impl> impl);
+  static Status OpenImpl(const std::string& dir, QueueStoreOptions options, bool read_only,
+                         std::unique_ptr<QueueStore>* out);
+  void AddEventImpl(std::string id, std::string conversation_id, Event event, EventDone done);
   std::unique_ptr<Impl> impl_;
 };
 
