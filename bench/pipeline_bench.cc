@@ -177,13 +177,13 @@ void BM_ModelFeatures(benchmark::State& state) {
   TextNormalizer norm;
   std::vector<std::string> normalized(p.messages.size());
   for (size_t k = 0; k < p.messages.size(); ++k) norm.Normalize(p.messages[k].text, &normalized[k]);
-  std::vector<uint32_t> f;
+  FeatureVector f;
   size_t i = 0, bytes = 0, features = 0;
   for (auto _ : state) {
-    f.clear();
+    f.Clear();
     model->hasher().ExtractText(normalized[i], &f);
-    benchmark::DoNotOptimize(f.data());
-    features += f.size();
+    benchmark::DoNotOptimize(f.keys.data());
+    features += f.keys.size();
     bytes += normalized[i].size();
     if (++i == normalized.size()) i = 0;
   }
@@ -196,17 +196,17 @@ void BM_ModelPredict(benchmark::State& state) {
   const ParsedCorpus& p = TheParsed();
   const LinearModel* model = ThePipeline(true).classifier().model();
   TextNormalizer norm;
-  std::vector<std::vector<uint32_t>> feats(p.messages.size());
+  std::vector<FeatureVector> feats(p.messages.size());
   std::string n;
   for (size_t k = 0; k < p.messages.size(); ++k) {
     norm.Normalize(p.messages[k].text, &n);
     model->hasher().ExtractText(n, &feats[k]);
   }
-  LabelProbs probs;
+  ModelOutput out;
   size_t i = 0;
   for (auto _ : state) {
-    model->Predict(feats[i], &probs);
-    benchmark::DoNotOptimize(probs.data());
+    model->Predict(feats[i], &out);
+    benchmark::DoNotOptimize(out.probs.data());
     if (++i == feats.size()) i = 0;
   }
   state.SetItemsProcessed(state.iterations());
@@ -227,7 +227,7 @@ void BM_Replay(benchmark::State& state) {
   for (auto _ : state) {
     auto [off, len] = c.lines[i];
     if (!parser.Parse(std::string_view(c.data.data() + off, len), c.data.size() - off, &m).ok()) std::abort();
-    pipe.Decide(m, scratch.get(), &d);
+    (void)(pipe.Decide(m, scratch.get(), &d));
     writer.Append(m, d, &out);
     if (out.size() > (1 << 16)) out.clear();
     bytes += len + 1;

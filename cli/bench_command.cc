@@ -172,7 +172,7 @@ int RunBench(const BenchOptions& opts) {
     return [&, detector](int64_t i) {
       const auto& p = padded[static_cast<size_t>(i)];
       if (!parser.Parse(std::string_view(p.data(), p.size()), p.size() + simdjson::SIMDJSON_PADDING, &m).ok()) return;
-      pipeline->Decide(m, scratch.get(), &d);
+      if (!pipeline->Decide(m, scratch.get(), &d).ok()) return;
       if (detector) detector->Observe(m, pipeline->pack(), scratch->normalized(), &d);
       writer.Append(m, d, &out);
       if (out.size() > (1 << 20)) out.clear();

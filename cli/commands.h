@@ -56,6 +56,7 @@ struct EvalOptions {
   int show_errors = 0;
   double min_macro_f1 = -1;  // < 0: no gate
   bool no_detector = false;
+  bool no_thread_context = false;  // classify each message alone (to measure what context gains)
 };
 int RunEval(const EvalOptions& opts);
 
@@ -66,10 +67,13 @@ struct TrainOptionsCli {
   CommonOptions common;
   std::vector<std::string> archives;
   std::vector<std::string> data_dirs;  // stored history (serve or replay --data): reroutes are corrections
+  std::vector<std::string> calibrate;  // held-out labeled archives to calibrate on (none: uncalibrated)
   std::string out_path;
   int folds = 5;         // 0: no cross-validation
   double holdout = 0.2;  // 0: no held-out split
   double model_weight = -1;  // < 0: the pack's model_weight, for the "combined" figures
+  double review_below = 0.6;       // confidence under which a decision is marked for review
+  double crisis_precision = 0.9;   // the model alone labels crisis only where this precise on held-out data
   bool json = false;
   FeatureOptions features;
   TrainOptions train;
@@ -89,10 +93,14 @@ struct RulesExplainOptions {
   std::string text;
   std::string lang;
   std::string channel = "x";
+  std::string kind;          // public, private, or "" (unknown)
+  std::string after;         // the label of the conversation's earlier message ("" : none)
+  bool other_author = false; // the earlier message was someone else's
 };
 int RunRulesExplain(const RulesExplainOptions& opts);
 
-// triage normalize: platform payloads (one per line) to archive lines, plus
+// triage normalize: platform payloads (one per line, or a file that is one
+// JSON document however laid out) to archive lines, plus
 // the platform events as {"event": ...} lines, for inspecting what the engine
 // would see.
 struct NormalizeOptions {

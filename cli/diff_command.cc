@@ -106,31 +106,37 @@ int RunDiff(const DiffOptions& opts) {
   int64_t messages = 0, changed = 0;
   Clock::duration old_time{}, new_time{};
   const size_t max_examples = static_cast<size_t>(std::max(opts.examples, 0));
-  while (source.Next(&msg)) {
+  bool failed = false;  // a classifier failure (Hyperscan scan error) ends the run with an error
+  while (source.Next(&msg) && !failed) {
     ++messages;
     // Each pack is timed on the same message, alternating which goes first
     // so neither always runs with the other's cache footprint. The first
     // messages warm both up and are not timed. On small archives the figure
     // is noisy; `triage bench` measures one pack properly.
     if (messages <= kWarmup) {
-      old_p->Decide(msg, old_s.get(), &od);
-      new_p->Decide(msg, new_s.get(), &nd);
+      failed = !old_p->Decide(msg, old_s.get(), &od).ok() || failed;
+      failed = !new_p->Decide(msg, new_s.get(), &nd).ok() || failed;
     } else if (messages % 2) {
       auto t0 = Clock::now();
-      old_p->Decide(msg, old_s.get(), &od);
+      failed = !old_p->Decide(msg, old_s.get(), &od).ok() || failed;
       auto t1 = Clock::now();
-      new_p->Decide(msg, new_s.get(), &nd);
+      failed = !new_p->Decide(msg, new_s.get(), &nd).ok() || failed;
       auto t2 = Clock::now();
       old_time += t1 - t0;
       new_time += t2 - t1;
     } else {
       auto t0 = Clock::now();
-      new_p->Decide(msg, new_s.get(), &nd);
+      failed = !new_p->Decide(msg, new_s.get(), &nd).ok() || failed;
       auto t1 = Clock::now();
-      old_p->Decide(msg, old_s.get(), &od);
+      failed = !old_p->Decide(msg, old_s.get(), &od).ok() || failed;
       auto t2 = Clock::now();
       new_time += t1 - t0;
       old_time += t2 - t1;
+    }
+    if (failed) {
+      std::fprintf(err, "triage diff: %s:%llu: a pattern scan failed\n", source.file().c_str(),
+                   static_cast<unsigned long long>(source.line()));
+      return kExitError;
     }
     if (auto truth = ParseLabel(msg.label)) {
       old_cm.Add(*truth, od.verdict.label);

@@ -8,7 +8,9 @@
 #include "engine/detector/crisis_detector.h"
 #include "engine/eval.h"
 #include "engine/json_writer.h"
+#include "engine/model/calibration.h"
 #include "engine/model/model_evaluation.h"
+#include "engine/thread_tracker.h"
 
 namespace triage {
 
@@ -50,11 +52,28 @@ int RunEval(const EvalOptions& opts) {
   };
   std::map<std::string, IncidentStats> incidents;
   std::vector<std::string> false_alarms;
+  // Thread context from archive order, as replay gives it.
+  ThreadTracker threads;
+  const LinearModel* model = pipeline->classifier().model();
+  ConfusionMatrix in_threads;          // messages classified with an earlier message as context
+  size_t trained_on = 0, labeled = 0;  // labeled messages the model was trained on
+  size_t review = 0, review_right = 0, kept_right = 0;
+  std::vector<LabelProbs> confidences;  // the decided label's confidence, for the calibration error
+  std::vector<Label> truths;
 
   while (source.Next(&msg)) {
     // One decision per message: the detector sees every message (labeled or
     // not); it changes priority and alert marks, never the label scored below.
-    pipeline->Decide(msg, scratch.get(), &d);
+    // (Looked up either way, so --no-thread-context scores the same
+    // messages under "in threads".)
+    const ThreadContext context = threads.Lookup(msg);
+    const bool in_thread = context.known;
+    if (!opts.no_thread_context) msg.thread = context;
+    if (Status s = pipeline->Decide(msg, scratch.get(), &d); !s.ok()) {
+      std::fprintf(err, "triage eval: %s: %s\n", source.file().c_str(), s.message().c_str());
+      return kExitError;
+    }
+    threads.Record(msg, d.verdict.label);
     if (!opts.no_detector) {
       std::string incident(msg.incident);
       if (!incident.empty()) ++incidents[incident].messages;
@@ -72,6 +91,16 @@ int RunEval(const EvalOptions& opts) {
       continue;
     }
     all.Add(*truth, d.verdict.label);
+    ++labeled;
+    if (model && model->TrainedOn(model->hasher().TextHash(scratch->normalized()))) ++trained_on;
+    if (in_thread) in_threads.Add(*truth, d.verdict.label);
+    bool right = *truth == d.verdict.label;
+    if (d.verdict.review) ++review, review_right += right;
+    else kept_right += right;
+    LabelProbs c{};
+    c[static_cast<int>(d.verdict.label)] = d.verdict.confidence;
+    confidences.push_back(c);
+    truths.push_back(*truth);
     auto it = by_lang.find(d.verdict.lang);
     if (it == by_lang.end()) it = by_lang.emplace(std::string(d.verdict.lang), ConfusionMatrix()).first;
     it->second.Add(*truth, d.verdict.label);
@@ -89,6 +118,14 @@ int RunEval(const EvalOptions& opts) {
     std::fprintf(err, "triage eval: no labeled messages\n");
     return kExitError;
   }
+  // Figures on messages the model learned from are no test of it: say so.
+  if (trained_on)
+    std::fprintf(err,
+                 "triage eval: warning: %zu of %zu labeled messages (%.1f %%) are in the model's training data "
+                 "(its fingerprint); the figures below are not a test of the model on unseen text\n",
+                 trained_on, labeled, 100.0 * static_cast<double>(trained_on) / static_cast<double>(labeled));
+  const double ece = ExpectedCalibrationError(confidences, truths);
+  const size_t kept = labeled - review;
 
   if (opts.json) {
     std::string out = all.ToJson();
@@ -111,6 +148,20 @@ int RunEval(const EvalOptions& opts) {
     }
     out += "}";
     if (has_model) out += ",\"compare\":" + compare.ToJson();
+    out += ",\"in_threads\":{\"messages\":";
+    AppendJsonInt(in_threads.Total(), &out);
+    out += ",\"macro_f1\":";
+    AppendJsonNumber(in_threads.Total() ? in_threads.MacroF1() : 0.0, &out);
+    out += "},\"confidence\":{\"ece\":";
+    AppendJsonNumber(ece, &out);
+    out += ",\"review\":";
+    AppendJsonInt(static_cast<int64_t>(review), &out);
+    out += ",\"review_accuracy\":";
+    AppendJsonNumber(review ? static_cast<double>(review_right) / static_cast<double>(review) : 0.0, &out);
+    out += ",\"kept_accuracy\":";
+    AppendJsonNumber(kept ? static_cast<double>(kept_right) / static_cast<double>(kept) : 0.0, &out);
+    out += "},\"trained_on\":";
+    AppendJsonInt(static_cast<int64_t>(trained_on), &out);
     out += ",\"alerts\":{\"incidents\":{";
     bool firsti = true;
     for (const auto& [name, st] : incidents) {
@@ -151,7 +202,7 @@ int RunEval(const EvalOptions& opts) {
   } else {
     std::string out = all.ToText();
     out += "\nper language (language in effect: given, or detected)\n";
-    char line[160];
+    char line[512];
     std::snprintf(line, sizeof line, "%-6s %9s %9s %9s\n", "lang", "messages", "accuracy", "macro-F1");
     out += line;
     for (const auto& [lang, cm] : by_lang) {
@@ -163,6 +214,16 @@ int RunEval(const EvalOptions& opts) {
       out += "\nrules alone, model alone and combined (the label above is the combined one)\n";
       out += compare.ToText();
     }
+    std::snprintf(line, sizeof line, "\nin threads (classified with an earlier message of the conversation): %lld messages, macro-F1 %.3f\n",
+                  static_cast<long long>(in_threads.Total()), in_threads.Total() ? in_threads.MacroF1() : 0.0);
+    out += line;
+    std::snprintf(line, sizeof line,
+                  "confidence: expected calibration error %.3f; marked for review %zu (%.1f %%), accuracy %.3f; "
+                  "the rest %.3f\n",
+                  ece, review, labeled ? 100.0 * static_cast<double>(review) / static_cast<double>(labeled) : 0.0,
+                  review ? static_cast<double>(review_right) / static_cast<double>(review) : 0.0,
+                  kept ? static_cast<double>(kept_right) / static_cast<double>(kept) : 0.0);
+    out += line;
     if (!incidents.empty() || !false_alarms.empty()) {
       out += "\ncrisis alerts (burst detector)\n";
       for (const auto& [name, st] : incidents) {

@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("archives", eval.archives, "Labeled NDJSON archives ('-' for standard input)")->required();
   eval_cmd->add_flag("--json", eval.json, "Print one JSON object");
   eval_cmd->add_flag("--no-detector", eval.no_detector, "Do not run burst detection (no alert report)");
+  eval_cmd->add_flag("--no-thread-context", eval.no_thread_context,
+                     "Classify each message alone, without its conversation's earlier message");
   eval_cmd->add_option("--show-errors", eval.show_errors, "Print the first N misclassified messages")
       ->check(WholeNumber(0, 1000000));
   eval_cmd->add_option("--min-macro-f1", eval.min_macro_f1, "Exit 4 when macro-F1 is below this")
@@ -84,15 +86,27 @@ int main(int argc, char** argv) {
   train_cmd->add_option("archives", train.archives, "Labeled NDJSON archives");
   train_cmd->add_option("--data", train.data_dirs,
                         "Data directory of serve or replay --data: rerouted messages are corrections, closed ones "
-                        "confirm the engine's label (repeatable)");
+                        "confirm the engine's label (repeatable)")
+      ->allow_extra_args(false);
   train_cmd->add_option("--out", train.out_path, "Model file to write")->required();
   train_cmd->add_option("--folds", train.folds, "Cross-validation folds (default 5; 0: none)")->check(WholeNumber(0, 100));
   train_cmd->add_option("--holdout", train.holdout, "Share held out for a train/test figure (default 0.2; 0: none)");
   train_cmd->add_option("--seed", train.train.seed, "Seed of the example order and the splits (default 1)");
-  train_cmd->add_option("--epochs", train.train.epochs, "Passes over the data (default 12)")->check(WholeNumber(1, 1000));
-  train_cmd->add_option("--learning-rate", train.train.learning_rate, "First step size (default 0.6)");
-  train_cmd->add_option("--dim-bits", train.features.dim_bits, "2^N hashed feature slots (default 17)")
-      ->check(CLI::Range(8, 22));
+  train_cmd->add_option("--epochs", train.train.epochs, "Passes over the data (default 25)")->check(WholeNumber(1, 1000));
+  train_cmd->add_option("--learning-rate", train.train.learning_rate, "AdaGrad step size (default 0.3)");
+  train_cmd->add_option("--calibrate", train.calibrate,
+                        "Held-out labeled archive(s) to calibrate the model's probabilities and thresholds on "
+                        "(repeatable); without it the model is uncalibrated")
+      ->allow_extra_args(false);
+  train_cmd->add_option("--min-df", train.train.min_df, "Messages a feature must occur in to be kept (default 2)")
+      ->check(WholeNumber(1, 1000));
+  train_cmd->add_option("--l2", train.train.l2, "L2 regularization (default 2e-5)");
+  train_cmd->add_option("--review-below", train.review_below,
+                        "Confidence under which a decision is marked for review (default 0.6)")
+      ->check(CLI::Range(0.0, 1.0));
+  train_cmd->add_option("--crisis-precision", train.crisis_precision,
+                        "Precision the model alone must reach on the held-out archives to label crisis (default 0.9)")
+      ->check(CLI::Range(0.0, 1.0));
   train_cmd->add_option("--char-min", train.features.char_min, "Shortest character n-gram (default 3)")
       ->check(CLI::Range(1, 8));
   train_cmd->add_option("--char-max", train.features.char_max, "Longest character n-gram (default 3; 0: none)")
@@ -113,6 +127,11 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("text", explain.text, "The message text")->required();
   explain_cmd->add_option("--lang", explain.lang, "Language code (default: detected)");
   explain_cmd->add_option("--channel", explain.channel, "Channel (default: x)");
+  explain_cmd->add_option("--kind", explain.kind, "public or private (default: unknown)")
+      ->check(CLI::IsMember({"public", "private"}));
+  explain_cmd->add_option("--after", explain.after,
+                          "The label of the conversation's earlier message (thread context), e.g. support");
+  explain_cmd->add_flag("--other-author", explain.other_author, "With --after: the earlier message was someone else's");
 
   triage::NormalizeOptions normalize;
   auto* normalize_cmd = app.add_subcommand("normalize", "Show the archive messages and events platform payloads become");

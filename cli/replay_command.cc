@@ -7,6 +7,7 @@
 #include <map>
 
 #include "cli/commands.h"
+#include "engine/thread_tracker.h"
 #include "cli/load_pipeline.h"
 #include "connectors/batch_decider.h"
 #include "engine/detector/crisis_detector.h"
@@ -102,13 +103,26 @@ int RunReplay(const ReplayOptions& opts) {
   std::string decision_line;
   auto t0 = std::chrono::steady_clock::now();
 
-  uint64_t messages = 0, malformed = 0, event_lines = 0;
+  uint64_t messages = 0, malformed = 0, event_lines = 0, undecided = 0;
+  // Thread context: the threads decide batches without it; here, in input
+  // order, a message whose conversation has an earlier message is decided
+  // again with that message's label (the same bytes for any thread count).
+  ThreadTracker threads;
+  const bool use_threads = pipeline->classifier().model() != nullptr;
+  std::unique_ptr<ClassifierScratch> ordered_scratch;
+  if (use_threads) {
+    if (Status s = pipeline->NewScratch(&ordered_scratch); !s.ok()) {
+      std::fprintf(err, "triage: %s\n", s.message().c_str());
+      return kExitError;
+    }
+  }
   int io_errors = 0;
   std::map<std::string, int> ignored, platform_events;
   // The ordered stage: batches arrive decided, in input order; what depends
   // on the order of messages happens here.
   auto consume = [&](DecidedBatch& b) {
     malformed += b.malformed;
+    undecided += b.undecided;
     io_errors += b.input.io_errors;
     event_lines += b.events.size();
     for (const auto& [k, n] : b.ignored) ignored[k] += n;
@@ -121,8 +135,16 @@ int RunReplay(const ReplayOptions& opts) {
       }
       if (i == b.num_messages) break;
       b.PrintUpTo(b.messages[i].diagnostics_before, err);
-      const Message& msg = b.messages[i].msg;
+      Message& msg = b.messages[i].msg;
       Decision& decision = b.messages[i].decision;
+      if (use_threads) {
+        msg.thread = threads.Lookup(msg);
+        if (msg.thread.known && !pipeline->Decide(msg, ordered_scratch.get(), &decision).ok()) {
+          ++undecided;  // (the parallel pass decided it; this one failed: keep that decision)
+        }
+        if (!decision.verdict.lang_detected) decision.verdict.lang = msg.lang;
+        threads.Record(msg, decision.verdict.label);
+      }
       ++messages;
       if (!opts.no_detector) {
         detector.Observe(msg, pipeline->pack(), b.messages[i].normalized, &decision);
@@ -218,7 +240,10 @@ int RunReplay(const ReplayOptions& opts) {
       std::fprintf(err, "\n");
     }
   }
-  if (io_errors || store_failed) return kExitError;
+  if (undecided)
+    std::fprintf(err, "triage: %llu messages could not be classified (see above)\n",
+                 static_cast<unsigned long long>(undecided));
+  if (io_errors || store_failed || undecided) return kExitError;
   return malformed ? kExitSkipped : kExitOk;
 }
 

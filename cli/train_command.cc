@@ -1,6 +1,6 @@
 // triage train: trains the learned classifier on labeled archives, reports
-// cross-validated and held-out figures for rules, model and combined, and
-// writes the model file.
+// cross-validated and held-out figures for rules, model and combined,
+// calibrates it on held-out archives, and writes the model file.
 #include <map>
 
 #include "cli/commands.h"
@@ -9,8 +9,10 @@
 #include "connectors/archive_source.h"
 #include "engine/json_writer.h"
 #include "engine/metrics/corrections.h"
+#include "engine/model/calibration.h"
 #include "engine/model/model_evaluation.h"
 #include "engine/store/queue_store.h"
+#include "engine/thread_tracker.h"
 
 namespace triage {
 
@@ -41,23 +43,46 @@ int RunTrain(const TrainOptionsCli& opts) {
   }
   const RulePack& pack = pipeline->pack();
   FeatureHasher hasher(opts.features);
+  ChoiceSettings combine = pipeline->classifier().choice_settings();
+  combine.model_weight = opts.model_weight >= 0 ? opts.model_weight : pack.settings().model_weight;
 
   std::vector<LabeledExample> data;
+  std::vector<uint64_t> fingerprint;  // the normalized texts trained on
   std::map<std::string, std::array<int64_t, kNumLabels>> per_archive;
   Decision d;
   Message msg;
+  // Thread context in archive order, from the true labels (the model learns
+  // what a reply after a support message tends to be).
+  ThreadTracker threads;
   // One labeled message: what the rules say, and the model's features.
-  auto add = [&](const Message& m, Label truth, std::array<int64_t, kNumLabels>* counts) {
-    pipeline->Decide(m, scratch.get(), &d);
+  auto example = [&](Message m, Label truth, LabeledExample* e) -> bool {
+    m.thread = threads.Lookup(m);
+    if (Status s = pipeline->Decide(m, scratch.get(), &d); !s.ok()) {
+      std::fprintf(err, "triage train: %s\n", s.message().c_str());
+      return false;
+    }
+    pipeline->classifier().ModelFeatures(m, *scratch, d.verdict, hasher, &e->example.features);
+    e->example.label = truth;
+    LabelEvidence ev;
+    ev.rule_scores = d.verdict.rule_scores;
+    for (uint32_t r : d.verdict.fired) {
+      const Rule& rule = pack.rules()[r];
+      if (rule.label == Label::kCrisis) ev.crisis_rule = true;
+    }
+    if (d.verdict.forced) ev.forced = d.verdict.label;
+    e->evidence = ev;
+    e->rules_label = d.verdict.rules_label;
+    e->lang = std::string(d.verdict.lang);
+    threads.Record(m, truth);
+    return true;
+  };
+  auto add = [&](const Message& m, Label truth, std::array<int64_t, kNumLabels>* counts) -> bool {
     LabeledExample e;
-    pipeline->classifier().ModelFeatures(m, *scratch, d.verdict, hasher, &e.example.features);
-    e.example.label = truth;
-    e.rule_scores = d.verdict.rule_scores;
-    e.rules_label = d.verdict.rules_label;
-    if (d.verdict.forced) e.forced = d.verdict.label;
-    e.lang = std::string(d.verdict.lang);
+    if (!example(m, truth, &e)) return false;
+    fingerprint.push_back(hasher.TextHash(scratch->normalized()));
     data.push_back(std::move(e));
     ++(*counts)[static_cast<int>(truth)];
+    return true;
   };
   for (const std::string& path : opts.archives) {
     ArchiveSource source({path}, err);
@@ -69,7 +94,7 @@ int RunTrain(const TrainOptionsCli& opts) {
         source.Skip(msg.label.empty() ? "no ground-truth 'label'" : "unknown label '" + std::string(msg.label) + "'");
         continue;
       }
-      add(msg, *truth, &counts);
+      if (!add(msg, *truth, &counts)) return kExitError;
     }
     if (source.io_errors()) return kExitError;
   }
@@ -99,7 +124,7 @@ int RunTrain(const TrainOptionsCli& opts) {
         ++unparsable;
         continue;
       }
-      add(msg, r.label, &counts);
+      if (!add(msg, r.label, &counts)) return kExitError;
     }
     char note[512];
     std::snprintf(note, sizeof note, "  %s: %zu corrected by a reroute, %zu confirmed by closing, %zu still open, %zu unreadable or rerouted to a queue no label goes to (all left out)\n",
@@ -110,8 +135,6 @@ int RunTrain(const TrainOptionsCli& opts) {
     std::fprintf(err, "triage train: %zu labeled messages; at least 10 are needed\n", data.size());
     return kExitError;
   }
-  CombineSettings combine{opts.model_weight >= 0 ? opts.model_weight : pack.settings().model_weight,
-                          pack.settings().threshold};
 
   auto total = [](const std::array<int64_t, kNumLabels>& c) {
     int64_t n = 0;
@@ -138,7 +161,7 @@ int RunTrain(const TrainOptionsCli& opts) {
       for (size_t i = 0; i < data.size(); ++i) (fold[i] == k ? test : train).push_back(i);
       TrainAndEvaluate(data, train, test, opts.features, opts.train, combine, &cv);
     }
-    report += "\n" + std::to_string(opts.folds) + "-fold cross-validation (every message scored once, by a model that did not see it)\n";
+    report += "\n" + std::to_string(opts.folds) + "-fold cross-validation (every message scored once, by a model that did not see it; uncalibrated)\n";
     report += cv.ToText();
     json += ",\"cross_validation\":" + cv.ToJson();
   }
@@ -150,7 +173,7 @@ int RunTrain(const TrainOptionsCli& opts) {
     for (size_t i = 0; i < data.size(); ++i) (rank[i] < held_out ? test : train).push_back(i);
     ModelEvaluation held;
     TrainAndEvaluate(data, train, test, opts.features, opts.train, combine, &held);
-    std::snprintf(line, sizeof line, "\nheld-out split (%.0f%%, %zu messages, trained on the other %zu)\n",
+    std::snprintf(line, sizeof line, "\nheld-out split (%.0f%%, %zu messages, trained on the other %zu; uncalibrated)\n",
                   opts.holdout * 100, test.size(), train.size());
     report += line;
     report += held.ToText();
@@ -162,6 +185,58 @@ int RunTrain(const TrainOptionsCli& opts) {
   std::vector<const TrainingExample*> all;
   for (const auto& e : data) all.push_back(&e.example);
   Train(all, opts.train, &model);
+  model.set_fingerprint(fingerprint);
+  Calibration calibration;
+  calibration.review_threshold = opts.review_below;
+  model.set_calibration(calibration);
+
+  // Calibration on held-out archives, in their order, with the thread
+  // context the model itself gives (as replay and serve will).
+  if (!opts.calibrate.empty()) {
+    std::vector<CalibrationSample> samples;
+    ThreadTracker held_threads;
+    ModelOutput mo;
+    FeatureVector fv;
+    size_t overlap = 0;
+    for (const std::string& path : opts.calibrate) {
+      ArchiveSource source({path}, err);
+      while (source.Next(&msg)) {
+        auto truth = ParseLabel(msg.label);
+        if (!truth) {
+          source.Skip(msg.label.empty() ? "no ground-truth 'label'" : "unknown label '" + std::string(msg.label) + "'");
+          continue;
+        }
+        msg.thread = held_threads.Lookup(msg);
+        if (Status s = pipeline->Decide(msg, scratch.get(), &d); !s.ok()) {
+          std::fprintf(err, "triage train: %s\n", s.message().c_str());
+          return kExitError;
+        }
+        overlap += model.TrainedOn(hasher.TextHash(scratch->normalized()));
+        pipeline->classifier().ModelFeatures(msg, *scratch, d.verdict, model.hasher(), &fv);
+        model.Predict(fv, &mo);
+        CalibrationSample cs;
+        cs.logits = mo.logits;
+        cs.coverage = mo.coverage;
+        cs.truth = *truth;
+        for (uint32_t r : d.verdict.fired) cs.crisis_rule = cs.crisis_rule || pack.rules()[r].label == Label::kCrisis;
+        samples.push_back(cs);
+        held_threads.Record(msg, TopLabel(mo.probs));
+      }
+      if (source.io_errors()) return kExitError;
+    }
+    CalibrationReport cr;
+    calibration = FitCalibration(samples, model, calibration, opts.crisis_precision, &cr);
+    model.set_calibration(calibration);
+    std::snprintf(line, sizeof line,
+                  "\ncalibration on %zu held-out messages%s: temperature %.3f, familiar coverage %.3f, crisis "
+                  "threshold %.2f, review below %.2f\n",
+                  cr.messages, overlap ? (" (" + std::to_string(overlap) + " of them also in the training data)").c_str() : "", calibration.temperature,
+                  calibration.familiar_coverage, calibration.crisis_threshold, calibration.review_threshold);
+    report += line;
+    report += cr.ToText();
+    json += ",\"calibration\":" + cr.ToJson();
+  }
+
   std::string description = "triage train: " + std::to_string(data.size()) + " messages (";
   bool first = true;
   for (const auto& [path, c] : per_archive) {
@@ -171,15 +246,22 @@ int RunTrain(const TrainOptionsCli& opts) {
     first = false;
   }
   description += "); pack " + pack.settings().name + "; seed " + std::to_string(opts.train.seed) + ", epochs " +
-                 std::to_string(opts.train.epochs) + ", 2^" + std::to_string(opts.features.dim_bits) +
-                 " features, character " + std::to_string(opts.features.char_min) + "-" +
+                 std::to_string(opts.train.epochs) + ", min_df " + std::to_string(opts.train.min_df) +
+                 ", character " + std::to_string(opts.features.char_min) + "-" +
                  std::to_string(opts.features.char_max) + "-grams";
+  if (!opts.calibrate.empty()) {
+    description += "; calibrated on ";
+    for (size_t i = 0; i < opts.calibrate.size(); ++i) {
+      size_t slash = opts.calibrate[i].rfind('/');
+      description += (i ? ", " : "") + opts.calibrate[i].substr(slash == std::string::npos ? 0 : slash + 1);
+    }
+  }
   model.set_description(description);
   if (Status s = model.Save(opts.out_path); !s.ok()) {
     std::fprintf(err, "triage train: %s\n", s.message().c_str());
     return kExitError;
   }
-  std::snprintf(line, sizeof line, "\nwrote %s: %zu weight rows\n", opts.out_path.c_str(), model.nonzero_rows());
+  std::snprintf(line, sizeof line, "\nwrote %s: %zu features\n", opts.out_path.c_str(), model.entries());
   report += line;
   json += ",\"model\":";
   AppendJsonString(opts.out_path, &json);

@@ -69,6 +69,43 @@ Status ParseAuthor(od::value& v, Author* a) {
   return Status::OK();
 }
 
+// "attachments": null or [{"type": str, "count": int >= 1}, ...]. Checked and
+// not kept: the classifier reads text only, and the stored line keeps the
+// field for people to see.
+Status CheckAttachments(od::value& v) {
+  od::json_type t;
+  if (auto e = v.type().get(t)) return JsonError(e);
+  if (t == od::json_type::null) return Status::OK();
+  od::array list;
+  if (t != od::json_type::array || v.get_array().get(list)) return FieldError("attachments", "a list");
+  size_t i = 0;
+  for (auto item : list) {
+    const std::string at = "attachments[" + std::to_string(i++) + "]";
+    od::object obj;
+    if (auto e = item.get_object().get(obj))
+      return e == simdjson::INCORRECT_TYPE ? FieldError(at, "an object with type and count") : JsonError(e);
+    bool has_type = false, has_count = false;
+    for (auto field : obj) {
+      od::raw_json_string key;
+      if (auto e = field.key().get(key)) return JsonError(e);
+      od::value fv;
+      if (auto e = field.value().get(fv)) return JsonError(e);
+      if (key == "type") {
+        std::string_view type;
+        if (fv.get_string().get(type) || type.empty()) return FieldError(at + ".type", "a non-empty string");
+        has_type = true;
+      } else if (key == "count") {
+        int64_t n;
+        if (fv.get_int64().get(n) || n < 1) return FieldError(at + ".count", "a positive integer");
+        has_count = true;
+      }
+    }
+    if (!has_type) return FieldError(at + ".type", "a non-empty string");
+    if (!has_count) return FieldError(at + ".count", "a positive integer");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 
@@ -135,6 +172,8 @@ Status ArchiveParser::Parse(std::string_view line, size_t capacity, Message* msg
       s = GetString(v, "label", &msg->label);
     } else if (key == "incident") {
       s = GetString(v, "incident", &msg->incident);
+    } else if (key == "attachments") {
+      s = CheckAttachments(v);
     }
     if (!s.ok()) return s;
   }

@@ -5,10 +5,19 @@
 //    "conversation_id": str, "in_reply_to": str|null,
 //    "author": {"id": str, "handle": str, "followers": int, "verified": bool},
 //    "brand": str, "text": str, "lang": str, "created_at": RFC 3339,
-//    "label": str, "incident": str}
+//    "label": str, "incident": str,
+//    "attachments": [{"type": str, "count": int >= 1}, ...]}
 // Only id, channel and text are required. null counts as absent. Unknown
 // fields are ignored. A field of the wrong type, invalid JSON or invalid UTF-8
-// makes the line malformed, with an error that names the field.
+// makes the line malformed, with an error that names the field
+// ("attachments[0].count").
+//
+// `attachments` (optional) notes the media a message carried, by the
+// platform's type name ("image", "audio", "file", "sticker", "photo", ...)
+// and count, as the webhook normalizers write it: a DM that is only a photo
+// has empty text, and this field is what shows a person there was one. The
+// parser checks it and does not keep it (the classifier reads text only);
+// the stored line keeps it.
 //
 // The parser is simdjson On Demand over the caller's buffer: strings are
 // unescaped into the parser's own buffer and the Message views point there,

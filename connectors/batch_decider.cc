@@ -63,8 +63,14 @@ void BatchDecider::Decide(DecidedBatch* b, ClassifierScratch* scratch, size_t ma
   Message msg;
   while (source.Next(&msg)) {
     if (b->num_messages == b->messages.size()) b->messages.emplace_back();
-    DecidedMessage& m = b->messages[b->num_messages++];
-    pipeline_.Decide(msg, scratch, &m.decision);
+    DecidedMessage& m = b->messages[b->num_messages];
+    if (Status s = pipeline_.Decide(msg, scratch, &m.decision); !s.ok()) {
+      // Reported like a bad line, in order; the message is not decided.
+      if (err) std::fprintf(err, "%s:%llu: not decided: %s\n", source.file().c_str(), static_cast<unsigned long long>(source.line()), s.message().c_str());
+      ++b->undecided;
+      continue;
+    }
+    ++b->num_messages;
     m.msg = CopyMessage(msg, &b->arena);
     if (!m.decision.verdict.lang_detected) m.decision.verdict.lang = m.msg.lang;  // was a view into the parser
     m.normalized = b->arena.Copy(scratch->normalized());

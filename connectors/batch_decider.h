@@ -58,6 +58,7 @@ struct DecidedBatch {
     diagnostics_printed = end;
   }
   uint64_t malformed = 0;
+  uint64_t undecided = 0;  // messages the classifier failed on (reported in diagnostics)
   std::map<std::string, int> ignored, platform_events;  // as ArchiveSource reports them
   Arena arena;
 };

@@ -105,8 +105,8 @@ Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options,
     // file (or which --rules path) was read.
     std::string files;
     for (const auto& f : c->pack_.files()) files += (files.empty() ? "" : ", ") + f;
-    return Status::InvalidArgument((files.empty() ? std::string("the rule pack") : files) +
-                                   ": the rule pack has no patterns: no rule has 'any' or 'all'");
+    return Status::InvalidArgument((files.empty() ? std::string() : files + ": ") +
+                                   "the rule pack has no patterns: no rule has 'any' or 'all'");
   }
 
   int bad = -1;
@@ -126,7 +126,7 @@ Status Classifier::Create(RulePack pack, const PatternDatabaseOptions& options,
   }
   c->ref_begin_.push_back(static_cast<uint32_t>(c->refs_.size()));
   for (uint32_t ri = 0; ri < rules.size(); ++ri) {
-    if (c->model_) c->rule_features_.push_back(c->model_->hasher().Index('r', rules[ri].id));
+    if (c->model_) c->rule_features_.push_back(c->model_->hasher().Key('r', rules[ri].id));
     if (rules[ri].model && c->shapes_[ri].num_any + c->shapes_[ri].num_all == 0) c->model_only_.push_back(ri);
   }
   *out = std::move(c);
@@ -151,7 +151,7 @@ Status Classifier::NewScratch(std::unique_ptr<ClassifierScratch>* out) const {
   s->matched_patterns_.reserve(64);
   s->candidates_.reserve(64);
   s->deferred_.reserve(16);
-  s->features_.reserve(512);
+  s->features_.keys.reserve(512);
   *out = std::move(s);
   return Status::OK();
 }
@@ -168,25 +168,55 @@ int Classifier::OnMatch(unsigned int id, unsigned long long, unsigned long long,
 }
 
 void Classifier::ModelFeatures(const Message& msg, const ClassifierScratch& s, const Verdict& v,
-                               const FeatureHasher& hasher, std::vector<uint32_t>* out) const {
-  out->clear();
+                               const FeatureHasher& hasher, FeatureVector* out) const {
+  out->Clear();
   hasher.ExtractText(s.normalized_, out);
-  hasher.ExtractContext(FeatureHasher::ContextOf(msg, v.lang), out);
+  hasher.ExtractFlags(FeatureHasher::ContextOf(msg, v.lang), out);
   const auto& rules = pack_.rules();
   for (uint32_t r : v.fired) {
     if (rules[r].model) continue;  // the model's input never depends on the model
-    out->push_back(model_ && &hasher == &model_->hasher() ? rule_features_[r]
-                                                                          : hasher.Index('r', rules[r].id));
+    if (out->names) hasher.Emit('r', rules[r].id, out);
+    else out->keys.push_back(model_ && &hasher == &model_->hasher() ? rule_features_[r] : hasher.Key('r', rules[r].id));
   }
 }
 
-void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) const {
+ChoiceSettings Classifier::choice_settings() const {
+  ChoiceSettings c;
+  c.threshold = pack_.settings().threshold;
+  c.model_weight = model_ ? pack_.settings().model_weight : 0.0;
+  c.crisis_threshold = model_ ? model_->calibration().crisis_threshold : 2.0;
+  return c;
+}
+
+LabelEvidence Classifier::Evidence(const Verdict& v, bool with_model) const {
+  const auto& rules = pack_.rules();
+  LabelEvidence e;
+  const Rule* force = nullptr;
+  for (uint32_t r : v.fired) {
+    const Rule& rule = rules[r];
+    e.rule_scores[static_cast<int>(rule.label)] += rule.weight;
+    if (rule.label == Label::kCrisis) e.crisis_rule = true;
+    // A fired force: rule decides: the heaviest, ties by urgency.
+    if (rule.force && (!force || rule.weight > force->weight ||
+                       (rule.weight == force->weight && Urgency(rule.label) < Urgency(force->label))))
+      force = &rule;
+  }
+  if (force) e.forced = force->label;
+  if (with_model && v.has_model) e.model = &v.model;
+  return e;
+}
+
+Status Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) const {
   v->label = Label::kNone;
   v->scores.fill(0);
   v->rule_scores.fill(0);
   v->priority = Priority::kNormal;
   v->forced = false;
   v->has_model = false;
+  v->crisis_held_back = false;
+  v->coverage = 0;
+  v->confidence = 0;
+  v->review = false;
   v->fired.clear();
   if (msg.lang.empty()) {
     v->lang = DetectLanguage(msg.text);
@@ -198,13 +228,17 @@ void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) 
 
   s->normalizer_.Normalize(msg.text, &s->normalized_);
   s->matched_patterns_.clear();
-  hs_scan(db_->database(), s->normalized_.data(), static_cast<unsigned>(s->normalized_.size()), 0, s->hs_,
-          &Classifier::OnMatch, s);
+  hs_error_t scanned = hs_scan(db_->database(), s->normalized_.data(), static_cast<unsigned>(s->normalized_.size()),
+                               0, s->hs_, &Classifier::OnMatch, s);
+  // Reset the per-pattern marks whatever happened, so the scratch stays usable.
+  for (uint32_t pid : s->matched_patterns_) s->pattern_seen_[pid] = 0;
+  if (scanned != HS_SUCCESS)
+    return Status::Internal("pattern scan failed (Hyperscan error " + std::to_string(scanned) + ") on message '" +
+                            std::string(msg.id) + "'");
 
   // Count hits per rule, remembering which rules were touched.
   s->candidates_.clear();
   for (uint32_t pid : s->matched_patterns_) {
-    s->pattern_seen_[pid] = 0;
     for (uint32_t k = ref_begin_[pid]; k < ref_begin_[pid + 1]; ++k) {
       const PatternRef& ref = refs_[k];
       uint32_t r = ref.rule;
@@ -232,12 +266,15 @@ void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) 
   }
   std::sort(v->fired.begin(), v->fired.end());
   for (uint32_t r : v->fired) v->rule_scores[static_cast<int>(rules[r].label)] += rules[r].weight;
-  v->scores = v->rule_scores;
+  const ChoiceSettings settings = choice_settings();
+  // The rules' own label (before model-conditioned rules: those need the model).
+  v->rules_label = ChooseLabel(Evidence(*v, false), settings).label;
 
   if (model_) {
-    v->rules_label = PickLabel(v->rule_scores, *v, nullptr);
     ModelFeatures(msg, *s, *v, model_->hasher(), &s->features_);
-    model_->Predict(s->features_, &v->model);
+    model_->Predict(s->features_, &s->model_out_);
+    v->model = s->model_out_.probs;
+    v->coverage = s->model_out_.coverage;
     v->has_model = true;
     v->model_label = TopLabel(v->model);
     for (uint32_t r : model_only_)
@@ -249,50 +286,36 @@ void Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) 
       double p = v->model[static_cast<int>(c.label)];
       if (c.at_least ? p >= c.p : p < c.p) {
         v->fired.push_back(r);
-        v->scores[static_cast<int>(rules[r].label)] += rules[r].weight;
         added = true;
       }
     }
     if (added) std::sort(v->fired.begin(), v->fired.end());
-    for (int l = 0; l < kNumLabels; ++l) v->scores[l] += pack_.settings().model_weight * v->model[l];
   }
 
-  v->label = PickLabel(v->scores, *v, &v->forced);
-  if (!model_) v->rules_label = v->label;  // the same scores and rules: the same label
+  LabelChoice choice = ChooseLabel(Evidence(*v, true), settings);
+  v->label = choice.label;
+  v->scores = choice.scores;
+  v->forced = choice.forced;
+  v->crisis_held_back = choice.crisis_held_back;
   for (uint32_t r : v->fired)
     if (rules[r].label == v->label && rules[r].priority && *rules[r].priority > v->priority)
       v->priority = *rules[r].priority;
-}
 
-Label Classifier::PickLabel(const std::array<double, kNumLabels>& scores, const Verdict& v, bool* forced) const {
-  const auto& rules = pack_.rules();
-  // A fired force: rule decides: the heaviest, ties by urgency.
-  const Rule* force = nullptr;
-  for (uint32_t r : v.fired) {
-    const Rule& rule = rules[r];
-    if (!rule.force) continue;
-    if (!force || rule.weight > force->weight ||
-        (rule.weight == force->weight && Urgency(rule.label) < Urgency(force->label)))
-      force = &rule;
+  // Confidence, and whether a person should look.
+  if (model_) {
+    const Calibration& cal = model_->calibration();
+    v->confidence = v->model[static_cast<int>(v->label)];
+    bool disagree = v->rules_label != Label::kNone && v->rules_label != v->label;
+    bool unfamiliar = cal.familiar_coverage > 0 && v->coverage < cal.familiar_coverage;
+    v->review = v->confidence < cal.review_threshold || disagree || unfamiliar;
+  } else {
+    double total = 0;
+    for (double x : v->rule_scores) total += x > 0 ? x : 0;
+    double mine = v->rule_scores[static_cast<int>(v->label)];
+    v->confidence = total > 0 && mine > 0 ? mine / total : 0.0;
+    v->review = v->confidence < 0.5;
   }
-  if (force) {
-    if (forced) *forced = true;
-    return force->label;
-  }
-  return LabelFromScores(scores, pack_.settings().threshold);
-}
-
-Label LabelFromScores(const std::array<double, kNumLabels>& scores, double threshold) {
-  Label label = Label::kNone;
-  double best = 0;
-  for (Label l : kUrgencyOrder) {
-    double sc = scores[static_cast<int>(l)];
-    if (sc >= threshold && sc > best) {
-      best = sc;
-      label = l;
-    }
-  }
-  return label;
+  return Status::OK();
 }
 
 }  // namespace triage

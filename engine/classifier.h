@@ -15,17 +15,24 @@
 //
 // With a learned model (the pack's `model:`, a LinearModel), in this order:
 //   1. the rules whose patterns matched fire as above (rule scores);
-//   2. the model reads the text, the message's context and the ids of those
-//      rules, and gives a probability per label;
+//   2. the model reads the text, the message's context (channel, reach, the
+//      conversation's earlier message) and the ids of those rules, and gives
+//      a calibrated probability per label, flattened on unfamiliar text;
 //   3. rules with a `model:` condition ("crisis >= 0.6") fire now if their
 //      patterns matched (or they have none) and the condition holds;
-//   4. each label's score is its rule score plus model_weight x P(label);
-//   5. a fired rule with `force: true` decides the label outright (the
-//      heaviest such rule; ties by urgency); otherwise the highest score
-//      that reaches the threshold wins, as without a model.
+//   4. ChooseLabel (engine/label_choice.h): a force: rule decides outright;
+//      else each label scores its rules' weights plus model_weight x P, the
+//      highest that reaches the threshold wins; the model alone never labels
+//      crisis below the model's crisis_threshold.
 // So a strong rule (weight >= threshold) still labels on its own, the model
 // alone labels a message when model_weight x P reaches the threshold, and a
 // weak rule and a fairly sure model together can label what neither would.
+//
+// Every verdict has a confidence: with a model, the calibrated probability of
+// the chosen label (about how often such a label is right); without one, the
+// chosen label's share of the fired rules' weight. `review` marks a decision
+// a person should look at: confidence below the model's review_threshold,
+// rules and model disagreeing, or text the model barely knows.
 //
 // The Classifier is immutable and shared by threads; each thread classifies
 // with its own ClassifierScratch.
@@ -39,6 +46,7 @@
 #include <vector>
 
 #include "engine/label.h"
+#include "engine/label_choice.h"
 #include "engine/message.h"
 #include "engine/model/linear_model.h"
 #include "engine/pattern_database.h"
@@ -56,8 +64,12 @@ struct Verdict {
   bool forced = false;                           // a force: rule decided the label
   // Set only when the pack has a model.
   bool has_model = false;
-  LabelProbs model{};                  // P(label)
+  LabelProbs model{};                  // P(label), calibrated
   Label model_label = Label::kNone;    // the most probable label
+  double coverage = 0;                 // share of the text the model knows
+  bool crisis_held_back = false;       // the model alone wanted crisis below its threshold
+  double confidence = 0;               // see above
+  bool review = false;                 // a person should look
   Priority priority = Priority::kNormal;  // highest priority among fired rules of the label
   std::vector<uint32_t> fired;            // indices into RulePack::rules(), in pack order
   std::string_view lang;                  // language in effect: given, or detected
@@ -66,10 +78,6 @@ struct Verdict {
 
 class Classifier;
 
-// The label `scores` give without a force: rule: the highest score that
-// reaches `threshold`, ties by urgency (crisis, support, lead, feedback,
-// none); "none" when no score reaches it.
-Label LabelFromScores(const std::array<double, kNumLabels>& scores, double threshold);
 
 // Per-thread working memory. Create with Classifier::NewScratch.
 class ClassifierScratch {
@@ -94,7 +102,8 @@ class ClassifierScratch {
   std::vector<uint32_t> candidates_;
   std::vector<uint16_t> any_hits_, all_hits_, unless_hits_;
   std::vector<uint32_t> deferred_;  // matched rules with a model condition
-  std::vector<uint32_t> features_;  // the model's input
+  FeatureVector features_;          // the model's input
+  ModelOutput model_out_;
 };
 
 class Classifier {
@@ -118,13 +127,19 @@ class Classifier {
   Status NewScratch(std::unique_ptr<ClassifierScratch>* out) const;
 
   // Labels `msg`. Allocation-free once the scratch and verdict have grown.
-  void Classify(const Message& msg, ClassifierScratch* scratch, Verdict* verdict) const;
+  // Fails only when the pattern scan fails (Hyperscan error): the verdict is
+  // then not to be used.
+  Status Classify(const Message& msg, ClassifierScratch* scratch, Verdict* verdict) const;
 
   // The model's features for the message last classified with `scratch`
   // (its verdict `v`), hashed by `hasher`: what `triage train` learns from
   // and what Classify() feeds the model, one definition for both.
   void ModelFeatures(const Message& msg, const ClassifierScratch& scratch, const Verdict& v,
-                     const FeatureHasher& hasher, std::vector<uint32_t>* out) const;
+                     const FeatureHasher& hasher, FeatureVector* out) const;
+
+  // How labels are chosen (the pack's threshold and model_weight, the
+  // model's crisis threshold).
+  ChoiceSettings choice_settings() const;
 
   const RulePack& pack() const { return pack_; }
   const LinearModel* model() const { return model_.get(); }
@@ -149,9 +164,9 @@ class Classifier {
 
   Classifier() = default;
   static int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void* ctx);
-  // The label `scores` give (threshold, tie order), unless a fired force:
-  // rule of `v` decides it (then *forced is set, when given).
-  Label PickLabel(const std::array<double, kNumLabels>& scores, const Verdict& v, bool* forced) const;
+  // The evidence of verdict `v` (its fired rules, and the model's
+  // probabilities when `with_model`).
+  LabelEvidence Evidence(const Verdict& v, bool with_model) const;
 
   RulePack pack_;
   std::unique_ptr<PatternDatabase> db_;
@@ -160,7 +175,7 @@ class Classifier {
   std::vector<RuleShape> shapes_;
   std::vector<std::string> pattern_sources_;
   std::shared_ptr<const LinearModel> model_;
-  std::vector<uint32_t> rule_features_;  // per rule: its id's feature index in model_'s hasher
+  std::vector<uint32_t> rule_features_;  // per rule: its id's feature key in model_'s hasher
   std::vector<uint32_t> model_only_;     // rules with a model condition and no patterns
 };
 

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "engine/label.h"
+
 namespace triage {
 
 enum class Kind : uint8_t { kUnknown = 0, kPublic = 1, kPrivate = 2 };
@@ -27,6 +29,17 @@ struct Author {
   bool verified = false;
 };
 
+// What is known of the earlier message this one follows in its conversation
+// (the one it replies to, else the conversation's latest): the runtime fills
+// it from archive order (replay, eval, train) or from the store (serve), and
+// the learned model reads it. "Still nothing." means something after an
+// undelivered parcel and nothing on its own.
+struct ThreadContext {
+  bool known = false;
+  Label previous = Label::kNone;  // the label decided for the earlier message
+  bool same_author = false;       // a follow-up by the same person, not someone else chiming in
+};
+
 struct Message {
   std::string_view id;
   std::string_view channel;
@@ -39,6 +52,8 @@ struct Message {
   std::string_view lang;        // ISO 639-1 as given; empty if absent
   std::string_view created_at;  // RFC 3339 as given
   int64_t created_at_ms = 0;    // event time, milliseconds since the epoch (0 if absent)
+
+  ThreadContext thread;  // not part of the archive line: set by the runtime
 
   // Ground truth, carried by labeled archives for `triage eval`. The
   // classifier never reads these.

@@ -110,9 +110,15 @@ void DecisionWriter::Append(const Message& msg, const Decision& d, std::string* 
     out->append(LabelName(v.model_label));
     out->append("\",\"p\":");
     AppendJsonScore(v.model[static_cast<int>(v.model_label)], out);
+    out->append(",\"coverage\":");
+    AppendJsonScore(v.coverage, out);
     out->push_back('}');
   }
   if (v.forced) out->append(",\"forced\":true");
+  if (v.crisis_held_back) out->append(",\"crisis_held_back\":true");
+  out->append(",\"confidence\":");
+  AppendJsonScore(v.confidence, out);
+  if (v.review) out->append(",\"review\":true");
   if (!d.alert.empty()) {
     out->append(",\"alert\":");
     AppendJsonString(d.alert, out);

@@ -45,11 +45,14 @@ class Pipeline {
 
   Status NewScratch(std::unique_ptr<ClassifierScratch>* out) const { return classifier_->NewScratch(out); }
 
-  void Decide(const Message& msg, ClassifierScratch* scratch, Decision* d) const {
-    classifier_->Classify(msg, scratch, &d->verdict);
+  // Classifies and routes `msg`. Fails only when the classifier's pattern
+  // scan fails; *d is then not a decision to act on.
+  [[nodiscard]] Status Decide(const Message& msg, ClassifierScratch* scratch, Decision* d) const {
+    Status s = classifier_->Classify(msg, scratch, &d->verdict);
     d->routing = routes_->Route(msg, d->verdict);
     d->alert.clear();
     d->escalation.clear();
+    return s;
   }
 
   const RulePack& pack() const { return classifier_->pack(); }
@@ -65,8 +68,11 @@ class Pipeline {
 // Writes decisions as NDJSON lines:
 // {"id":..,"label":..,"queue":..,"priority":..,"lang":..,
 //  "scores":{"lead":..,"support":..,"feedback":..,"crisis":..,"none":..},"rules":[..]}
-// plus "model":{"label":..,"p":..} (the model's top label and its probability)
-// when the pack has a model, "forced":true when a force: rule decided,
+// plus "confidence":.. always, "review":true when a person should look,
+// "model":{"label":..,"p":..,"coverage":..} (the model's top label, its
+// calibrated probability, and the share of the text the model knows) when
+// the pack has a model, "forced":true when a force: rule
+// decided, "crisis_held_back":true when the model alone wanted crisis,
 // "alert":".." when the message is on a topic with an open crisis alert,
 // and "escalation":"reach" when reach and tone escalated it.
 class DecisionWriter {

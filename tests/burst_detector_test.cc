@@ -197,7 +197,7 @@ TEST_CASE("A message's topics are its brand, its fired rules, its hashtags and i
   m.brand = "Acme";
   m.text = "The app is BROKEN, broken again! 2024 \xF0\x9F\x98\xA1 #AcmeDown #बिजली #x #a_b बिजली गुल";
   Decision d;
-  p->Decide(m, scratch.get(), &d);
+  REQUIRE(p->Decide(m, scratch.get(), &d).ok());
   CrisisDetectorOptions o;
   o.terms.stopwords = {"the", "again"};
   CrisisDetector detector(o);
@@ -397,7 +397,7 @@ TEST_CASE("Event times before 1970 are not counted (bucket indices start at the 
   m.text = "hello";
   m.created_at_ms = -86'400'000LL * 365 * 70;  // 1900
   Decision dec;
-  p->Decide(m, scratch.get(), &dec);
+  REQUIRE(p->Decide(m, scratch.get(), &dec).ok());
   CHECK(c.Observe(m, p->pack(), scratch->normalized(), &dec) == -1);
   CHECK(c.stats().topics == 0);
 }
@@ -432,7 +432,7 @@ TEST_CASE("Streams interleaved out of event-time order raise no alerts, and each
     gens[static_cast<size_t>(i % 4)]->AppendLine(&line);
     line.pop_back();
     REQUIRE(parser.ParseCopy(line, &m).ok());
-    p->Decide(m, scratch.get(), &dec);
+    REQUIRE(p->Decide(m, scratch.get(), &dec).ok());
     d.Observe(m, p->pack(), scratch->normalized(), &dec, &opened);
     if (i % 1000 == 0)
       for (int c : d.TakeChanged())

@@ -16,7 +16,7 @@ struct Probe {
   explicit Probe(const std::string& yaml) : p(test::PipelineFromYaml(yaml)) { REQUIRE(p->NewScratch(&scratch).ok()); }
 
   const Decision& Run(Message m) {
-    p->Decide(m, scratch.get(), &d);
+    REQUIRE(p->Decide(m, scratch.get(), &d).ok());
     return d;
   }
   const Decision& Run(const std::string& text, const std::string& lang = "en") {

@@ -80,6 +80,33 @@ check "broken pack names file, line and rule" grep -q "a.yaml:7: rule 'bad': pat
 "$triage" rules check > "$tmp/check.out"; rc=$?
 check "bundled pack checks" [ "$rc" -eq 0 ]
 
+# rules check lists structural and Hyperscan errors in one run, rejects
+# non-string `when` values, and names an empty rule file
+printf 'rules:\n  - id: bad\n    label: lead\n    any: ["/(x/"]\n  - id: typo\n    label: sales\n    any: [z]\n    when: {lang: 5}\n' > "$tmp/mixed.yaml"
+"$triage" rules check --rules "$tmp/mixed.yaml" > /dev/null 2> "$tmp/mixed.err"; rc=$?
+check "mixed errors exit code" [ "$rc" -eq 1 ]
+check "mixed errors: Hyperscan's" grep -q "mixed.yaml:4: rule 'bad': pattern '/(x/': Hyperscan:" "$tmp/mixed.err"
+check "mixed errors: structural" grep -q "mixed.yaml:6: rule 'typo': unknown label 'sales'" "$tmp/mixed.err"
+check "mixed errors: non-string when" grep -q "mixed.yaml:8: rule 'typo': 'lang' values must be strings, got 5" "$tmp/mixed.err"
+: > "$tmp/empty.yaml"
+"$triage" rules check --rules "$tmp/empty.yaml" > /dev/null 2> "$tmp/empty.err"; rc=$?
+check "empty rule file exit code" [ "$rc" -eq 1 ]
+check "empty rule file is named" grep -q "empty.yaml: the rule file is empty" "$tmp/empty.err"
+
+# normalize: a pretty-printed payload file is one document, and an
+# attachment-only DM says what it carried; several pretty-printed documents in
+# one file get one hint, not a line of error per line
+printf '{\n  "object": "page",\n  "entry": [\n    {\n      "id": "p",\n      "messaging": [\n        {\n          "sender": {"id": "u"},\n          "recipient": {"id": "p"},\n          "timestamp": 1458696618268,\n          "message": {"mid": "m1", "attachments": [{"type": "image", "payload": {"url": "U"}}]}\n        }\n      ]\n    }\n  ]\n}\n' > "$tmp/payload.json"
+"$triage" normalize "$tmp/payload.json" > "$tmp/norm.out" 2> "$tmp/norm.err"; rc=$?
+check "normalize one pretty-printed document exit code" [ "$rc" -eq 0 ]
+check "normalize one document: no per-line errors" [ ! -s "$tmp/norm.err" ]
+check "normalize notes the attachment" grep -q '"text":"",.*"attachments":\[{"type":"image","count":1}\]' "$tmp/norm.out"
+cat "$tmp/payload.json" "$tmp/payload.json" > "$tmp/two.json"
+"$triage" normalize "$tmp/two.json" > /dev/null 2> "$tmp/two.err"; rc=$?
+check "two pretty-printed documents exit code" [ "$rc" -eq 3 ]
+check "the NDJSON hint is given once" [ "$(grep -c 'one per line (NDJSON), or one JSON document per file' "$tmp/two.err")" -eq 1 ]
+check "no line-by-line flood" [ "$(wc -l < "$tmp/two.err")" -le 3 ]
+
 # explain names the rule that fired
 "$triage" rules explain --lang es "quiero un reembolso" > "$tmp/explain" 2>&1
 check "explain shows the fired rule" grep -q "refund_request" "$tmp/explain"

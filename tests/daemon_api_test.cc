@@ -32,6 +32,10 @@ struct RunningDaemon {
     config.port = 0;
     if (config.data_dir == ServerConfig().data_dir) config.data_dir = dir.path() + "/data";
     if (config.rules.empty()) config.rules = TRIAGE_RULES_DIR;
+    // The daemon's mechanics are tested on the rules alone, so that these
+    // tests do not move when the bundled model is retrained (the model has
+    // tests of its own, and one daemon test below runs with it).
+    if (config.model.empty()) config.model = "none";
     config.cache_dir = dir.path() + "/cache";
     Status s = Daemon::Create(config, log, &daemon);
     INFO(s.message());
@@ -749,7 +753,7 @@ TEST_CASE("LiveDetector closes an alert after silence and hands back effects who
       Message m;
       REQUIRE(parser.ParseCopy(line, &m).ok());
       Decision d;
-      p->Decide(m, scratch.get(), &d);
+      REQUIRE(p->Decide(m, scratch.get(), &d).ok());
       live.Observe(1, *p, m, scratch->normalized(), &d, wall);
     }
   };
@@ -872,7 +876,7 @@ TEST_CASE("Expect: 100-continue is answered before the body is sent", "[daemon][
   CHECK(c3.closed());
 }
 
-TEST_CASE("Only chunked transfer coding is accepted; anything else is 400 and the connection closes",
+TEST_CASE("Only chunked transfer coding is accepted, anything else is 400 and the connection closes",
           "[daemon][http]") {
   RunningDaemon d;
   std::string body = Msg("te:1", "refund please") + "\n";
@@ -1012,4 +1016,44 @@ TEST_CASE("A page reply without reply_to closes the customer's newest open messa
   echo3.replace(echo3.find("m.reply"), 7, "m.rep3");
   CHECK(post(echo3).status == 200);
   CHECK_THAT(c.Request("GET", "/metrics").body, Catch::Contains("triage_webhook_unattributed_replies_total 1\n"));
+}
+
+TEST_CASE("serve classifies a reply with its conversation's earlier message, also one stored before a restart",
+          "[daemon][thread]") {
+  test::TempDir data;
+  ServerConfig config;
+  config.data_dir = data.path() + "/data";
+  config.model = std::string(TRIAGE_RULES_DIR) + "/default.model";  // thread context is the model's input
+  auto msg = [](const std::string& id, const std::string& text, const std::string& extra) {
+    return R"({"id":")" + id + R"(","channel":"whatsapp","kind":"private","conversation_id":"c-1","author":{"id":"u-7"},"text":")" +
+           text + R"(","lang":"en")" + extra + "}";
+  };
+  auto scores_of = [](const std::string& body) {
+    size_t at = body.find("\"scores\":");
+    REQUIRE(at != std::string::npos);
+    return body.substr(at, body.find('}', at) - at);
+  };
+  std::string alone_scores;
+  {
+    RunningDaemon d(config);
+    test::HttpClient http(d.port());
+    // The same reply with no earlier message, for comparison.
+    auto alone = http.Request("POST", "/v1/messages", msg("th:0", "still nothing", ",\"conversation_id\":\"c-0\""));
+    REQUIRE(alone.status == 202);
+    alone_scores = scores_of(alone.body);
+    auto first = http.Request("POST", "/v1/messages", msg("th:1", "my parcel 4471 never arrived, it was due monday", ""));
+    REQUIRE(first.status == 202);
+    CHECK_THAT(first.body, Catch::Contains("\"label\":\"support\""));
+    auto reply = http.Request("POST", "/v1/messages", msg("th:2", "still nothing", ",\"in_reply_to\":\"th:1\""));
+    REQUIRE(reply.status == 202);
+    CHECK_THAT(reply.body, Catch::Contains("\"label\":\"support\""));
+    CHECK(scores_of(reply.body) != alone_scores);
+  }
+  // After a restart the earlier message comes from the store.
+  RunningDaemon d(config);
+  test::HttpClient http(d.port());
+  auto later = http.Request("POST", "/v1/messages", msg("th:3", "still nothing", ",\"in_reply_to\":\"th:1\""));
+  REQUIRE(later.status == 202);
+  CHECK_THAT(later.body, Catch::Contains("\"label\":\"support\""));
+  CHECK(scores_of(later.body) != alone_scores);
 }

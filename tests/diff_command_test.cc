@@ -27,6 +27,7 @@ DiffOptions Options(const std::string& new_rules) {
   DiffOptions o;
   o.common.rules = TRIAGE_RULES_DIR;
   o.common.no_cache = true;
+  o.common.model = "none";  // a rule change's effect on the rules (with the model at weight 12 it hides)
   o.rules_new = new_rules;
   o.archives = {std::string(TRIAGE_SOURCE_DIR) + "/samples/inbox.ndjson"};
   return o;

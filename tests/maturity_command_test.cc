@@ -1,12 +1,15 @@
 // `triage replay --data` with event lines, `triage maturity` in every format,
-// and the HTML report rendered in headless Chromium.
+// and the HTML report rendered in headless Chromium (and measured there: no
+// label cut at an SVG edge, nothing wider than a phone).
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <ctime>
+#include <regex>
 
 #include "cli/commands.h"
 #include "engine/rfc3339.h"
+#include "engine/store/queue_store.h"
 #include "test_util.h"
 
 using namespace triage;
@@ -43,6 +46,78 @@ std::string History() {
       a += EventLine(id, "resolved", t + 50 * kMin, k ? "bob" : "alice");
     }
   return a;
+}
+
+// A third week answered slowly: one conversation a day after 1656 minutes
+// (27.6 hours), the other in 20 minutes, and on the last day both after
+// 43045.8 minutes (29.9 days), so the week's 90th percentile runs to days.
+std::string SlowWeek() {
+  std::string a;
+  for (int day = 14; day < 21; ++day)
+    for (int k = 0; k < 2; ++k) {
+      std::string id = "s:" + std::to_string(day) + ":" + std::to_string(k);
+      int64_t t = kMonday + day * kDay + (9 + 3 * k) * 60 * kMin;
+      a += MessageLine(id, k ? "instagram" : "x", t);
+      int64_t wait = day == 20 ? int64_t{43'045'800} * 60 : k ? 20 * kMin : 1656 * kMin;
+      a += EventLine(id, "replied", t + wait, k ? "bob" : "alice");
+    }
+  return a;
+}
+
+// The first browser of Debian's chromium packages found, or "".
+std::string FindChromium() {
+  for (const char* c : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"})
+    if (std::FILE* f = std::fopen(c, "r")) {
+      std::fclose(f);
+      return c;
+    }
+  return "";
+}
+
+// `s` as the value of a double-quoted HTML attribute.
+std::string AttributeEscape(const std::string& s) {
+  std::string o;
+  for (char c : s) o += c == '&' ? "&amp;" : c == '"' ? "&quot;" : std::string(1, c);
+  return o;
+}
+
+// A script that measures the page as Chromium laid it out and reports to
+// the page around its frame: every SVG text whose box leaves its SVG (a
+// label cut at the edge), how many texts it measured (so an empty list
+// means something), the page's width against the frame's, and any element
+// that has to scroll sideways (a table too wide for a phone).
+const char* kMeasureScript = R"(<script>
+(function () {
+  var clipped = [], texts = 0, scrolling = [];
+  document.querySelectorAll('svg').forEach(function (svg) {
+    var box = svg.getBoundingClientRect();
+    svg.querySelectorAll('text').forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      texts++;
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)
+        clipped.push(svg.id + ' "' + t.textContent + '" left ' + Math.round(r.left - box.left) + ' right ' + Math.round(box.right - r.right));
+    });
+  });
+  document.querySelectorAll('body *').forEach(function (e) {
+    if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+      scrolling.push(e.tagName + '.' + e.className + ' ' + e.scrollWidth + ' > ' + e.clientWidth);
+  });
+  var out = parent.document.body, id = window.frameElement.id;
+  out.setAttribute('data-' + id + '-clipped', clipped.join(' | '));
+  out.setAttribute('data-' + id + '-texts', texts);
+  out.setAttribute('data-' + id + '-scrolling', scrolling.join(' | '));
+  out.setAttribute('data-' + id + '-width', document.documentElement.scrollWidth + ' of ' + window.innerWidth);
+})();
+</script>)";
+
+// The value of `data-NAME` on the <body> of a dumped DOM ("<missing>" if absent).
+std::string BodyData(const std::string& dom, const std::string& name) {
+  size_t body = dom.find("<body");
+  std::string key = " data-" + name + "=\"";
+  size_t at = dom.find(key, body);
+  if (body == std::string::npos || at == std::string::npos || at > dom.find('>', body)) return "<missing>";
+  at += key.size();
+  return dom.substr(at, dom.find('"', at) - at);
 }
 
 }  // namespace
@@ -89,6 +164,11 @@ TEST_CASE("replay --data stores messages and event lines, once, and maturity rep
   CHECK(test::RunCommand(m, &RunMaturity).rc == kExitUsage);
   m.from = "";
   m.data = dir.path() + "/empty";
+  {
+    // A store with no messages (a missing directory is another error).
+    std::unique_ptr<QueueStore> created;
+    REQUIRE(QueueStore::Open(m.data, QueueStoreOptions(), &created).ok());
+  }
   test::CommandRun empty = test::RunCommand(m, &RunMaturity);
   CHECK(empty.rc == kExitError);
   CHECK_THAT(empty.err, Catch::Contains("holds no messages"));
@@ -99,7 +179,7 @@ TEST_CASE("The HTML report renders in headless Chromium without errors", "[matur
   ReplayOptions r;
   r.common.rules = TRIAGE_RULES_DIR;
   r.common.no_cache = true;
-  r.archives = {dir.Write("history.ndjson", History())};
+  r.archives = {dir.Write("history.ndjson", History() + SlowWeek())};
   r.data = dir.path() + "/data";
   REQUIRE(test::RunCommand(r, &RunReplay).rc == kExitOk);
   MaturityOptions m;
@@ -114,14 +194,7 @@ TEST_CASE("The HTML report renders in headless Chromium without errors", "[matur
   std::string page = dir.Write("report.html", html.out);
 
   // Debian's chromium (scripts/setup.sh installs it).
-  const char* candidates[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"};
-  std::string browser;
-  for (const char* c : candidates)
-    if (std::FILE* f = std::fopen(c, "r")) {
-      std::fclose(f);
-      browser = c;
-      break;
-    }
+  std::string browser = FindChromium();
   INFO("headless Chromium is needed for this test: apt-get install chromium (scripts/setup.sh does)");
   REQUIRE_FALSE(browser.empty());
   const std::string flags =
@@ -143,4 +216,32 @@ TEST_CASE("The HTML report renders in headless Chromium without errors", "[matur
   CHECK_THAT(dom, Catch::Contains("data-ready=\"yes\""));
   CHECK_THAT(dom, Catch::Contains("<svg id=\"matrix\""));
   CHECK_THAT(dom, Catch::Contains("id=\"quadrant\""));
+
+  // Every number readable, on a desktop and on a phone: the page, with the
+  // measuring script, in two frames 1200 and 390 px wide (srcdoc frames
+  // share the outer page's origin, so the script can report to it).
+  std::string measured = html.out;
+  measured.insert(measured.rfind("</body>"), kMeasureScript);
+  std::string frames = "<!DOCTYPE html><html><body>";
+  for (int width : {1200, 390})
+    frames += "<iframe id=\"w" + std::to_string(width) + "\" width=\"" + std::to_string(width) +
+              "\" height=\"2400\" srcdoc=\"" + AttributeEscape(measured) + "\"></iframe>";
+  std::string frames_page = dir.Write("frames.html", frames + "</body></html>");
+  std::string measured_file = dir.path() + "/measured.html";
+  cmd = browser + flags + " --dump-dom file://" + frames_page + " > " + measured_file + " 2> " + dir.path() + "/measured.log";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::string out = test::ReadFile(measured_file);
+  for (const char* frame : {"w1200", "w390"}) {
+    INFO("frame " << frame);
+    std::string texts = BodyData(out, std::string(frame) + "-texts");
+    REQUIRE(texts != "<missing>");       // the script ran
+    CHECK(std::stoi(texts) >= 30);       // it measured the page: matrix scales, time scale, SLA weeks and scale
+    CHECK(BodyData(out, std::string(frame) + "-clipped") == "");    // no label cut at an edge
+    CHECK(BodyData(out, std::string(frame) + "-scrolling") == "");  // nothing to scroll sideways
+    std::string width = std::string(frame).substr(1);
+    CHECK(BodyData(out, std::string(frame) + "-width") == width + " of " + width);
+  }
+  // Durations over a day in days or hours: the slow week's 90th percentile.
+  CHECK_THAT(html.out, Catch::Contains(">29.9 days<"));
+  CHECK_FALSE(std::regex_search(html.out, std::regex("[0-9]{3,}(\\.[0-9]+)?( |&nbsp;)min")));  // no "1656 min"
 }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "engine/model/calibration.h"
 #include "engine/model/feature_hasher.h"
 #include "engine/model/linear_model.h"
 #include "engine/model/trainer.h"
@@ -18,12 +19,26 @@ using namespace triage;
 
 namespace {
 
-std::vector<uint32_t> TextFeatures(const FeatureHasher& h, const std::string& text) {
+FeatureVector TextFeatures(const FeatureHasher& h, const std::string& text) {
   TextNormalizer n;
   std::string norm;
   n.Normalize(text, &norm);
-  std::vector<uint32_t> f;
+  FeatureVector f;
   h.ExtractText(norm, &f);
+  return f;
+}
+
+// The full feature vector of a message as the trainer and Predict() see it.
+FeatureVector MessageFeatures(const FeatureHasher& h, const std::string& text) {
+  TextNormalizer n;
+  std::string norm;
+  n.Normalize(text, &norm);
+  FeatureVector f;
+  FeatureHasher::Context c;
+  c.channel = "x";
+  c.lang = "en";
+  c.raw_text = text;
+  h.Extract(norm, c, std::vector<std::string_view>{}, &f);
   return f;
 }
 
@@ -46,11 +61,9 @@ std::vector<std::pair<std::string, Label>> ToySet() {
 }
 
 LinearModel TrainToy(uint64_t seed = 1) {
-  FeatureOptions fo;
-  fo.dim_bits = 14;
-  LinearModel m(fo);
+  LinearModel m{FeatureOptions()};
   std::vector<TrainingExample> ex;
-  for (const auto& [text, label] : ToySet()) ex.push_back({TextFeatures(m.hasher(), text), label});
+  for (const auto& [text, label] : ToySet()) ex.push_back({MessageFeatures(m.hasher(), text), label});
   std::vector<const TrainingExample*> ptrs;
   for (const auto& e : ex) ptrs.push_back(&e);
   TrainOptions to;
@@ -62,16 +75,16 @@ LinearModel TrainToy(uint64_t seed = 1) {
 
 }  // namespace
 
-TEST_CASE("Feature hashing is stable, namespaced and Unicode-aware", "[model]") {
+TEST_CASE("Feature hashing is stable, namespaced, word-bounded and Unicode-aware", "[model]") {
   FeatureHasher a{FeatureOptions()}, b{FeatureOptions()};
   // Stable across instances and builds: this value is part of the model file
   // format (a change here invalidates every trained model).
-  CHECK(a.Index('w', "refund") == b.Index('w', "refund"));
-  CHECK(a.Index('w', "refund") == 0x1CD77u);
-  CHECK(a.Index('w', "x") != a.Index('h', "x"));  // the word x is not the channel x
+  CHECK(a.Key('w', "refund") == b.Key('w', "refund"));
+  CHECK(a.Key('w', "refund") == 0xE6BBD319u);
+  CHECK(a.Key('w', "x") != a.Key('h', "x"));  // the word x is not the channel x
   FeatureOptions seeded;
   seeded.seed = 7;
-  CHECK(FeatureHasher(seeded).Index('w', "refund") != a.Index('w', "refund"));
+  CHECK(FeatureHasher(seeded).Key('w', "refund") != a.Key('w', "refund"));
 
   // " नमस्ते " is 8 code points with its spaces (6 in the word): 6 trigrams and
   // 5 four-grams, never a gram cut inside a code point, plus 1 word.
@@ -79,56 +92,138 @@ TEST_CASE("Feature hashing is stable, namespaced and Unicode-aware", "[model]") 
   fo.word_bigrams = false;
   fo.char_max = 4;
   FeatureHasher h(fo);
-  auto hindi = TextFeatures(h, "नमस्ते");
-  CHECK(hindi.size() == 1 + 6 + 5);
-  auto arabic = TextFeatures(h, "مرحبا");  // 5 letters + 2 spaces: 5 trigrams, 4 four-grams
-  CHECK(arabic.size() == 1 + 5 + 4);
-  // Each gram is its own feature: the trigrams of " नमस्ते " are distinct.
+  FeatureVector hindi = TextFeatures(h, "नमस्ते");
+  CHECK(hindi.keys.size() == 1 + 6 + 5);
+  CHECK(hindi.chars_begin == 1);
+  CHECK(hindi.flags_begin == hindi.keys.size());
+  FeatureVector arabic = TextFeatures(h, "مرحبا");  // 5 letters + 2 spaces: 5 trigrams, 4 four-grams
+  CHECK(arabic.keys.size() == 1 + 5 + 4);
+  // Character n-grams stay inside a word: "ab cd" has " ab", "ab ", " cd",
+  // "cd " and no "b c".
   fo.char_max = 3;
-  auto tri = TextFeatures(FeatureHasher(fo), "नमस्ते");
-  CHECK(std::set<uint32_t>(tri.begin(), tri.end()).size() == 7);
+  std::vector<std::string> names;
+  FeatureVector named;
+  named.names = &names;
+  TextNormalizer n;
+  std::string norm;
+  n.Normalize("ab cd", &norm);
+  FeatureHasher(fo).ExtractText(norm, &named);
+  CHECK(names == std::vector<std::string>{"w:ab", "w:cd", "c: ab", "c:ab ", "c: cd", "c:cd "});
+  // A word shorter than the n-gram is one feature, its padded self.
+  n.Normalize("a", &norm);
+  named.Clear();
+  FeatureHasher(fo).ExtractText(norm, &named);
+  CHECK(names == std::vector<std::string>{"w:a", "c: a "});
+  // Digits fold: order numbers are the same evidence.
+  CHECK(TextFeatures(h, "order 48213").keys == TextFeatures(h, "order 99107").keys);
   // Case and accents fold before hashing: the same features.
-  CHECK(TextFeatures(h, "DEVOLUCIÓN") == TextFeatures(h, "devolucion"));
-  // Every index is inside the table.
-  for (uint32_t f : TextFeatures(a, "অর্ডার আসেনি, refund please 🙏"))
-    CHECK(f < a.dim());
+  CHECK(TextFeatures(h, "DEVOLUCIÓN").keys == TextFeatures(h, "devolucion").keys);
+  // Keys are never 0 (the empty slot of the model's table).
+  for (uint32_t f : TextFeatures(a, "অর্ডার আসেনি, refund please 🙏").keys) CHECK(f != 0u);
+}
+
+TEST_CASE("Flags: context, shape of the raw text, thread, rules", "[model]") {
+  FeatureHasher h{FeatureOptions()};
+  std::vector<std::string> names;
+  FeatureVector f;
+  f.names = &names;
+  FeatureHasher::Context c;
+  c.channel = "whatsapp";
+  c.kind = Kind::kPrivate;
+  c.lang = "hi";
+  c.followers = 12345;
+  c.reply = true;
+  c.thread = ThreadContext{true, Label::kSupport, true};
+  c.raw_text = "ORDER 12345 STILL NOT HERE?! @SHOP #FAIL";
+  h.Extract(" order 00000 still not here ", c, std::vector<std::string_view>{"refund_request"}, &f);
+  std::vector<std::string> flags(names.begin() + f.flags_begin, names.end());
+  for (const char* want : {"h:whatsapp", "k:private", "l:hi", "f:4", "y:reply", "p:support", "p:same-author",
+                           "q:support/same", "s:question", "s:exclaim", "s:number", "s:shouting", "n:3",
+                           "r:refund_request"})
+    CHECK(std::count(flags.begin(), flags.end(), std::string(want)) == 1);
+  // Links, mentions and hashtags are deliberately not features (README: they
+  // made real tweets look like crisis).
+  for (const auto& name : flags) CHECK(name.rfind("s:link", 0) != 0);
+  CHECK(names.size() == f.keys.size());
 }
 
 TEST_CASE("Training on a small separable set reaches 100% and is deterministic", "[model]") {
   LinearModel m = TrainToy();
   int right = 0, total = 0;
-  LabelProbs p;
+  ModelOutput out;
   for (const auto& [text, label] : ToySet()) {
-    m.Predict(TextFeatures(m.hasher(), text), &p);
-    right += TopLabel(p) == label;
+    m.Predict(MessageFeatures(m.hasher(), text), &out);
+    right += TopLabel(out.probs) == label;
     ++total;
   }
   CHECK(right == total);
-  // Probabilities are a distribution.
+  // Probabilities are a distribution; a training text is fully known.
   double sum = 0;
-  for (double v : p) sum += v;
+  for (double v : out.probs) sum += v;
   CHECK(sum == Approx(1.0));
+  CHECK(out.coverage == Approx(1.0));
+  // Predict's logits are the bias plus the contributions explain shows.
+  FeatureVector f = MessageFeatures(m.hasher(), "my order never arrived");
+  m.Predict(f, &out);
+  double mean_logit = 0, mean_bias = 0;
+  for (int l = 0; l < kNumLabels; ++l) mean_logit += out.logits[l] / kNumLabels, mean_bias += m.bias()[l] / kNumLabels;
+  for (Label l : kAllLabels) {
+    double logit = m.bias()[static_cast<int>(l)] - mean_bias;
+    for (const auto& [i, c] : m.Contributions(f, l)) logit += c;
+    CHECK(out.logits[static_cast<int>(l)] - mean_logit == Approx(logit).margin(1e-4));
+  }
   // Same data, same seed: the same bytes. Another seed: another model.
   CHECK(TrainToy(1).Serialize() == m.Serialize());
   CHECK(TrainToy(2).Serialize() != m.Serialize());
+}
+
+TEST_CASE("Unfamiliar text gets flat probabilities, not a confident label", "[model][calibration]") {
+  LinearModel m = TrainToy();
+  Calibration c;
+  c.familiar_coverage = 0.6;
+  m.set_calibration(c);
+  ModelOutput known, unknown;
+  m.Predict(MessageFeatures(m.hasher(), "battery exploded fire"), &known);
+  CHECK(known.probs[static_cast<int>(Label::kCrisis)] > 0.8);
+  // Words the toy set never had: almost nothing known, nearly uniform.
+  m.Predict(MessageFeatures(m.hasher(), "zqxj vrkk pplomb wuzzle"), &unknown);
+  CHECK(unknown.coverage < 0.2);
+  for (double p : unknown.probs) CHECK(p < 0.35);
+  // The same logits at full coverage would be sharper: the flattening is the
+  // coverage's doing.
+  LabelProbs sharp;
+  m.Calibrate(unknown.logits, 1.0, &sharp);
+  CHECK(*std::max_element(sharp.begin(), sharp.end()) > *std::max_element(unknown.probs.begin(), unknown.probs.end()));
 }
 
 TEST_CASE("Model file: round trip, and corrupt or foreign files are clear errors", "[model]") {
   test::TempDir dir;
   LinearModel m = TrainToy();
   m.set_description("toy");
+  Calibration c;
+  c.temperature = 1.25;
+  c.familiar_coverage = 0.5;
+  c.crisis_threshold = 0.7;
+  c.review_threshold = 0.6;
+  m.set_calibration(c);
+  m.set_fingerprint({42, 7, 42});
   std::string path = dir.path() + "/toy.model";
   REQUIRE(m.Save(path).ok());
   LinearModel back;
   REQUIRE(LinearModel::Load(path, &back).ok());
   CHECK(back.Serialize() == m.Serialize());
   CHECK(back.description() == "toy");
-  CHECK(back.hasher().options().dim_bits == 14);
-  LabelProbs p1, p2;
-  auto f = TextFeatures(m.hasher(), "my order never arrived");
+  CHECK(back.calibration().temperature == 1.25);
+  CHECK(back.calibration().crisis_threshold == 0.7);
+  CHECK(back.TrainedOn(7));
+  CHECK(back.TrainedOn(42));
+  CHECK_FALSE(back.TrainedOn(8));
+  CHECK(back.fingerprint_size() == 2);
+  ModelOutput p1, p2;
+  FeatureVector f = MessageFeatures(m.hasher(), "my order never arrived");
   m.Predict(f, &p1);
   back.Predict(f, &p2);
-  CHECK(p1 == p2);
+  CHECK(p1.probs == p2.probs);
 
   std::string bytes = m.Serialize();
   LinearModel x;
@@ -140,10 +235,53 @@ TEST_CASE("Model file: round trip, and corrupt or foreign files are clear errors
   CHECK_THAT(LinearModel::Parse("{\"not\":\"a model\"}", "m.bin", &x).message(),
              Catch::Contains("m.bin: not a triage model file"));
   CHECK_THAT(LinearModel::Parse("TRIAGEMD", "m.bin", &x).message(), Catch::Contains("truncated"));
-  std::string v2 = bytes;
-  v2[8] = 2;  // version 2
-  CHECK_THAT(LinearModel::Parse(v2, "m.bin", &x).message(), Catch::Contains("version 2"));
+  std::string v1 = bytes;
+  v1[8] = 1;  // the format before calibration
+  CHECK_THAT(LinearModel::Parse(v1, "m.bin", &x).message(), Catch::Contains("version 1"));
+  CHECK_THAT(LinearModel::Parse(v1, "m.bin", &x).message(), Catch::Contains("retrain"));
   CHECK_THAT(LinearModel::Load(dir.path() + "/missing.model", &x).message(), Catch::Contains("missing.model"));
+}
+
+TEST_CASE("Calibration: temperature, familiar coverage and the crisis threshold are fitted on held-out data",
+          "[model][calibration]") {
+  // Synthetic held-out set from an overconfident model: its logits say 0.99,
+  // it is right 70 % of the time.
+  LinearModel m{FeatureOptions()};
+  std::vector<CalibrationSample> samples;
+  SplitMix64 rng(3);
+  for (int i = 0; i < 1000; ++i) {
+    CalibrationSample s;
+    Label top = kAllLabels[rng.Below(kNumLabels)];
+    s.logits.fill(0);
+    s.logits[static_cast<int>(top)] = 6;  // softmax: ~0.99
+    bool right = rng.Below(10) < 7;
+    s.truth = right ? top : kAllLabels[(static_cast<int>(top) + 1 + rng.Below(kNumLabels - 1)) % kNumLabels];
+    s.coverage = 0.5 + 0.5 * static_cast<double>(rng.Below(1000)) / 1000.0;
+    samples.push_back(s);
+  }
+  CalibrationReport report;
+  Calibration base;
+  base.review_threshold = 0.6;
+  Calibration c = FitCalibration(samples, m, base, 0.9, &report);
+  CHECK(c.temperature > 1.5);                     // softened
+  CHECK(report.ece_before > 0.2);                 // 0.99 said, 0.7 right
+  CHECK(report.ece_after < 0.05);
+  CHECK(report.nll_after < report.nll_before);
+  CHECK(c.familiar_coverage == Approx(0.525).margin(0.02));  // the 5th percentile of coverage
+  CHECK(c.review_threshold == 0.6);
+  // Crisis is right only 70 % of the time when the model alone says it:
+  // never precise enough, so the model alone never labels crisis.
+  CHECK(c.crisis_threshold > 1.0);
+  // When crisis is right at high confidence only, the threshold sits there.
+  for (auto& s : samples)
+    if (s.logits[static_cast<int>(Label::kCrisis)] > 0 && s.coverage > 0.8) {
+      s.logits[static_cast<int>(Label::kCrisis)] = 12;
+      s.truth = Label::kCrisis;
+    }
+  Calibration c2 = FitCalibration(samples, m, base, 0.9, &report);
+  CHECK(c2.crisis_threshold <= 1.0);
+  CHECK(report.crisis_alone_precision >= 0.9);
+  CHECK(ExpectedCalibrationError({{0.9, 0.1, 0, 0, 0}}, {Label::kLead}) == Approx(0.1));
 }
 
 TEST_CASE("Model and rules combine: scores add, force wins, rules condition on the model", "[model]") {
@@ -171,7 +309,7 @@ TEST_CASE("Model and rules combine: scores add, force wins, rules condition on t
     msg.text = text;
     msg.lang = "en";
     Decision d;
-    p->Decide(msg, scratch.get(), &d);
+    REQUIRE(p->Decide(msg, scratch.get(), &d).ok());
     return d.verdict;
   };
   // The model alone labels what no rule knows.
@@ -216,7 +354,7 @@ TEST_CASE("Model and rules combine: scores add, force wins, rules condition on t
   msg.text = "my order never arrived";
   msg.lang = "en";
   Decision d;
-  p->Decide(msg, scratch.get(), &d);
+  REQUIRE(p->Decide(msg, scratch.get(), &d).ok());
   std::string line;
   w.Append(msg, d, &line);
   CHECK_THAT(line, Catch::Contains(",\"model\":{\"label\":\"support\",\"p\":0."));
@@ -354,9 +492,63 @@ TEST_CASE("rules explain shows the model's probabilities beside the rules", "[mo
   o.lang = "en";
   test::CommandRun r = test::RunCommand(o, &RunRulesExplain);
   REQUIRE(r.rc == 0);
-  CHECK_THAT(r.out, Catch::Contains("model (x 4): lead 0."));
-  CHECK_THAT(r.out, Catch::Contains("(rules alone: "));
+  CHECK_THAT(r.out, Catch::Contains("\n2. model (triage train: "));
+  CHECK_THAT(r.out, Catch::Contains("probabilities (calibrated): lead 0."));
+  CHECK_THAT(r.out, Catch::Contains("rules alone: "));
+  CHECK_THAT(r.out, Catch::Contains("strongest features for support"));
+  CHECK_THAT(r.out, Catch::Contains("\"w:parcel\""));
+  CHECK_THAT(r.out, Catch::Contains("confidence: 0."));
+  // Thread context: "still nothing" after a support message.
+  o.text = "still nothing";
+  o.after = "support";
+  test::CommandRun th = test::RunCommand(o, &RunRulesExplain);
+  CHECK_THAT(th.out, Catch::Contains("thread: after a support message by the same author"));
+  CHECK_THAT(th.out, Catch::Contains("label: support"));
+  o.after = "";
+  o.text = "my parcel never arrived";
   o.common.model = "none";
   test::CommandRun none = test::RunCommand(o, &RunRulesExplain);
-  CHECK_THAT(none.out, !Catch::Contains("model (x"));
+  CHECK_THAT(none.out, !Catch::Contains("2. model"));
+}
+
+TEST_CASE("A model trained on a small set cannot push unfamiliar text to crisis", "[model][calibration]") {
+  test::TempDir dir;
+  LinearModel m = TrainToy();
+  // Calibrated as `triage train --calibrate` would: text that shares little
+  // with the training set is unfamiliar, and the model alone labels crisis
+  // only at P >= 0.6.
+  Calibration c;
+  c.familiar_coverage = 0.6;
+  c.crisis_threshold = 0.6;
+  c.review_threshold = 0.6;
+  m.set_calibration(c);
+  REQUIRE(m.Save(dir.path() + "/toy.model").ok());
+  std::string pack = dir.Write("pack.yaml",
+                               "pack: {threshold: 2, model: toy.model, model_weight: 12}\n"
+                               "rules:\n  - id: refund\n    label: support\n    weight: 3\n    any: [refund]\n");
+  std::unique_ptr<Pipeline> p;
+  REQUIRE(Pipeline::Load(pack, PatternDatabaseOptions{}, &p).ok());
+  std::unique_ptr<ClassifierScratch> scratch;
+  REQUIRE(p->NewScratch(&scratch).ok());
+  auto decide = [&](const std::string& text) {
+    Message msg;
+    msg.id = "u";
+    msg.channel = "x";
+    msg.text = text;
+    Decision d;
+    REQUIRE(p->Decide(msg, scratch.get(), &d).ok());
+    return d;
+  };
+  // Familiar crisis text is crisis.
+  CHECK(decide("battery exploded fire").verdict.label == Label::kCrisis);
+  for (const char* text : {"RT @acme: Our new spring collection is out today", "zqxj vrkk pplomb wuzzle fire",
+                           "新しい春のコレクションが本日発売", "Die Frühjahrskollektion ist da, jetzt im Laden"}) {
+    Decision d = decide(text);
+    INFO(text << ": P(crisis) " << d.verdict.model[static_cast<int>(Label::kCrisis)] << ", coverage "
+              << d.verdict.coverage);
+    CHECK(d.verdict.label != Label::kCrisis);
+    CHECK(d.routing.priority != Priority::kUrgent);
+    CHECK(d.verdict.review);  // unfamiliar: a person should look
+    CHECK(d.verdict.confidence < 0.6);
+  }
 }

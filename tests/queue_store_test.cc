@@ -254,6 +254,34 @@ TEST_CASE("Round-robin push alternates online agents and keeps conversations tog
   CHECK(bobs[1].first == "m3");
 }
 
+TEST_CASE("A backlog is spread over the agents as they come online, not handed whole to the first",
+          "[store][push]") {
+  test::TempDir dir;
+  Clock clock;
+  auto store = OpenPushStore(dir.path(), clock, AssignmentMode::kRoundRobin, 0);  // no cap (the example default)
+  std::vector<IngestItem> backlog;
+  for (int i = 0; i < 29; ++i) backlog.push_back(ConvItem("b" + std::to_string(i), "cb" + std::to_string(i)));
+  REQUIRE(store->IngestSync(backlog, nullptr).ok());
+  QueueStore::AgentStatus a, b;
+  REQUIRE(store->HeartbeatSync("alice", {"support"}, &a).ok());
+  CHECK(a.newly_assigned == 5);  // a share, not all 29
+  REQUIRE(store->HeartbeatSync("bob", {"support"}, &b).ok());
+  CHECK(b.newly_assigned == 5);  // bob is served first: he had none
+  CHECK(store->Queues({})[0].depth < 24);
+  // Each further heartbeat hands out more, evenly.
+  for (int round = 0; round < 4; ++round) {
+    REQUIRE(store->HeartbeatSync("alice", {"support"}, nullptr).ok());
+    REQUIRE(store->HeartbeatSync("bob", {"support"}, nullptr).ok());
+  }
+  CHECK(store->Queues({})[0].depth == 0);
+  size_t na = store->AssignedTo("alice").size(), nb = store->AssignedTo("bob").size();
+  CHECK(na + nb == 29);
+  CHECK((na > nb ? na - nb : nb - na) <= 1);
+  // New arrivals alternate as before.
+  REQUIRE(store->IngestSync({ConvItem("n1", "cn1"), ConvItem("n2", "cn2")}, nullptr).ok());
+  CHECK(AgentOf(*store, "n1") != AgentOf(*store, "n2"));
+}
+
 TEST_CASE("Capacity-aware push fills the least loaded agent up to its limit", "[store][push]") {
   test::TempDir dir;
   Clock clock;

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "cli/commands.h"
 #include "engine/classifier.h"
 #include "engine/rule_pack.h"
 #include "test_util.h"
@@ -180,4 +181,97 @@ TEST_CASE("The bundled default pack compiles", "[rules]") {
   INFO(s.message());
   REQUIRE(s.ok());
   CHECK(c->num_patterns() > 500);
+}
+
+TEST_CASE("A when condition whose values are not strings is an error naming file, line, rule and key", "[rules]") {
+  // `lang: 5` would otherwise become the language "5" and never match.
+  std::string e = Errors("rules:\n  - id: w\n    label: lead\n    any: [y]\n    when: {lang: 5, channel: [x, 7]}\n");
+  CHECK(e ==
+        "pack.yaml:5: rule 'w': 'lang' values must be strings, got 5 (quote it if it is meant as text: \"5\")\n"
+        "pack.yaml:5: rule 'w': 'channel' entries must be strings, got 7 (quote it if it is meant as text: \"7\")");
+  CHECK(Errors("rules:\n  - id: w\n    label: lead\n    any: [y]\n    when:\n      brand: [Acme, true]\n") ==
+        "pack.yaml:6: rule 'w': 'brand' entries must be strings, got true (quote it if it is meant as text: \"true\")");
+  CHECK(Errors("rules:\n  - id: w\n    label: lead\n    any: [y]\n    when: {lang: [en, 1.5]}\n") ==
+        "pack.yaml:5: rule 'w': 'lang' entries must be strings, got 1.5 (quote it if it is meant as text: \"1.5\")");
+  CHECK_THAT(Errors("routes:\n  - id: r\n    when: {channel: 7}\n    queue: q\n"),
+             Catch::StartsWith("pack.yaml:3: route 'r': 'channel' values must be strings, got 7"));
+  // Quoted numbers are strings; words YAML 1.1 read as booleans are text
+  // ("no" is Norwegian).
+  RulePack pack;
+  REQUIRE(RulePack::LoadFromString("rules:\n  - id: w\n    label: lead\n    any: [y]\n"
+                                   "    when: {lang: [\"5\", no, on], brand: '7', channel: x}\n",
+                                   "pack.yaml", &pack)
+              .ok());
+  CHECK(pack.rules()[0].when.langs == std::vector<std::string>{"5", "no", "on"});
+  CHECK(pack.rules()[0].when.brands == std::vector<std::string>{"7"});
+}
+
+TEST_CASE("An empty rule file is an error naming the file", "[rules]") {
+  test::TempDir dir;
+  std::string empty = dir.Write("empty.yaml", "");
+  RulePack pack;
+  Status s = RulePack::Load(empty, &pack);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message() == empty + ": the rule file is empty: a pack needs rules (top-level keys pack, rules, routes, detector)");
+  std::string comments = dir.Write("comments.yaml", "# nothing yet\n\n");
+  s = RulePack::Load(comments, &pack);
+  CHECK_THAT(s.message(), Catch::StartsWith(comments + ": the rule file is empty"));
+
+  // In a directory an empty file beside real ones is fine; all empty is not.
+  test::TempDir packdir;
+  packdir.Write("a.yaml", "");
+  packdir.Write("b.yaml", "# later\n");
+  s = RulePack::Load(packdir.path(), &pack);
+  CHECK(s.message() == packdir.path() + ": every rule file is empty (" + packdir.path() + "/a.yaml, " + packdir.path() +
+                           "/b.yaml): a pack needs rules");
+  packdir.Write("c.yaml", "rules:\n  - id: r\n    label: lead\n    any: [buy]\n");
+  CHECK(RulePack::Load(packdir.path(), &pack).ok());
+
+  // A file with settings but no patterns: the compile error names it.
+  std::string settings = dir.Write("settings.yaml", "pack: {name: x}\n");
+  REQUIRE(RulePack::Load(settings, &pack).ok());
+  std::unique_ptr<Classifier> c;
+  s = Classifier::Create(std::move(pack), PatternDatabaseOptions{}, &c);
+  CHECK(s.message() == settings + ": the rule pack has no patterns: no rule has 'any' or 'all'");
+
+  // And `triage rules check` says the same.
+  RulesCheckOptions o;
+  o.common.rules = empty;
+  o.common.no_cache = true;
+  test::CommandRun r = test::RunCommand(o, &RunRulesCheck);
+  CHECK(r.rc == kExitError);
+  CHECK(r.err == empty + ": the rule file is empty: a pack needs rules (top-level keys pack, rules, routes, detector)\n");
+}
+
+TEST_CASE("rules check reports structural and Hyperscan errors together, in file order", "[rules]") {
+  test::TempDir dir;
+  const std::string a = dir.Write("a.yaml",
+                                  "rules:\n"
+                                  "  - id: broken\n"          // 2
+                                  "    label: lead\n"
+                                  "    any: [\"/(x/\"]\n"     // 4: Hyperscan
+                                  "  - id: typo\n"
+                                  "    label: sales\n"        // 6: structural
+                                  "    any: [z]\n");
+  const std::string b = dir.Write("b.yaml",
+                                  "rules:\n"
+                                  "  - id: lookbehind\n"
+                                  "    label: lead\n"
+                                  "    any: [\"/(?<=a)b/\"]\n"  // 4: Hyperscan
+                                  "    when: {lang: 5}\n");    // 5: structural
+  RulesCheckOptions o;
+  o.common.rules = dir.path();
+  o.common.no_cache = true;
+  test::CommandRun r = test::RunCommand(o, &RunRulesCheck);
+  INFO(r.err);
+  CHECK(r.rc == kExitError);
+  CHECK(r.out.empty());
+  std::vector<std::string> lines;
+  std::istringstream in(r.err);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  REQUIRE(lines.size() == 4);
+  CHECK_THAT(lines[0], Catch::StartsWith(a + ":4: rule 'broken': pattern '/(x/': Hyperscan: "));
+  CHECK_THAT(lines[1], Catch::StartsWith(a + ":6: rule 'typo': unknown label 'sales'"));
+  CHECK_THAT(lines[2], Catch::StartsWith(b + ":4: rule 'lookbehind': pattern '/(?<=a)b/': Hyperscan: "));
+  CHECK_THAT(lines[3], Catch::StartsWith(b + ":5: rule 'lookbehind': 'lang' values must be strings, got 5"));
 }

@@ -81,7 +81,7 @@ struct Feed {
     m.text = text;
     m.created_at_ms = t;
     Decision dec;
-    pipeline->Decide(m, scratch.get(), &dec);
+    REQUIRE(pipeline->Decide(m, scratch.get(), &dec).ok());
     return d->Observe(m, pipeline->pack(), scratch->normalized(), &dec, opened);
   }
 };

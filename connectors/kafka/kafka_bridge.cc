@@ -127,9 +127,13 @@ struct KafkaBridge::Impl {
     ++stats->dead_lettered;
   }
 
-  void Decide(const Message& msg, std::string_view line) {
+  // Returns false when the classifier failed (the caller dead-letters).
+  bool Decide(const Message& msg, std::string_view line, std::string* error) {
     Decision d;
-    pipeline->Decide(msg, scratch.get(), &d);
+    if (Status s = pipeline->Decide(msg, scratch.get(), &d); !s.ok()) {
+      *error = s.message();
+      return false;
+    }
     if (options->detector) detector.Observe(msg, pipeline->pack(), scratch->normalized(), &d);
     decision_line.clear();
     writer->Append(msg, d, &decision_line);
@@ -139,6 +143,7 @@ struct KafkaBridge::Impl {
     std::string_view key = msg.conversation_id.empty() ? msg.id : msg.conversation_id;
     Produce(options->prefix + ".queue." + std::string(d.routing.queue), key, value, msg.id);
     ++stats->decided;
+    return true;
   }
 
   // One inbound payload: an archive line (message or event), or a platform
@@ -170,7 +175,9 @@ struct KafkaBridge::Impl {
       }
       Status s = parser.ParseCopy(payload, &msg);
       if (!s.ok()) return DeadLetter(m, s.message());
-      return Decide(msg, payload);
+      std::string error;
+      if (!Decide(msg, payload, &error)) DeadLetter(m, "not decided: " + error);
+      return;
     }
     std::optional<Platform> platform = format.platform;
     if (format.kind == ArchiveFormat::Kind::kAuto) platform = DetectPlatform(payload);
@@ -185,7 +192,8 @@ struct KafkaBridge::Impl {
         DeadLetter(m, "normalized message invalid: " + ps.message());
         continue;
       }
-      Decide(msg, line);
+      std::string error;
+      if (!Decide(msg, line, &error)) DeadLetter(m, "not decided: " + error);
     }
   }
 

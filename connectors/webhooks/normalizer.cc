@@ -209,8 +209,11 @@ void MetaMessaging(dom::element item, bool instagram, NormalizeResult* out) {
   if (Bool(msg, "is_echo") == 1) {
     // The brand's own reply, sent from the page or app: a `replied` event.
     std::string replied_to = Str(Obj(msg, "reply_to"), "mid");
+    // The page is the sender and the customer the recipient: the conversation
+    // is the one the customer's messages carry (user first, then page).
     out->events.push_back({PlatformEvent::Type::kReplied, prefix + mid, replied_to.empty() ? "" : prefix + replied_to,
-                           Str(msg, "app_id").empty() ? sender : Str(msg, "app_id"), Str(msg, "text"), when});
+                           Str(msg, "app_id").empty() ? sender : Str(msg, "app_id"), Str(msg, "text"), when,
+                           (instagram ? "ig-dm-" : "fb-dm-") + recipient + "-" + sender});
     return;
   }
   NormalizedMessage m;
@@ -223,7 +226,10 @@ void MetaMessaging(dom::element item, bool instagram, NormalizeResult* out) {
   m.text = Str(msg, "text");
   dom::element reply_to = Obj(msg, "reply_to");
   if (IsObj(reply_to) && !Str(reply_to, "mid").empty()) m.in_reply_to = prefix + Str(reply_to, "mid");
-  for (dom::element att : Arr(msg, "attachments")) AppendPart(&m.text, Str(Obj(att, "payload"), "title"));
+  for (dom::element att : Arr(msg, "attachments")) {
+    AppendPart(&m.text, Str(Obj(att, "payload"), "title"));
+    m.AddAttachment(Str(att, "type"));  // image, video, audio, file, share, story_mention, ...
+  }
   out->messages.push_back(std::move(m));
 }
 
@@ -343,6 +349,8 @@ void WhatsAppChange(dom::element change, NormalizeResult* out) {
     dom::element context = Obj(msg, "context");
     if (IsObj(context) && !Str(context, "id").empty()) m.in_reply_to = "wa:" + Str(context, "id");
     m.text = WhatsAppText(msg, type);
+    if (type == "image" || type == "video" || type == "document" || type == "sticker" || type == "audio")
+      m.AddAttachment(type);  // the media itself is fetched by id; only a caption is text
     m.created_at = when;
     out->messages.push_back(std::move(m));
   }
@@ -543,6 +551,14 @@ Status NormalizeX(dom::element root, NormalizeResult* out) {
 // ---------------------------------------------------------------------------
 // Slack
 
+// Slack files carry a MIME type, not a kind: image, video and audio by their
+// top-level type, anything else "file".
+std::string SlackFileType(std::string_view mime) {
+  std::string_view top = mime.substr(0, mime.find('/'));
+  if (top == "image" || top == "video" || top == "audio") return std::string(top);
+  return "file";
+}
+
 Status NormalizeSlack(dom::element root, NormalizeResult* out) {
   std::string type = Str(root, "type");
   if (type == "url_verification") {
@@ -598,7 +614,10 @@ Status NormalizeSlack(dom::element root, NormalizeResult* out) {
   m.conversation_id = "slack-" + channel + "-" + (thread.empty() ? Str(ev, "ts") : thread);
   if (!thread.empty() && thread != Str(ev, "ts")) m.in_reply_to = "slack:" + channel + ":" + thread;
   m.text = Str(ev, "text");
-  for (dom::element f : Arr(ev, "files")) AppendPart(&m.text, Str(f, "title"));
+  for (dom::element f : Arr(ev, "files")) {
+    AppendPart(&m.text, Str(f, "title"));
+    m.AddAttachment(SlackFileType(Str(f, "mimetype")));
+  }
   m.created_at = when;
   out->messages.push_back(std::move(m));
   return Status::OK();
@@ -653,6 +672,12 @@ Status NormalizeTelegram(dom::element root, NormalizeResult* out) {
   AppendPart(&m.text, Str(msg, "caption"));
   dom::element loc = Obj(msg, "venue");
   if (IsObj(loc)) AppendPart(&m.text, Str(loc, "title"));
+  // Media fields, by the Bot API's own names. `photo` lists sizes of ONE
+  // photo; an animation also fills `document` (for old clients): counted once.
+  for (const char* kind : {"photo", "animation", "document", "audio", "voice", "video", "video_note", "sticker"}) {
+    if (std::string_view(kind) == "document" && Has(msg, "animation")) continue;
+    if (Has(msg, kind)) m.AddAttachment(kind);
+  }
   m.created_at = Timestamp(msg, "date");
   // language_code is the user's interface language, not the message's: left
   // out, so the engine detects the message's own language.
@@ -680,7 +705,10 @@ void MastodonStatus(dom::element s, NormalizeResult* out) {
   m.conversation_id = "ma-conv-" + (reply.empty() ? id : reply);
   m.text = Str(s, "spoiler_text");
   AppendPart(&m.text, HtmlToText(Str(s, "content")));
-  for (dom::element media : Arr(s, "media_attachments")) AppendPart(&m.text, Str(media, "description"));
+  for (dom::element media : Arr(s, "media_attachments")) {
+    AppendPart(&m.text, Str(media, "description"));
+    m.AddAttachment(Str(media, "type"));  // image, gifv, video, audio, unknown
+  }
   m.lang = Str(s, "language");
   m.created_at = Timestamp(s, "created_at");
   if (Bool(account, "bot") == 1) return Ignore(out, "mastodon.bot");
@@ -827,8 +855,35 @@ std::string NormalizedMessage::ToArchiveLine(std::string_view brand) const {
     o += ",\"created_at\":";
     AppendJsonString(created_at, &o);
   }
+  if (!attachments.empty()) {
+    o += ",\"attachments\":[";
+    for (size_t i = 0; i < attachments.size(); ++i) {
+      o += i ? ",{\"type\":" : "{\"type\":";
+      AppendJsonString(attachments[i].type, &o);
+      o += ",\"count\":";
+      AppendJsonInt(attachments[i].count, &o);
+      o += "}";
+    }
+    o += "]";
+  }
   o += "}";
   return o;
+}
+
+void NormalizedMessage::AddAttachment(std::string_view type) {
+  if (type.empty()) type = "attachment";
+  for (AttachmentCount& a : attachments)
+    if (a.type == type) {
+      ++a.count;
+      return;
+    }
+  attachments.push_back({std::string(type), 1});
+}
+
+bool IsOneJsonValue(std::string_view text) {
+  dom::parser parser;
+  dom::element root;
+  return Parse(parser, text, &root).ok();
 }
 
 std::optional<Platform> DetectPlatform(std::string_view payload) {

@@ -15,7 +15,10 @@
 // "ma:", "rd:"). Events a platform sends that carry no customer message
 // (deliveries, reads, typing, reactions, unknown types) are not errors: they
 // are counted in `ignored`, by kind. A payload that is not JSON, or not the
-// platform's shape at all, is an error naming what is wrong.
+// platform's shape at all, is an error naming what is wrong. Media (photos,
+// voice notes, files, stickers, shares) are not fetched: a message notes them
+// by type and count (`attachments`, the archive line's "attachments" field),
+// so one that is only a photo is not an empty text with no trace.
 #ifndef TRIAGE_CONNECTORS_WEBHOOKS_NORMALIZER_H_
 #define TRIAGE_CONNECTORS_WEBHOOKS_NORMALIZER_H_
 
@@ -37,6 +40,15 @@ std::optional<Platform> ParsePlatform(std::string_view name);
 // Guesses the platform of a payload from its top-level shape; nullopt if none fits.
 std::optional<Platform> DetectPlatform(std::string_view payload);
 
+// Media a message carried, by the platform's own type name ("image",
+// "audio", "file", "sticker", "share", "story_mention", "photo", "voice",
+// ...), counted. The engine classifies text only, so a message that is only
+// an attachment has empty text: this is what tells a person there was one.
+struct AttachmentCount {
+  std::string type;
+  int count = 0;
+};
+
 struct NormalizedMessage {
   std::string id;
   std::string channel;
@@ -50,8 +62,12 @@ struct NormalizedMessage {
   std::string text;
   std::string lang;        // only when the platform states the message's language
   std::string created_at;  // RFC 3339, UTC
+  std::vector<AttachmentCount> attachments;  // in the order first seen; empty: none
 
-  // The message as one archive-format line (no newline).
+  // Counts one attachment of `type` ("attachment" when the platform gives none).
+  void AddAttachment(std::string_view type);
+  // The message as one archive-format line (no newline), with an
+  // "attachments" field when it carried any.
   std::string ToArchiveLine(std::string_view brand = {}) const;
 };
 
@@ -63,6 +79,10 @@ struct PlatformEvent {
   std::string agent;       // who did it (the brand account or app), when known
   std::string text;        // the new text (kEdited) or the reply's text (kReplied)
   std::string created_at;
+  // kReplied without in_reply_to: the conversation it answers (Messenger and
+  // Instagram page replies carry no reply_to), in the form the customer's
+  // messages carry as conversation_id.
+  std::string conversation_id;
 };
 std::string_view PlatformEventName(PlatformEvent::Type t);
 
@@ -79,6 +99,11 @@ struct NormalizeResult {
 
 // Normalizes one payload. On error the result holds what was read before it.
 Status Normalize(Platform platform, std::string_view payload, NormalizeResult* out);
+
+// Whether `text` is exactly one JSON value (surrounding whitespace allowed,
+// line breaks inside included): how `triage normalize` tells a file holding
+// one pretty-printed payload from a file of payloads one per line.
+bool IsOneJsonValue(std::string_view text);
 
 
 // Plain text from Mastodon's HTML content: tags dropped, <br> and </p> as

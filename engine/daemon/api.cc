@@ -626,8 +626,11 @@ void Api::Ingest(std::string body, Respond respond) {
   std::vector<Label> labels;
   Message msg;
   Decision d;
-  auto take = [&](std::string_view line) {
-    pipeline->Decide(msg, ts.scratch.get(), &d);
+  const bool with_context = pipeline->classifier().model() != nullptr;
+  auto take = [&](std::string_view line) -> Status {
+    if (with_context) msg.thread = ThreadOf(msg);
+    if (Status s = pipeline->Decide(msg, ts.scratch.get(), &d); !s.ok()) return s;
+    if (with_context) RememberThread(msg, d.verdict.label);
     if (detector_) detector_->Observe(generation, *pipeline, msg, ts.scratch->normalized(), &d, wall_ms);
     std::string decision;
     ts.writer->Append(msg, d, &decision);
@@ -642,7 +645,10 @@ void Api::Ingest(std::string body, Respond respond) {
     labels.push_back(d.verdict.label);
     decisions.push_back(std::move(decision));
     items.push_back(std::move(item));
+    return Status::OK();
   };
+  // A classifier failure (a Hyperscan scan error) stores nothing and says so.
+  auto not_decided = [&](const Status& s) { return respond(Error(500, s.message() + "; nothing from this request was stored")); };
 
   // NDJSON lines; a body that is one pretty-printed object is one message.
   size_t pos = 0;
@@ -670,7 +676,7 @@ void Api::Ingest(std::string body, Respond respond) {
       first_error_line = line_no;
       break;
     }
-    take(line);
+    if (Status s = take(line); !s.ok()) return not_decided(s);
   }
   if (!first_error.ok()) {
     // Maybe the whole body is one (multi-line) JSON object.
@@ -684,7 +690,8 @@ void Api::Ingest(std::string body, Respond respond) {
       simdjson::dom::parser dp;
       simdjson::dom::element el;
       if (!dp.parse(padded).get(el)) compact = simdjson::minify(el);
-      take(compact.empty() ? std::string_view(body) : std::string_view(compact));
+      if (Status s = take(compact.empty() ? std::string_view(body) : std::string_view(compact)); !s.ok())
+        return not_decided(s);
       if (!compact.empty()) items.back().raw = compact;
     } else {
       metrics_->ingest_rejected_lines.fetch_add(1, std::memory_order_relaxed);
@@ -773,7 +780,9 @@ size_t Api::WarmDetector(int64_t window_ms) {
   for (const std::string& line : lines) {
     // Alert items are stored beside messages; they are not messages.
     if (line.rfind("{\"type\":\"crisis_alert\"", 0) == 0 || !ts.parser.ParseCopy(line, &msg).ok()) continue;
-    pipeline->Decide(msg, ts.scratch.get(), &d);
+    msg.thread = ThreadOf(msg);
+    if (!pipeline->Decide(msg, ts.scratch.get(), &d).ok()) continue;
+    RememberThread(msg, d.verdict.label);
     detector_->Observe(generation, *pipeline, msg, ts.scratch->normalized(), &d, wall_ms);
     ++n;
   }
@@ -785,6 +794,35 @@ size_t Api::WarmDetector(int64_t window_ms) {
     done.get_future().wait();
   });
   return n;
+}
+
+ThreadContext Api::ThreadOf(const Message& msg) {
+  {
+    std::lock_guard<std::mutex> l(threads_mu_);
+    ThreadContext c = threads_.Lookup(msg);
+    if (c.known || msg.in_reply_to.empty()) return c;
+  }
+  // A reply to a message decided before this daemon started (or forgotten):
+  // its stored decision gives the label, its stored line the author.
+  StoredMessage stored;
+  if (!store_->Get(std::string(msg.in_reply_to), &stored).ok()) return {};
+  size_t at = stored.decision.find("\"label\":\"");
+  if (at == std::string::npos) return {};
+  at += 9;
+  auto label = ParseLabel(std::string_view(stored.decision).substr(at, stored.decision.find('"', at) - at));
+  if (!label) return {};
+  thread_local ArchiveParser parser;
+  Message earlier;
+  std::string_view author;
+  if (parser.ParseCopy(stored.raw, &earlier).ok()) author = earlier.author.id;
+  std::lock_guard<std::mutex> l(threads_mu_);
+  threads_.Record(msg.in_reply_to, earlier.conversation_id, author, *label);
+  return threads_.Lookup(msg);
+}
+
+void Api::RememberThread(const Message& msg, Label decided) {
+  std::lock_guard<std::mutex> l(threads_mu_);
+  threads_.Record(msg, decided);
 }
 
 void Api::Report(bool maturity, std::string_view query, Respond respond) {

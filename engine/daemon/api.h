@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,7 @@
 #include "engine/daemon/pipeline_holder.h"
 #include "engine/daemon/server_config.h"
 #include "engine/store/queue_store.h"
+#include "engine/thread_tracker.h"
 
 namespace triage {
 
@@ -90,6 +92,10 @@ class Api {
   bool KnownQueue(const std::string& q) const;
   std::vector<std::string> KnownQueues() const;
   const QueueConfig* QueueSettings(const std::string& q) const;
+  // The earlier message of `msg`'s conversation: from the recent messages
+  // this daemon decided, else (a reply to an older message) from the store.
+  ThreadContext ThreadOf(const Message& msg);
+  void RememberThread(const Message& msg, Label decided);
 
   const ServerConfig& config_;
   QueueStore* store_;
@@ -97,6 +103,8 @@ class Api {
   ServerMetrics* metrics_;
   LiveDetector* detector_;
   std::atomic<bool> draining_{false};
+  std::mutex threads_mu_;
+  ThreadTracker threads_;  // guarded by threads_mu_
   std::function<int64_t()> now_seconds_;
 };
 

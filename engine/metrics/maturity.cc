@@ -111,11 +111,11 @@ MaturityInputDisplay DisplayOfMaturityInput(const std::string& name) {
       {"new_channels", "New channels adopted", ""},
       {"response_rate", "Conversations answered", "%"},
       {"agents_per_day", "Agents active per day", ""},
-      {"hours_covered", "Hours staffed per week", "h / week"},
+      {"hours_covered", "Hours staffed per week", "h"},
       {"sla_attainment", "First response within SLA", "%"},
-      {"budget", "Budget (self-rated)", "/ 100"},
-      {"dedicated_headcount", "Dedicated social-care staff", "people"},
-      {"executive_briefings", "Executive briefings per month", "/ month"},
+      {"budget", "Budget (self-rated, 0\xe2\x80\x93" "100)", ""},
+      {"dedicated_headcount", "Dedicated social-care staff", ""},
+      {"executive_briefings", "Executive briefings per month", ""},
   };
   for (const auto& in : kInputs)
     if (name == in.name) return {in.label, in.unit};

@@ -89,8 +89,8 @@ struct MaturityReport {
 // reports keep the machine name (`sla_attainment`), which scripts rely on.
 struct MaturityInputDisplay {
   std::string label;
-  // "%": the value is a share 0-1, shown as a percentage. Otherwise a suffix
-  // after the number ("h / week"), or empty for a plain count.
+  // "%": the value is a share 0-1, shown as a percentage. Otherwise a unit
+  // after the number ("h"), or empty for a count or a rating.
   std::string unit;
 };
 // Every input AssessMaturity produces has an entry; an unknown name reads as

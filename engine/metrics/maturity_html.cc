@@ -40,6 +40,10 @@ std::string Num(double v, int decimals = 1) {
   return s == "-0" ? "0" : s;
 }
 
+// The font size of scale ticks and value labels in the charts: 12 px at the
+// natural width stays about 10 px when a phone shrinks the chart.
+constexpr double kSmall = 12;
+
 // An upper estimate of the width of `s` in px at `font_size`, for reserving
 // margins so labels stay inside their SVG. Per-character advances are
 // rounded up from DejaVu Sans (Debian's default sans-serif, wider than most),
@@ -110,9 +114,9 @@ std::string Matrix(const MaturityReport& r, double threshold) {
   // Scales: score 0-100 on both axes, a tick every 25.
   for (int v = 0; v <= 100; v += 25) {
     s += Line(x(v), y(0), x(v), y(0) + 5, "#6b7280");
-    s += Text(x(v), y(0) + 18, "middle", 11, std::to_string(v), " fill=\"#374151\"");
+    s += Text(x(v), y(0) + 18, "middle", kSmall, std::to_string(v), " fill=\"#374151\"");
     s += Line(x(0) - 5, y(v), x(0), y(v), "#6b7280");
-    s += Text(x(0) - 8, y(v) + 4, "end", 11, std::to_string(v), " fill=\"#374151\"");
+    s += Text(x(0) - 8, y(v) + 4, "end", kSmall, std::to_string(v), " fill=\"#374151\"");
   }
   s += Text(x(50), height - 8, "middle", 13, "Investment score (0\xe2\x80\x93" "100) \xe2\x86\x92");
   const double ty = y(50);
@@ -135,6 +139,9 @@ std::string Matrix(const MaturityReport& r, double threshold) {
 
 const char* kP50Color = "#2563eb";
 const char* kP90Color = "#f59e0b";
+// Up to this many weeks, the response time chart prints every value (more
+// would overlap; the points keep them as tooltips).
+constexpr size_t kLabelledWeeks = 6;
 
 // The unit a time scale is drawn in: the largest in which the top of the
 // scale is at least 2, so ticks read "12 h", not "720 min".
@@ -153,7 +160,9 @@ TimeUnit UnitFor(double max_seconds) {
 // no response that week, left as a gap), on a time scale with units.
 std::string ResponseTimeChart(const std::vector<std::string>& weeks, const std::vector<double>& p50,
                               const std::vector<double>& p90) {
-  const double width = 440, top = 12, plot_h = 180, right = 16, bottom = 46;
+  // The top margin leaves room for two stacked value labels over a point at
+  // the top of the scale.
+  const double width = 440, top = 40, plot_h = 180, right = 16, bottom = 46;
   const double height = top + plot_h + bottom;
   double max = 60;
   for (const auto* series : {&p50, &p90})
@@ -167,7 +176,7 @@ std::string ResponseTimeChart(const std::vector<std::string>& weeks, const std::
   double left = 36;
   for (int k = 0; k <= ticks; ++k) {
     labels.push_back(k == 0 ? "0" : Num(k * step, 2) + " " + unit.suffix);
-    left = std::max(left, TextWidth(labels.back(), 11) + 12);
+    left = std::max(left, TextWidth(labels.back(), kSmall) + 12);
   }
   const double plot_w = width - left - right;
   auto y = [&](double seconds) { return top + plot_h - seconds / scale_top * plot_h; };
@@ -175,7 +184,7 @@ std::string ResponseTimeChart(const std::vector<std::string>& weeks, const std::
   for (int k = 0; k <= ticks; ++k) {
     double ty = y(k * step * unit.seconds);
     s += Line(left, ty, left + plot_w, ty, k ? "#e5e7eb" : "#6b7280");
-    s += Text(left - 8, ty + 4, "end", 11, labels[static_cast<size_t>(k)], " fill=\"#374151\" class=\"tick\"");
+    s += Text(left - 8, ty + 4, "end", kSmall, labels[static_cast<size_t>(k)], " fill=\"#374151\" class=\"tick\"");
   }
   size_t n = weeks.size();
   double xstep = n ? plot_w / static_cast<double>(n) : plot_w;
@@ -213,9 +222,29 @@ std::string ResponseTimeChart(const std::vector<std::string>& weeks, const std::
              Esc(weeks[i]) + " " + sr.name + ": " + Esc(FormatDuration(v)) + "</title></circle>";
     }
   }
+  // With few weeks each point is labelled with its value: the 90th
+  // percentile above its point, the median above its own unless the two
+  // are too close, then stacked just under the 90th percentile's label; one
+  // label when both read the same. Drawn last, with a halo, over the lines.
+  std::string values;
+  if (n <= kLabelledWeeks)
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(p50[i]) || !std::isfinite(p90[i])) continue;  // both or neither: the same responses
+      double ya = y(p50[i]), yb = y(p90[i]);
+      std::string a = FormatDuration(p50[i]), b = FormatDuration(p90[i]);
+      const char* halo = " stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\"";
+      if (a == b) {  // one label for both, in neutral ink
+        values += Text(x(i), yb - 8, "middle", kSmall, b, std::string(" fill=\"#374151\"") + halo);
+        continue;
+      }
+      bool close = ya - yb < 20;
+      values += Text(x(i), yb - (close ? 24 : 8), "middle", kSmall, b, std::string(" fill=\"#b45309\"") + halo);
+      values += Text(x(i), close ? yb - 8 : ya - 8, "middle", kSmall, a, std::string(" fill=\"#1d4ed8\"") + halo);
+    }
+  s += values;
   for (size_t i = 0; i < n; ++i)
     if (n <= 10 || i % (n / 10 + 1) == 0)
-      s += Text(x(i), top + plot_h + 16, "middle", 11, weeks[i].size() > 5 ? weeks[i].substr(5) : weeks[i],
+      s += Text(x(i), top + plot_h + 16, "middle", kSmall, weeks[i].size() > 5 ? weeks[i].substr(5) : weeks[i],
                 " fill=\"#374151\"");
   s += Text(left + plot_w / 2, height - 8, "middle", 12, "ISO week", " fill=\"#4b5563\"");
   s += "</svg>";
@@ -226,41 +255,41 @@ std::string ResponseTimeChart(const std::vector<std::string>& weeks, const std::
 // horizontal bars on a fixed 0-100 % scale: each bar lies on a grey track
 // that is the whole scale, so 45 % fills 45 % of it.
 std::string SlaChart(const std::vector<std::string>& weeks, const std::vector<double>& sla) {
-  const double width = 440, top = 8, row = 26, bar = 16, bottom = 46, font = 12;
+  const double width = 440, top = 8, row = 26, bar = 16, bottom = 46;
   const size_t n = weeks.size();
   const double plot_h = row * static_cast<double>(std::max<size_t>(n, 1));
   const double height = top + plot_h + bottom;
   double left = 40;
-  for (const auto& w : weeks) left = std::max(left, TextWidth(w, font) + 14);
-  const double right = TextWidth("100.0 %", font) + 12;
+  for (const auto& w : weeks) left = std::max(left, TextWidth(w, kSmall) + 14);
+  const double right = TextWidth("100.0 %", kSmall) + 12;
   const double plot_w = width - left - right;
   auto x = [&](double pct) { return left + pct / 100 * plot_w; };
   std::string s = SvgOpen("sla", width, height, "SLA attainment by week");
   for (size_t i = 0; i < n; ++i) {
-    double ry = top + row * static_cast<double>(i), by = ry + (row - bar) / 2;
-    s += Text(left - 8, by + bar / 2 + 4, "end", font, weeks[i], " fill=\"#374151\"");
+    double by = top + row * static_cast<double>(i) + (row - bar) / 2;
+    s += Text(left - 8, by + bar / 2 + 4, "end", kSmall, weeks[i], " fill=\"#374151\"");
     s += "<rect class=\"track\" x=\"" + F(left) + "\" y=\"" + F(by) + "\" width=\"" + F(plot_w) + "\" height=\"" +
          F(bar) + "\" fill=\"#eef2f7\"/>";
   }
   // The scale: a line every 25 %, over the tracks and under the bars.
   for (int v = 0; v <= 100; v += 25) {
     s += Line(x(v), top, x(v), top + plot_h + 4, v == 0 || v == 100 ? "#6b7280" : "#cbd5e1");
-    s += Text(x(v), top + plot_h + 17, "middle", 11, std::to_string(v) + " %", " fill=\"#374151\" class=\"tick\"");
+    s += Text(x(v), top + plot_h + 17, "middle", kSmall, std::to_string(v) + " %", " fill=\"#374151\" class=\"tick\"");
   }
   for (size_t i = 0; i < n; ++i) {
     double by = top + row * static_cast<double>(i) + (row - bar) / 2;
     if (!std::isfinite(sla[i])) {
-      s += Text(x(0) + 6, by + bar / 2 + 4, "start", font, "no SLA data", " fill=\"#6b7280\"");
+      s += Text(x(0) + 6, by + bar / 2 + 4, "start", kSmall, "no SLA data", " fill=\"#6b7280\"");
       continue;
     }
     double v = std::clamp(sla[i], 0.0, 100.0);
     s += "<rect class=\"bar\" data-value=\"" + F(v) + "\" x=\"" + F(left) + "\" y=\"" + F(by) + "\" width=\"" +
          F(v / 100 * plot_w) + "\" height=\"" + F(bar) + "\" fill=\"" + kP50Color + "\"><title>" + Esc(weeks[i]) +
          ": " + F(v) + " %</title></rect>";
-    s += Text(x(100) + 6, by + bar / 2 + 4, "start", font, F(v) + " %", " fill=\"#111827\"");
+    s += Text(x(100) + 6, by + bar / 2 + 4, "start", kSmall, F(v) + " %", " fill=\"#111827\"");
   }
-  if (n == 0) s += Text(x(50), top + row / 2 + 4, "middle", font, "no weeks in the period", " fill=\"#6b7280\"");
-  s += Text(x(50), height - 8, "middle", 12, "first responses within the queue's target", " fill=\"#4b5563\"");
+  if (n == 0) s += Text(x(50), top + row / 2 + 4, "middle", kSmall, "no weeks in the period", " fill=\"#6b7280\"");
+  s += Text(x(50), height - 8, "middle", 12, "SLA attainment (0\xe2\x80\x93" "100 %)", " fill=\"#4b5563\"");
   s += "</svg>";
   return s;
 }
@@ -292,6 +321,17 @@ std::vector<int64_t> TenthsSummingTo(const std::vector<double>& parts, double to
   return out;
 }
 
+// Escaped, with its spaces non-breaking: "23.6 h" never splits over two lines.
+std::string Nb(const std::string& s) {
+  std::string o;
+  for (char c : Esc(s)) o += c == ' ' ? std::string("&nbsp;") : std::string(1, c);
+  return o;
+}
+
+// A rate as a percentage, or "n/a" when nothing was there to count (no
+// conversation resolved is not "0.0 % resolved in the channel").
+std::string Share(bool measured, double share) { return measured ? F(share * 100) + "&nbsp;%" : "n/a"; }
+
 // An axis score as shown everywhere on the page (tenths, rounded once).
 std::string AxisText(double score) { return F(static_cast<double>(std::llround(score * 10)) / 10); }
 
@@ -301,7 +341,7 @@ std::string AxisText(double score) { return F(static_cast<double>(std::llround(s
 std::string InputsTable(const MaturityReport& r) {
   std::string h = "<div class=\"scroll\"><table id=\"inputs\"><thead><tr><th>Input</th><th>Value</th><th>Target</th>"
                   "<th>Score<br><small>0\xe2\x80\x93" "100</small></th><th>\xc3\x97 Weight</th>"
-                  "<th>= Contribution</th></tr></thead>";
+                  "<th>= Contri&shy;bution</th></tr></thead>";  // may hyphenate on a phone
   for (const char* axis : {"innovation", "investment"}) {
     std::vector<const MaturityInput*> rows;
     double total_weight = 0;
@@ -343,12 +383,13 @@ std::string FormatDuration(double seconds) {
   if (!(seconds >= 0)) return "n/a";
   char buf[32];
   // Each unit serves until its number, rounded as printed, would reach the
-  // next unit: 59.6 min prints "1.0 h", not "60 min".
+  // next unit: 59.6 min prints "1.0 h", not "60 min". Hours run to two days
+  // ("36.0 h" says more than "1.5 days"), as on the charts' time scale.
   if (seconds < 9.95) std::snprintf(buf, sizeof buf, "%.1f s", seconds);
   else if (seconds < 59.5) std::snprintf(buf, sizeof buf, "%.0f s", seconds);
   else if (seconds < 9.95 * 60) std::snprintf(buf, sizeof buf, "%.1f min", seconds / 60);
   else if (seconds < 59.5 * 60) std::snprintf(buf, sizeof buf, "%.0f min", seconds / 60);
-  else if (seconds < 23.95 * 3600) std::snprintf(buf, sizeof buf, "%.1f h", seconds / 3600);
+  else if (seconds < 47.95 * 3600) std::snprintf(buf, sizeof buf, "%.1f h", seconds / 3600);
   else std::snprintf(buf, sizeof buf, "%.1f days", seconds / 86400);
   return buf;
 }
@@ -383,16 +424,17 @@ std::string MaturityHtml(const MaturityReport& r, const std::string& title) {
        std::to_string(m.all.conversations) + " conversations</div>\n";
   h += "<div class=\"row\"><div>" + Matrix(r, 50) + "</div><div class=\"card\" id=\"summary\">";
   h += "<div>Quadrant</div><div class=\"big\" id=\"quadrant\">" + Esc(r.overall.quadrant) + "</div>";
-  h += "<p>Investment <b>" + AxisText(r.overall.investment) + "</b> / 100 &nbsp; Innovation <b>" +
-       AxisText(r.overall.innovation) + "</b> / 100</p><p>" + Esc(r.recommendation) + "</p>";
+  h += "<p>Investment&nbsp;<b>" + AxisText(r.overall.investment) + "</b>&nbsp;/&nbsp;100 &nbsp; Innovation&nbsp;<b>" +
+       AxisText(r.overall.innovation) + "</b>&nbsp;/&nbsp;100</p><p>" + Esc(r.recommendation) + "</p>";
   const GroupMetrics& a = m.all;
   auto seconds = [](int64_t ms) { return static_cast<double>(ms) / 1000; };
   h += "<p>First response: half within <b>" +
-       Esc(a.first_response.count() ? FormatDuration(seconds(a.first_response.Percentile(0.5))) : "n/a") +
-       "</b>, 90 % within <b>" +
-       Esc(a.first_response.count() ? FormatDuration(seconds(a.first_response.Percentile(0.9))) : "n/a") +
-       "</b><br>SLA attainment " + F(a.SlaAttainment() * 100) + " %, response rate " + F(a.ResponseRate() * 100) +
-       " %<br>In-channel resolution " + F(a.InChannelResolutionRate() * 100) + " %, channels in use " +
+       Nb(a.first_response.count() ? FormatDuration(seconds(a.first_response.Percentile(0.5))) : "n/a") +
+       "</b>, 90&nbsp;% within <b>" +
+       Nb(a.first_response.count() ? FormatDuration(seconds(a.first_response.Percentile(0.9))) : "n/a") +
+       "</b><br>SLA attainment " + Share(a.sla_hit + a.sla_missed > 0, a.SlaAttainment()) + ", response rate " +
+       Share(a.conversations > 0, a.ResponseRate()) + "<br>In-channel resolution " +
+       Share(a.resolved > 0, a.InChannelResolutionRate()) + ", channels in use " +
        std::to_string(m.channels_in_period.size()) + "</p></div></div>\n";
 
   h += "<h2>Inputs</h2>\n" + InputsTable(r);

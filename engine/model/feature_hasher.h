@@ -1,31 +1,37 @@
-// FeatureHasher: turns a message into the sparse feature vector of the
-// learned classifier (LinearModel), by the hashing trick: every feature is a
-// string, and its index is a 64-bit hash of that string taken modulo
-// 2^dim_bits. No vocabulary is stored, so a word never seen in training
-// costs nothing and any script works the same way.
+// FeatureHasher: turns a message into the sparse features of the learned
+// classifier (LinearModel). Every feature is a string in a one-byte
+// namespace, hashed to a 32-bit key; the model keeps the keys it learned
+// (a vocabulary of hashes) and ignores the others. Any script works the same
+// way, and a word never seen in training costs one failed lookup.
 //
-// Features, all from the normalized text (TextNormalizer: case-folded,
-// accents dropped, words separated by single spaces, a space at each end):
-//   - words and pairs of adjacent words;
-//   - character n-grams of char_min..char_max code points, spaces included,
-//     so word beginnings and endings are n-grams of their own. They carry
-//     Hindi, Arabic and Bengali inflections, romanized spellings and typos
-//     that whole words miss;
-//   - the channel, the kind (public/private), the language in effect, the
-//     author's reach (followers, by power of ten) and verification;
-//   - the id of every rule that fired, so the model learns how far to trust
-//     each rule.
-// Each kind of feature has its own one-byte namespace in the hash, so the
-// word "x" and the channel "x" are different features.
+// Features come in three blocks that the model weighs and normalizes apart
+// (TF-IDF within each text block, so a long post does not outvote a short
+// one):
+//   words   words and pairs of adjacent words of the normalized text
+//           (TextNormalizer: case-folded, accents dropped, a space at each
+//           end), with digits folded to 0 so "order 48213" and "order 99107"
+//           are the same evidence;
+//   chars   character n-grams of char_min..char_max code points inside each
+//           space-padded word (" ref", "efu", "und "): they carry Hindi,
+//           Arabic and Bengali inflections, romanized spellings and typos
+//           that whole words miss;
+//   flags   what the message brings beside its text: channel, kind, language,
+//           reach (followers by power of ten), verification, whether it is a
+//           reply; its shape in the raw text (a question mark, an
+//           exclamation, a long number, shouting in capitals, length); the
+//           conversation's earlier message (its decided label, same author or
+//           not, and the two together); and the id of every rule that fired,
+//           so the model learns how far to trust each rule.
 //
 // The hash is stable across runs and builds (a model file stays valid): a
-// multiply-mix hash over the bytes read eight at a time as little-endian
-// words, with the namespace and the configured seed.
-// Extract() is allocation-free once `out` has grown.
+// multiply-mix over the bytes read eight at a time as little-endian words,
+// with the namespace and the configured seed. Extract() is allocation-free
+// once the FeatureVector has grown.
 #ifndef TRIAGE_ENGINE_MODEL_FEATURE_HASHER_H_
 #define TRIAGE_ENGINE_MODEL_FEATURE_HASHER_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -34,11 +40,28 @@
 namespace triage {
 
 struct FeatureOptions {
-  uint32_t dim_bits = 17;  // 2^17 feature slots
-  uint32_t char_min = 3;   // character n-grams, in code points
+  uint32_t char_min = 3;  // character n-grams, in code points
   uint32_t char_max = 3;
   bool word_bigrams = true;
   uint64_t seed = 0;  // mixed into every hash
+};
+
+// The features of one message: keys in three consecutive blocks. A key may
+// repeat (a word said twice counts twice).
+struct FeatureVector {
+  std::vector<uint32_t> keys;
+  uint32_t chars_begin = 0;  // keys[0, chars_begin): words and word pairs
+  uint32_t flags_begin = 0;  // [chars_begin, flags_begin): character n-grams; the rest: flags
+  std::string folded;        // scratch: the text with digits folded
+  // When set (explanations only), the readable name of each key, e.g.
+  // "w:refund", "c: re", "s:question", "r:refund_request".
+  std::vector<std::string>* names = nullptr;
+
+  void Clear() {
+    keys.clear();
+    if (names) names->clear();
+    chars_begin = flags_begin = 0;
+  }
 };
 
 class FeatureHasher {
@@ -52,36 +75,50 @@ class FeatureHasher {
     std::string_view lang;
     int64_t followers = 0;
     bool verified = false;
+    bool reply = false;        // it names a message it answers
+    ThreadContext thread;      // the conversation's earlier message
+    std::string_view raw_text;  // for the shape flags
   };
   static Context ContextOf(const Message& m, std::string_view lang_in_effect) {
-    return Context{m.channel, m.kind, lang_in_effect, m.author.followers, m.author.verified};
+    return Context{m.channel, m.kind, lang_in_effect, m.author.followers, m.author.verified,
+                   !m.in_reply_to.empty(), m.thread, m.text};
   }
 
-  // Appends the feature indices of `normalized` text, `context` and the ids
-  // of the fired rules to *out (cleared first). An index may repeat: a word
-  // said twice counts twice.
+  // Fills *out with the features of `normalized` text, `context` and the ids
+  // of the fired rules.
   template <typename RuleIds>
   void Extract(std::string_view normalized, const Context& context, const RuleIds& fired_rule_ids,
-               std::vector<uint32_t>* out) const {
-    out->clear();
+               FeatureVector* out) const {
+    out->Clear();
     ExtractText(normalized, out);
-    ExtractContext(context, out);
-    for (std::string_view id : fired_rule_ids) out->push_back(Index('r', id));
+    ExtractFlags(context, out);
+    for (std::string_view id : fired_rule_ids) Emit('r', id, out);
   }
 
-  void ExtractText(std::string_view normalized, std::vector<uint32_t>* out) const;
-  void ExtractContext(const Context& context, std::vector<uint32_t>* out) const;
+  // The word and character blocks (out must be empty); sets the block
+  // boundaries so that what follows is the flags block.
+  void ExtractText(std::string_view normalized, FeatureVector* out) const;
+  // Appends context, shape and thread flags.
+  void ExtractFlags(const Context& context, FeatureVector* out) const;
 
-  // The index of feature `value` in namespace `ns`.
-  uint32_t Index(char ns, std::string_view value) const;
+  // The key of feature `value` in namespace `ns` (never 0).
+  uint32_t Key(char ns, std::string_view value) const;
+  // Appends the key of (ns, value), and its name when out->names is set.
+  void Emit(char ns, std::string_view value, FeatureVector* out) const {
+    out->keys.push_back(Key(ns, value));
+    if (out->names) out->names->push_back(std::string(1, ns) + ":" + std::string(value));
+  }
+  // A 64-bit hash of a text (the training-data fingerprint uses it).
+  uint64_t TextHash(std::string_view text) const;
 
   const FeatureOptions& options() const { return options_; }
-  uint32_t dim() const { return 1u << options_.dim_bits; }
 
  private:
-  // Index() of a value inside a buffer that ends at `limit` (may read, and
-  // mask off, bytes past the value but before `limit`).
-  uint32_t IndexIn(char ns, std::string_view value, const char* limit) const;
+  uint32_t KeyIn(char ns, std::string_view value, const char* limit) const;
+  void EmitIn(char ns, std::string_view value, const char* limit, FeatureVector* out) const {
+    out->keys.push_back(KeyIn(ns, value, limit));
+    if (out->names) out->names->push_back(std::string(1, ns) + ":" + std::string(value));
+  }
 
   FeatureOptions options_;
 };

@@ -59,26 +59,25 @@ std::string ModelEvaluation::ToJson() const {
   return out;
 }
 
-Label CombinedLabel(const LabeledExample& e, const LabelProbs& p, const CombineSettings& c) {
-  if (e.forced) return *e.forced;
-  std::array<double, kNumLabels> s = e.rule_scores;
-  for (int l = 0; l < kNumLabels; ++l) s[l] += c.model_weight * p[l];
-  return LabelFromScores(s, c.threshold);
+Label CombinedLabel(const LabeledExample& e, const LabelProbs& p, const ChoiceSettings& c) {
+  LabelEvidence evidence = e.evidence;
+  evidence.model = &p;
+  return ChooseLabel(evidence, c).label;
 }
 
 void TrainAndEvaluate(const std::vector<LabeledExample>& data, const std::vector<size_t>& train,
                       const std::vector<size_t>& test, const FeatureOptions& features,
-                      const TrainOptions& train_options, const CombineSettings& combine, ModelEvaluation* eval) {
+                      const TrainOptions& train_options, const ChoiceSettings& combine, ModelEvaluation* eval) {
   std::vector<const TrainingExample*> examples;
   examples.reserve(train.size());
   for (size_t i : train) examples.push_back(&data[i].example);
   LinearModel model(features);
   Train(examples, train_options, &model);
-  LabelProbs p;
+  ModelOutput out;
   for (size_t i : test) {
     const LabeledExample& e = data[i];
-    model.Predict(e.example.features, &p);
-    eval->Add(e.lang, e.example.label, e.rules_label, TopLabel(p), CombinedLabel(e, p, combine));
+    model.Predict(e.example.features, &out);
+    eval->Add(e.lang, e.example.label, e.rules_label, TopLabel(out.probs), CombinedLabel(e, out.probs, combine));
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/eval.h"
+#include "engine/label_choice.h"
 #include "engine/model/linear_model.h"
 #include "engine/model/trainer.h"
 
@@ -43,26 +44,21 @@ struct ModelEvaluation {
 // rules said about it (to score "rules" and "combined" without the pack).
 struct LabeledExample {
   TrainingExample example;
-  std::array<double, kNumLabels> rule_scores{};
+  LabelEvidence evidence;  // the fired rules (no model)
   Label rules_label = Label::kNone;
-  std::optional<Label> forced;  // a force: rule fired
   std::string lang;
 };
 
-struct CombineSettings {
-  double model_weight = 4.0;
-  double threshold = 1.0;
-};
-
-// The combined label of one example given the model's probabilities (the
-// Classifier's rule, minus rules that condition on the model).
-Label CombinedLabel(const LabeledExample& e, const LabelProbs& p, const CombineSettings& c);
+// The combined label of one example given the model's probabilities
+// (ChooseLabel, minus rules that condition on the model).
+Label CombinedLabel(const LabeledExample& e, const LabelProbs& p, const ChoiceSettings& c);
 
 // Trains a fresh model (`features`, `train_options`) on data[train] and adds
-// its verdicts on data[test] to *eval.
+// its verdicts on data[test] to *eval. The fold's model is not calibrated:
+// its raw probabilities are combined.
 void TrainAndEvaluate(const std::vector<LabeledExample>& data, const std::vector<size_t>& train,
                       const std::vector<size_t>& test, const FeatureOptions& features,
-                      const TrainOptions& train_options, const CombineSettings& combine, ModelEvaluation* eval);
+                      const TrainOptions& train_options, const ChoiceSettings& combine, ModelEvaluation* eval);
 
 }  // namespace triage
 

@@ -1,13 +1,20 @@
-// Training a LinearModel: stochastic gradient descent on the multinomial
-// logistic loss, with a step size that decays per epoch, light L2 decay on
-// the rows an example touches, and (by default) class weights that make each
-// label count as much as any other whatever its frequency, so a rare label
-// such as crisis is not drowned by support.
+// Training a LinearModel: multinomial logistic regression on TF-IDF features.
+//
+//   1. Vocabulary: a feature is kept when it occurs in at least min_df
+//      training messages (a word seen once is noise, and unknown features
+//      are what tells the model a text is unfamiliar); its IDF is
+//      ln((1 + N) / (1 + df)) + 1.
+//   2. Each message becomes the vector Predict() sees (LinearModel: IDF
+//      weights, each text block scaled to unit length, flags 1).
+//   3. AdaGrad on the logistic loss with L2 decay on the rows an example
+//      touches, and (by default) class weights that make each label count as
+//      much as any other whatever its frequency, so a rare label such as
+//      crisis is not drowned by support.
 //
 // Deterministic: the order of examples in each epoch comes from a seeded
 // SplitMix64 shuffle written out here (not std::shuffle, whose algorithm
-// differs between standard libraries), so the same data, options and seed
-// give the same model file, byte for byte.
+// differs between standard libraries), and the vocabulary is in key order, so
+// the same data, options and seed give the same model file, byte for byte.
 #ifndef TRIAGE_ENGINE_MODEL_TRAINER_H_
 #define TRIAGE_ENGINE_MODEL_TRAINER_H_
 
@@ -20,19 +27,22 @@
 namespace triage {
 
 struct TrainingExample {
-  std::vector<uint32_t> features;  // from the model's FeatureHasher
+  FeatureVector features;  // from the model's FeatureHasher
   Label label = Label::kNone;
 };
 
 struct TrainOptions {
-  int epochs = 12;
-  double learning_rate = 0.6;  // first epoch's step; epoch e uses lr / (1 + e / 2)
-  double l2 = 1e-5;
+  int epochs = 25;
+  double learning_rate = 0.3;  // AdaGrad's base step
+  double l2 = 2e-5;
   uint64_t seed = 1;
-  bool balance = true;  // weight examples by N / (labels x count of their label)
+  bool balance = true;   // weight examples by N / (labels x count of their label)
+  uint32_t min_df = 2;   // messages a feature must occur in to be kept
 };
 
-// Trains `model` in place on the examples `data` points to.
+// Trains `model` in place (its vocabulary, IDF, weights and biases) on the
+// examples `data` points to. The model's feature options must be those the
+// examples were extracted with.
 void Train(const std::vector<const TrainingExample*>& data, const TrainOptions& options, LinearModel* model);
 
 // Assigns each of n examples to one of k folds, in a seeded random order,

@@ -242,17 +242,36 @@ struct QueueStore::Impl {
   }
 
   // The agent a push queue's message goes to, or "" if none can take it.
-  std::string PickAgent(const std::string& queue, const std::string& conversation, int64_t now) {
+  // `pass`, when given, counts what each agent got in this backlog pass: an
+  // agent that got `pass_limit` already is skipped, and among the rest the
+  // least loaded goes first, so a backlog is spread over the agents online
+  // as arrivals are, not handed whole to the first agent to heartbeat.
+  std::string PickAgent(const std::string& queue, const std::string& conversation, int64_t now,
+                        const std::map<std::string, size_t>* pass = nullptr, size_t pass_limit = 0) {
     const QueueAssignment* cfg = PushConfig(queue);
     if (!cfg) return "";
     auto owner = conv_owner.find(conversation);
     if (owner != conv_owner.end() && Serves(owner->second, queue, now)) return owner->second;  // affinity
     std::vector<const std::string*> candidates;
-    for (const auto& [name, agent] : agents)
-      if (agent.online_until > now && agent.queues.count(queue) &&
-          (cfg->max_open == 0 || OpenConversations(name) < cfg->max_open))
-        candidates.push_back(&name);
+    for (const auto& [name, agent] : agents) {
+      if (!(agent.online_until > now && agent.queues.count(queue) &&
+            (cfg->max_open == 0 || OpenConversations(name) < cfg->max_open)))
+        continue;
+      if (pass) {
+        auto it = pass->find(name);
+        if (it != pass->end() && it->second >= pass_limit) continue;
+      }
+      candidates.push_back(&name);
+    }
     if (candidates.empty()) return "";
+    if (pass) {
+      size_t least = SIZE_MAX;
+      for (const std::string* c : candidates) least = std::min(least, OpenConversations(*c));
+      std::vector<const std::string*> level;
+      for (const std::string* c : candidates)
+        if (OpenConversations(*c) == least) level.push_back(c);
+      candidates.swap(level);
+    }
     if (cfg->mode == AssignmentMode::kRoundRobin) {
       size_t& cursor = rr_cursor[queue];
       const std::string& pick = *candidates[cursor % candidates.size()];
@@ -284,9 +303,10 @@ struct QueueStore::Impl {
   }
 
   // A ready message of a push queue goes to an agent if one can take it.
-  bool TryAssign(rocksdb::WriteBatch& b, const std::string& id, MessageState& s, int64_t now) {
+  bool TryAssign(rocksdb::WriteBatch& b, const std::string& id, MessageState& s, int64_t now,
+                 std::map<std::string, size_t>* pass = nullptr, size_t pass_limit = 0) {
     if (s.status != MessageStatus::kQueued) return false;
-    std::string agent = PickAgent(s.queue, Conversation(id, s), now);
+    std::string agent = PickAgent(s.queue, Conversation(id, s), now, pass, pass_limit);
     if (agent.empty()) return false;
     UnindexReady(s);
     s.status = MessageStatus::kAssigned;
@@ -294,20 +314,30 @@ struct QueueStore::Impl {
     s.lease_until = 0;
     IndexAssigned(id, s);
     PutState(b, id, s);
+    if (pass) ++(*pass)[agent];
     return true;
   }
+
+  // Without a cap on open conversations, one backlog pass gives an agent at
+  // most this many; the rest waits for the next heartbeat (of any agent), so
+  // an agent that comes online second still gets its share.
+  static constexpr size_t kBacklogPerPass = 5;
 
   // Assigns the waiting messages of a push queue while agents can take them.
   size_t AssignBacklog(rocksdb::WriteBatch& b, const std::string& queue, int64_t now, const std::string& count_for) {
     size_t n = 0;
     auto q = ready.find(queue);
-    if (q == ready.end() || !PushConfig(queue)) return 0;
+    const QueueAssignment* cfg = PushConfig(queue);
+    if (q == ready.end() || !cfg) return 0;
+    const size_t limit = cfg->max_open ? cfg->max_open : kBacklogPerPass;
+    std::map<std::string, size_t> pass;
     for (auto it = q->second.begin(); it != q->second.end();) {
       std::string id = it->second;
       ++it;  // TryAssign removes the current entry
       MessageState& s = active.at(id);
-      // A message nobody can take means every agent is full (or offline).
-      if (!TryAssign(b, id, s, now)) break;
+      // A message nobody can take means every agent is full, offline or has
+      // had its share of this pass.
+      if (!TryAssign(b, id, s, now, &pass, limit)) break;
       if (s.agent == count_for) ++n;
     }
     return n;
@@ -402,7 +432,7 @@ struct QueueStore::Impl {
   void Submit(Op op) {
     {
       std::lock_guard<std::mutex> l(qmu);
-      if (!stopping && !failed && pending.size() < opts.max_pending_ops) {
+      if (!read_only && !stopping && !failed && pending.size() < opts.max_pending_ops) {
         pending.push_back(std::move(op));
         qcv.notify_one();
         return;

@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   triage::Message msg;
   if (!parser.ParseCopy(line, &msg).ok()) return 0;
   triage::Decision d;
-  state.pipeline->Decide(msg, state.scratch.get(), &d);
+  (void)(state.pipeline->Decide(msg, state.scratch.get(), &d));
   state.detector.Observe(msg, state.pipeline->pack(), state.scratch->normalized(), &d);
   triage::DecisionWriter writer(state.pipeline->pack());
   std::string out;

@@ -1,0 +1,58 @@
+// ThreadTracker: the recent past of conversations, so that a message can be
+// classified with what came before it (Message::thread).
+//
+// It remembers, for the most recent messages, the label decided for each and
+// a hash of its author, by message id and by conversation. Lookup() finds
+// the message a new one replies to (in_reply_to), else the latest message of
+// its conversation. Bounded: the oldest entries are forgotten first, so
+// memory stays flat on an endless stream. Not thread-safe (the daemon wraps
+// it in a lock); deterministic (replay gives the same context every run).
+#ifndef TRIAGE_ENGINE_THREAD_TRACKER_H_
+#define TRIAGE_ENGINE_THREAD_TRACKER_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/message.h"
+
+namespace triage {
+
+class ThreadTracker {
+ public:
+  explicit ThreadTracker(size_t capacity = 1 << 20) : capacity_(capacity) {}
+
+  // The context of `m`: known when the message it replies to, or an earlier
+  // message of its conversation, was recorded (and not yet forgotten).
+  ThreadContext Lookup(const Message& m) const;
+  // Remembers `m` with the label decided for it.
+  void Record(const Message& m, Label decided);
+  // Remembers a message known by id only (e.g. read back from the store).
+  void Record(std::string_view id, std::string_view conversation_id, std::string_view author_id, Label decided);
+
+  size_t size() const { return order_.size(); }
+
+ private:
+  struct Entry {
+    Label label = Label::kNone;
+    uint64_t author = 0;
+  };
+  static uint64_t AuthorHash(std::string_view author_id);
+  void Evict();
+
+  size_t capacity_;
+  std::unordered_map<std::string, Entry> by_id_;
+  struct Latest {
+    Entry entry;
+    std::string id;  // the message that set it
+  };
+  std::unordered_map<std::string, Latest> by_conversation_;
+  // Insertion order, for eviction: (id, conversation).
+  std::deque<std::pair<std::string, std::string>> order_;
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_THREAD_TRACKER_H_
