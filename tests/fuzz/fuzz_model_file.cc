@@ -27,12 +27,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   triage::LinearModel again;
   if (!triage::LinearModel::Parse(m.Serialize(), "again", &again).ok()) std::abort();
   if (again.Serialize() != m.Serialize()) std::abort();
-  std::vector<uint32_t> features;
+  triage::FeatureVector features;
   m.hasher().ExtractText(" refund please कृपया ", &features);
-  triage::LabelProbs p;
-  m.Predict(features, &p);
+  triage::ModelOutput out;
+  m.Predict(features, &out);
+  if (!(out.coverage >= 0 && out.coverage <= 1)) std::abort();
   double total = 0;
-  for (double v : p) {
+  for (double v : out.probs) {
     if (!(v >= 0 && v <= 1)) std::abort();
     total += v;
   }
