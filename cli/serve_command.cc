@@ -54,6 +54,10 @@ int RunServe(const ServeOptions& opts) {
   std::fprintf(opts.err, "triage serve: kafka: group '%s' on %s, outputs under '%s.'\n", config.kafka.group.c_str(),
                config.kafka.brokers.c_str(), config.kafka.prefix.c_str());
   daemon->AddMetricsSource([b = bridge.get()](std::string* out) { AppendKafkaMetrics(b->stats(), out); });
+  daemon->AddReadinessCheck([b = bridge.get()] {
+    std::string why;
+    return b->Ready(&why) ? std::string() : why;
+  });
   std::atomic<bool> stop{false};
   std::thread consumer([&] {
     while (!stop) {

@@ -345,9 +345,14 @@ class RulePackParser {
         if (Bounded(v, key + "." + k, 1, 1e9, &x)) o->min_count = static_cast<int>(x);
       } else if (k == "floor_rate") {
         if (Bounded(v, key + "." + k, 1e-9, 1e9, &x)) o->floor_rate = x;
+      } else if (k == "young") {
+        Duration(v, key + "." + k, &o->young_ms);
+      } else if (k == "young_min_count") {
+        if (Bounded(v, key + "." + k, 0, 1e9, &x)) o->young_min_count = static_cast<int>(x);
       } else {
         Error(it->first, "detector",
-              "unknown key '" + key + "." + k + "' (expected bucket, window, min_count, floor_rate)");
+              "unknown key '" + key + "." + k +
+                  "' (expected bucket, window, min_count, floor_rate, young, young_min_count)");
       }
     }
   }

@@ -445,3 +445,45 @@ TEST_CASE("Streams interleaved out of event-time order raise no alerts, and each
   CHECK(closes_reported.size() == 1);
   for (const auto& [alert, n] : closes_reported) CHECK(n == 1);
 }
+
+TEST_CASE("A brand seen for the first time is new, not anomalous: nine messages open no alert, an explosion does",
+          "[detector]") {
+  auto p = test::PipelineFromYaml("rules:\n  - {id: price, label: lead, weight: 3, any: [price, cost]}\n");
+  std::unique_ptr<ClassifierScratch> scratch;
+  REQUIRE(p->NewScratch(&scratch).ok());
+  CrisisDetector detector{CrisisDetectorOptions()};
+  const int64_t t0 = 1'790'000'000'000;
+  int n = 0;
+  std::vector<std::string> texts;
+  auto feed = [&](const std::string& brand, const std::string& text, int64_t t_ms) {
+    texts.push_back(text);  // the message views it
+    Message m;
+    std::string id = "m" + std::to_string(++n);
+    m.id = id;
+    m.channel = "x";
+    m.brand = brand;
+    m.text = texts.back();
+    m.lang = "en";
+    m.created_at_ms = t_ms;
+    Decision d;
+    REQUIRE(p->Decide(m, scratch.get(), &d).ok());
+    std::vector<int> opened;
+    detector.Observe(m, p->pack(), scratch->normalized(), &d, &opened);
+    return opened.size();
+  };
+  // Three hours of an established brand's ordinary traffic: past the warm-up.
+  for (int i = 0; i < 180; ++i) CHECK(feed("Old Co", "hello there number " + std::to_string(i % 7), t0 + i * 60'000) == 0);
+  // A brand never seen: nine pricing questions in three minutes.
+  const int64_t t1 = t0 + 181 * 60'000;
+  size_t opened = 0;
+  const char* asks[] = {"what is the price", "price of the pro plan?", "how much does it cost", "cost for teams?",
+                        "price per seat", "any student price", "cost in euros?", "price list please",
+                        "what does the basic plan cost"};
+  for (int i = 0; i < 9; ++i) opened += feed("Zorblax", asks[i], t1 + i * 20'000);
+  CHECK(opened == 0);
+  CHECK(detector.num_alerts() == 0);
+  // The same new brand exploding (an outage: 40 messages in eight minutes)
+  // is an anomaly even without a baseline.
+  for (int i = 0; i < 40; ++i) opened += feed("Zorblax", "zorblax app down again " + std::to_string(i), t1 + 300'000 + i * 12'000);
+  CHECK(opened >= 1);
+}

@@ -230,3 +230,27 @@ TEST_CASE("A message without lang gets a detected language", "[classifier][langu
   m.lang = "en";
   CHECK(probe.Run(m).verdict.label == Label::kNone);
 }
+
+TEST_CASE("A failed pattern scan is an error naming the message, not a silent 'none'", "[classifier]") {
+  // A scratch made for a one-pattern database is too small for the bundled
+  // pack's: Hyperscan refuses to scan with it (HS_INVALID). Before, the
+  // failure was ignored and the message came out labelled none.
+  Probe small("rules:\n  - id: a\n    label: lead\n    any: [price]\n");
+  std::unique_ptr<Pipeline> big;
+  REQUIRE(Pipeline::Load(TRIAGE_RULES_DIR, PatternDatabaseOptions{}, "none", &big).ok());
+  Message m;
+  m.id = "scan:1";
+  m.channel = "x";
+  m.text = "my charger caught fire and burned my hand";
+  m.lang = "en";
+  Decision d;
+  Status s = big->Decide(m, small.scratch.get(), &d);
+  CHECK_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains("pattern scan failed"));
+  CHECK_THAT(s.message(), Catch::Contains("scan:1"));
+  // The right scratch still works.
+  std::unique_ptr<ClassifierScratch> own;
+  REQUIRE(big->NewScratch(&own).ok());
+  REQUIRE(big->Decide(m, own.get(), &d).ok());
+  CHECK(d.verdict.label == Label::kCrisis);
+}

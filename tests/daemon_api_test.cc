@@ -150,13 +150,18 @@ TEST_CASE("Event and claim requests are validated field by field", "[daemon]") {
   auto e = [&](const std::string& body) { return c.Request("POST", "/v1/messages/v:1/events", body); };
   CHECK_THAT(e(R"({"type":"liked","agent":"a","at_ms":1})").body, Catch::Contains("\"field\":\"type\""));
   CHECK_THAT(e(R"({"type":"replied","at_ms":1})").body, Catch::Contains("\"field\":\"agent\""));
-  CHECK_THAT(e(R"({"type":"replied","agent":"a"})").body, Catch::Contains("\"field\":\"at\""));
   CHECK_THAT(e(R"({"type":"replied","agent":"a","at":"yesterday"})").body, Catch::Contains("\"field\":\"at\""));
   CHECK_THAT(e(R"({"type":"rerouted","agent":"a","at_ms":1,"to_queue":"nowhere"})").body,
              Catch::Contains("\"field\":\"to_queue\""));
   CHECK_THAT(e(R"({"type":"replied","agent":["a"],"at_ms":1})").body, Catch::Contains("\"field\":\"agent\""));
   CHECK(e("not json").status == 400);
   CHECK(c.Request("POST", "/v1/messages/zzz/events", R"({"type":"replied","agent":"a","at_ms":1})").status == 404);
+  // Without a time the event happened when the daemon records it (openapi.yaml).
+  CHECK(e(R"({"type":"replied","agent":"a"})").status == 201);
+  std::string got = c.Request("GET", "/v1/messages/v:1").body;
+  size_t at = got.find("\"at_ms\":");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoll(got.substr(at + 8)) > 1'700'000'000'000LL);
 
   auto cl = [&](const std::string& body) { return c.Request("POST", "/v1/queues/support/claim", body); };
   CHECK_THAT(cl(R"({"lease_seconds":5})").body, Catch::Contains("\"field\":\"agent\""));
@@ -1056,4 +1061,18 @@ TEST_CASE("serve classifies a reply with its conversation's earlier message, als
   REQUIRE(later.status == 202);
   CHECK_THAT(later.body, Catch::Contains("\"label\":\"support\""));
   CHECK(scores_of(later.body) != alone_scores);
+}
+
+TEST_CASE("Readiness checks registered by a runtime make /readyz 503 with their reason", "[daemon]") {
+  std::atomic<bool> ok{true};
+  RunningDaemon d(ServerConfig(), [&](Daemon* daemon) {
+    daemon->AddReadinessCheck([&] { return ok ? std::string() : std::string("kafka: brokers b:9092 unreachable"); });
+  });
+  test::HttpClient c(d.port());
+  CHECK(c.Request("GET", "/readyz").status == 200);
+  ok = false;
+  auto r = c.Request("GET", "/readyz");
+  CHECK(r.status == 503);
+  CHECK_THAT(r.body, Catch::Contains("kafka: brokers b:9092 unreachable"));
+  CHECK(c.Request("GET", "/healthz").status == 200);  // alive, just not ready
 }

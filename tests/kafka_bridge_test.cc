@@ -247,3 +247,26 @@ TEST_CASE("Kafka: bad options are clear errors", "[kafka]") {
   o.librdkafka = {{"no.such.option", "1"}};
   CHECK_THAT(KafkaBridge::Create(o, pipeline.get(), &k).message(), Catch::Contains("kafka option 'no.such.option'"));
 }
+
+TEST_CASE("Kafka: with every broker down the bridge is not ready, and says why", "[kafka]") {
+  MockCluster mc;
+  REQUIRE(mc.ok());
+  REQUIRE(mc.Topic("r.inbound", 1).ok());
+  auto pipeline = test::PipelineFromYaml("rules:\n  - id: a\n    label: lead\n    any: [price]\n");
+  std::unique_ptr<KafkaBridge> up;
+  REQUIRE(KafkaBridge::Create(Options(mc, "r"), pipeline.get(), &up).ok());
+  REQUIRE(up->RunOnce().ok());
+  std::string why;
+  CHECK(up->Ready(&why));
+  up->Close();
+  // Nothing listens on port 1.
+  KafkaOptions o = Options(mc, "r");
+  o.brokers = "127.0.0.1:1";
+  o.librdkafka["socket.connection.setup.timeout.ms"] = "1000";
+  std::unique_ptr<KafkaBridge> down;
+  REQUIRE(KafkaBridge::Create(o, pipeline.get(), &down).ok());
+  (void)down->RunOnce();
+  CHECK_FALSE(down->Ready(&why));
+  CHECK_THAT(why, Catch::Contains("kafka: brokers 127.0.0.1:1 unreachable"));
+  down->Close();
+}

@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
+
+#include "http_client.h"
 
 namespace triage::test {
 
@@ -73,6 +76,19 @@ class RawConnection {
   bool closed_ = false;
   std::string got_;
 };
+
+// Sends `bytes` on a new connection and reads the answer to the close: the
+// status and the body (HttpResult, as HttpClient gives).
+inline HttpResult RawRequest(uint16_t port, const std::string& bytes) {
+  RawConnection c(port);
+  HttpResult r;
+  if (!c.connected() || !c.Send(bytes)) return r;
+  std::string got = c.ReadToClose();
+  if (got.rfind("HTTP/1.1 ", 0) == 0) r.status = std::atoi(got.c_str() + 9);
+  size_t body = got.find("\r\n\r\n");
+  if (body != std::string::npos) r.body = got.substr(body + 4);
+  return r;
+}
 
 }  // namespace triage::test
 

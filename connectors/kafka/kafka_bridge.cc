@@ -302,7 +302,29 @@ Status KafkaBridge::Create(const KafkaOptions& options, const Pipeline* pipeline
 Status KafkaBridge::RunOnce(size_t* processed) {
   Status s = RunBatch(processed);
   Publish();
+  // Every few seconds: can the brokers be reached? (/readyz says not ready
+  // while they cannot; librdkafka itself keeps retrying quietly.)
+  auto now = std::chrono::steady_clock::now();
+  if (impl_ && impl_->consumer && now - last_broker_check_ > std::chrono::seconds(3)) {
+    last_broker_check_ = now;
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->consumer, 0, nullptr, &md, 2000);
+    if (md) rd_kafka_metadata_destroy(md);
+    bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    {
+      std::lock_guard<std::mutex> lock(published_mu_);
+      broker_error_ = ok ? "" : std::string("kafka: brokers ") + options_.brokers + " unreachable: " + rd_kafka_err2str(err);
+    }
+    brokers_ok_ = ok;
+  }
   return s;
+}
+
+bool KafkaBridge::Ready(std::string* why) const {
+  if (brokers_ok_) return true;
+  std::lock_guard<std::mutex> lock(published_mu_);
+  if (why) *why = broker_error_;
+  return false;
 }
 
 Status KafkaBridge::RunBatch(size_t* processed) {

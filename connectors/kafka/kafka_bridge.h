@@ -27,6 +27,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -98,6 +100,10 @@ class KafkaBridge {
     std::lock_guard<std::mutex> lock(published_mu_);
     return published_;
   }
+  // Whether the brokers answered the last check (RunOnce() asks them for
+  // metadata every few seconds); when not, *why says so. Any thread.
+  bool Ready(std::string* why) const;
+
   std::string QueueTopic(std::string_view queue) const { return options_.prefix + ".queue." + std::string(queue); }
   std::string AlertsTopic() const { return options_.prefix + ".alerts"; }
   std::string EventsTopic() const { return options_.prefix + ".events"; }
@@ -116,6 +122,10 @@ class KafkaBridge {
   KafkaOptions options_;
   KafkaStats stats_;  // the consumer thread's own, updated as it goes
   mutable std::mutex published_mu_;
+  // Broker reachability, checked by RunOnce() (the consumer thread).
+  std::atomic<bool> brokers_ok_{true};
+  std::chrono::steady_clock::time_point last_broker_check_{};
+  std::string broker_error_;  // guarded by published_mu_
   KafkaStats published_;
   std::unique_ptr<Impl> impl_;
 };

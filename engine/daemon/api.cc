@@ -277,7 +277,17 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
     endpoint = Endpoint::kHealth;
     if (draining_) finish(Json(503, "{\"status\":\"draining\"}"));
     else if (!store_->healthy()) finish(Json(503, "{\"status\":\"store failed; restart to recover\"}"));
-    else finish(Json(200, "{\"status\":\"ready\"}"));
+    else {
+      for (const auto& check : readiness_) {
+        std::string why = check();
+        if (!why.empty()) {
+          std::string out = "{\"status\":";
+          AppendJsonString(why, &out);
+          return finish(Json(503, out + "}"));
+        }
+      }
+      finish(Json(200, "{\"status\":\"ready\"}"));
+    }
     return;
   }
   if (path == "/metrics") {
@@ -406,9 +416,16 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
                   const Headers& headers, std::string body, Respond respond) {
   const WebhookSecrets& w = config_.webhooks;
   ServerMetrics* metrics = metrics_;
+  const bool bearer = platform == "reddit" || platform == "archive";
   auto reject = [&](SignatureCheck c) {
     metrics->webhook_rejected[PlatformSlot(platform)].fetch_add(1, std::memory_order_relaxed);
-    respond(Error(401, "webhook not authenticated: " + std::string(SignatureCheckName(c))));
+    // Bearer-token endpoints have a token, not a signature: say so.
+    std::string why = !bearer ? std::string(SignatureCheckName(c))
+                      : c == SignatureCheck::kMismatch      ? "wrong bearer token"
+                      : c == SignatureCheck::kMissingHeader ? "no Authorization: Bearer header"
+                      : c == SignatureCheck::kMalformed     ? "the Authorization header is not 'Bearer <token>'"
+                                                            : std::string(SignatureCheckName(c));
+    respond(Error(401, "webhook not authenticated: " + why));
   };
 
   // Handshakes.
@@ -843,10 +860,13 @@ void Api::Report(bool maturity, std::string_view query, Respond respond) {
   if (format.empty()) format = "json";
   if (format != "json" && (!maturity || format != "html"))
     return respond(Error(400, maturity ? "format must be json or html" : "format must be json", "format"));
+  std::string_view conversations = QueryParam(query, "conversations");
+  if (!conversations.empty() && conversations != "true" && conversations != "false")
+    return respond(Error(400, "conversations must be true or false", "conversations"));
   std::vector<HistoryMessage> history;
   if (Status s = LoadHistory(*store_, &history); !s.ok()) return respond(Error(500, s.message()));
   MetricsSummary summary = ComputeMetrics(history, config_.MetricsOptionsFor(now), from, to);
-  if (!maturity) return respond(Json(200, summary.ToJson(QueryParam(query, "conversations") == "true")));
+  if (!maturity) return respond(Json(200, summary.ToJson(conversations == "true")));
   MaturityReport report = AssessMaturity(summary, config_.maturity);
   if (format == "html") {
     ApiResponse r;
@@ -914,6 +934,12 @@ void Api::Peek(const std::string& queue, std::string_view query, Respond respond
 
 void Api::Claim(const std::string& queue, std::string body, Respond respond) {
   if (!KnownQueue(queue)) return respond(Error(404, "no queue '" + queue + "'", "queue"));
+  // A push queue hands its messages to agents itself: a claim would take them
+  // from under the assignment.
+  if (const QueueConfig* qc = QueueSettings(queue); qc && qc->assignment != "pull")
+    return respond(Error(409, "queue '" + queue + "' assigns its messages to agents (" + qc->assignment +
+                                  "); agents send heartbeats and read GET /v1/agents/{agent}/messages",
+                         "queue"));
   JsonFields f;
   std::string bad;
   if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
@@ -964,7 +990,8 @@ void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
   } else if (auto at = f.strings.find("at"); at != f.strings.end()) {
     if (!ParseRfc3339(at->second, &e.at_ms)) return respond(Error(400, "'at' must be an RFC 3339 timestamp", "at"));
   } else {
-    return respond(Error(400, "'at' (RFC 3339) or 'at_ms' is required: when it happened", "at"));
+    // Not given: it happened now (the time the daemon records it).
+    e.at_ms = now_seconds_ ? now_seconds_() * 1000 : WallMs();
   }
   if (e.type == "rerouted") {
     e.to_queue = f.strings.count("to_queue") ? f.strings["to_queue"] : "";
@@ -1095,6 +1122,9 @@ void Api::Metrics(Respond respond) {
   out += "# HELP triage_queue_claimed Messages under an agent's lease\n# TYPE triage_queue_claimed gauge\n";
   for (const auto& q : queues)
     out += "triage_queue_claimed{queue=\"" + q.name + "\"} " + std::to_string(q.claimed) + "\n";
+  out += "# HELP triage_queue_assigned Messages pushed to an agent and not closed\n# TYPE triage_queue_assigned gauge\n";
+  for (const auto& q : queues)
+    out += "triage_queue_assigned{queue=\"" + q.name + "\"} " + std::to_string(q.assigned) + "\n";
   out += "# HELP triage_queue_oldest_age_seconds Age of the oldest ready message\n# TYPE "
          "triage_queue_oldest_age_seconds gauge\n";
   for (const auto& q : queues) {

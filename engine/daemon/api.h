@@ -97,6 +97,13 @@ class Api {
   ThreadContext ThreadOf(const Message& msg);
   void RememberThread(const Message& msg, Label decided);
 
+ public:
+  // See Daemon::AddReadinessCheck.
+  void AddReadinessCheck(std::function<std::string()> check) { readiness_.push_back(std::move(check)); }
+
+ private:
+  std::vector<std::function<std::string()>> readiness_;
+
   const ServerConfig& config_;
   QueueStore* store_;
   PipelineHolder* pipelines_;

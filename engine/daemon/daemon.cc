@@ -180,6 +180,8 @@ void Daemon::AddMetricsSource(std::function<void(std::string*)> render) {
   impl_->metrics.sources.push_back(std::move(render));
 }
 
+void Daemon::AddReadinessCheck(std::function<std::string()> check) { impl_->api->AddReadinessCheck(std::move(check)); }
+
 Status Daemon::Reload() { return impl_->Reload(); }
 
 void Daemon::RequestReload() { impl_->RequestReload(); }

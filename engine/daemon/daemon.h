@@ -37,6 +37,10 @@ class Daemon {
   // Appends what `render` writes (Prometheus text) to GET /metrics. Call
   // before Run(); `render` runs on the server's threads.
   void AddMetricsSource(std::function<void(std::string*)> render);
+  // Adds a condition to GET /readyz: `check` returns "" when ready, else why
+  // not (shown in the 503 body). Call before Run(); runs on the server's
+  // threads, so it must be cheap and thread-safe.
+  void AddReadinessCheck(std::function<std::string()> check);
 
  private:
   struct Impl;

@@ -187,6 +187,10 @@ int BurstDetector::Observe(std::string_view topic, uint64_t hash, int64_t t_ms, 
     return t->alert;
   }
   if (!allow_open || t->window_count < t->min_count || t_ms < t->quiet_until_ms) return -1;
+  // Young topics need a burst well past min_count (see young_ms).
+  if ((bucket - t->born) * options_.bucket_ms < options_.young_ms &&
+      t->window_count < (options_.young_min_count > 0 ? options_.young_min_count : 3 * t->min_count))
+    return -1;
   double expected = Expected(*t);
   // How sure the baseline is: the buckets of history behind it (at most
   // tau / bucket). The window count is Poisson given the true rate, and the

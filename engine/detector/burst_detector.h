@@ -28,7 +28,11 @@
 // count falls back to at most `close_ratio` times the expected count; a topic
 // then stays quiet for `cooldown` before it can alert again. A topic never seen
 // before starts from `floor_rate`, a small prior, so its first messages are
-// not all "infinitely surprising".
+// not all "infinitely surprising"; and for its first `young_ms` it needs
+// `young_min_count` messages in the window (three times min_count by
+// default): a new brand's first nine messages, or a word the term summary
+// admitted late, are new, not anomalous. A new hashtag that explodes still
+// alerts.
 //
 // Memory is bounded: topics under a pinned prefix (brands, rules: a closed
 // vocabulary) are kept exactly; of the others at most `max_topics` are kept,

@@ -27,6 +27,12 @@ struct BurstDetectorOptions {
   double p_value = 1e-6;
   int min_count = 8;
   double floor_rate = 0.02;  // least expected messages per bucket (a topic without history has this)
+  // A topic seen for less than young_ms has no baseline of its own, only the
+  // floor: being new is no anomaly (a brand's first messages, a word the
+  // term summary admitted late), so it alerts only from young_min_count
+  // messages in the window (0: 3 x min_count).
+  int64_t young_ms = 3600'000;
+  int young_min_count = 0;
   double close_ratio = 2.0;
   int64_t cooldown_ms = 3600'000;
   // Bound on topics that may be evicted (those not under a pinned prefix).

@@ -1,0 +1,185 @@
+// The daemon against its specification (openapi.yaml): every documented
+// operation is called on a running daemon, on its success path and on its
+// error paths, and every status it answers must be one the spec lists for
+// that operation (an undocumented method on a documented path is 405). For
+// every body field the spec marks required, leaving it out is a 400 that
+// names the field. And every operation in the spec is exercised.
+#include <catch2/catch.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "engine/daemon/daemon.h"
+#include "http_client.h"
+#include "raw_connection.h"
+#include "test_util.h"
+
+using namespace triage;
+
+namespace {
+
+struct Operation {
+  std::set<int> statuses;
+  std::vector<std::string> required_fields;  // of the JSON request body
+};
+
+// (METHOD, path template) -> operation.
+std::map<std::pair<std::string, std::string>, Operation> LoadSpec() {
+  YAML::Node spec = YAML::LoadFile(std::string(TRIAGE_SOURCE_DIR) + "/openapi.yaml");
+  std::map<std::pair<std::string, std::string>, Operation> ops;
+  for (auto path : spec["paths"]) {
+    std::string templ = path.first.as<std::string>();
+    for (auto method : path.second) {
+      std::string m = method.first.as<std::string>();
+      if (m == "parameters") continue;
+      Operation op;
+      for (auto r : method.second["responses"]) op.statuses.insert(std::stoi(r.first.as<std::string>()));
+      YAML::Node schema = method.second["requestBody"]["content"]["application/json"]["schema"];
+      if (schema && schema["required"])
+        for (auto f : schema["required"]) op.required_fields.push_back(f.as<std::string>());
+      for (char& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      ops[{m, templ}] = op;
+    }
+  }
+  return ops;
+}
+
+// The template a concrete path matches ("/v1/messages/x:1" -> "/v1/messages/{id}").
+std::string TemplateOf(const std::map<std::pair<std::string, std::string>, Operation>& ops, const std::string& path) {
+  for (const auto& [key, op] : ops) {
+    std::string re = std::regex_replace(key.second, std::regex("\\{[a-z_]+\\}"), "[^/]+");
+    if (std::regex_match(path, std::regex(re))) return key.second;
+  }
+  return "";
+}
+
+struct Probe {
+  std::string method, target, body;
+  std::map<std::string, std::string> headers;
+};
+
+}  // namespace
+
+TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and required fields are enforced",
+          "[daemon][openapi]") {
+  auto ops = LoadSpec();
+  REQUIRE(ops.size() >= 15);
+  test::TempDir dir;
+  ServerConfig config;
+  config.host = "127.0.0.1";
+  config.port = 0;
+  config.data_dir = dir.path() + "/data";
+  config.rules = TRIAGE_RULES_DIR;
+  config.model = "none";
+  config.cache_dir = dir.path() + "/cache";
+  config.webhooks.x_consumer_secret = "x-secret";
+  config.webhooks.meta_verify_token = "verify-me";
+  config.webhooks.bearer_token = "bearer-token";
+  for (auto& q : config.queues)
+    if (q.name == "product") q.assignment = "round_robin";
+  FILE* log = std::tmpfile();
+  std::unique_ptr<Daemon> daemon;
+  REQUIRE(Daemon::Create(config, log, &daemon).ok());
+  std::thread run([&] { daemon->Run(false); });
+  test::HttpClient c(daemon->port());
+
+  const std::string msg = R"({"id":"o:1","channel":"x","text":"refund please, order 12345","lang":"en"})";
+  std::vector<Probe> probes = {
+      {"GET", "/healthz", ""},
+      {"GET", "/readyz", ""},
+      {"GET", "/metrics", ""},
+      {"POST", "/v1/messages", msg},
+      {"POST", "/v1/messages", msg},  // duplicate
+      {"POST", "/v1/messages", "not json"},
+      {"POST", "/v1/messages", ""},
+      {"GET", "/v1/messages", ""},
+      {"GET", "/v1/messages/o:1", ""},
+      {"GET", "/v1/messages/nope", ""},
+      {"GET", "/v1/messages/%zz", ""},
+      {"POST", "/v1/messages/o:1/events", R"({"type":"replied","agent":"ann"})"},
+      {"POST", "/v1/messages/nope/events", R"({"type":"replied","agent":"ann"})"},
+      {"POST", "/v1/messages/o:1/events", R"({"type":"exploded","agent":"ann"})"},
+      {"GET", "/v1/queues", ""},
+      {"GET", "/v1/queues/support/messages?limit=5", ""},
+      {"GET", "/v1/queues/support/messages?limit=0", ""},
+      {"GET", "/v1/queues/nope/messages", ""},
+      {"POST", "/v1/queues/support/claim", R"({"agent":"ann"})"},
+      {"POST", "/v1/queues/support/claim", R"({"agent":"ann","max":0})"},
+      {"POST", "/v1/queues/nope/claim", R"({"agent":"ann"})"},
+      {"POST", "/v1/queues/product/claim", R"({"agent":"ann"})"},  // a push queue
+      {"POST", "/v1/agents/ann/heartbeat", R"({"queues":["product"]})"},
+      {"POST", "/v1/agents/ann/heartbeat", R"({"queues":["nope"]})"},
+      {"GET", "/v1/agents", ""},
+      {"GET", "/v1/agents/ann/messages", ""},
+      {"GET", "/v1/metrics/summary", ""},
+      {"GET", "/v1/metrics/summary?conversations=maybe", ""},
+      {"GET", "/v1/metrics/summary?from=yesterday", ""},
+      {"GET", "/v1/maturity", ""},
+      {"GET", "/v1/maturity?format=html", ""},
+      {"GET", "/v1/maturity?format=pdf", ""},
+      {"GET", "/v1/alerts", ""},
+      {"GET", "/v1/alerts?state=sideways", ""},
+      {"GET", "/webhooks/x?crc_token=abc", ""},
+      {"GET", "/webhooks/x", ""},
+      {"GET", "/webhooks/meta?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", ""},
+      {"POST", "/webhooks/archive", msg, {{"Authorization", "Bearer wrong"}}},
+      {"POST", "/webhooks/archive", R"({"id":"o:2","channel":"x","text":"hi"})", {{"Authorization", "Bearer bearer-token"}}},
+      {"POST", "/webhooks/nowhere", "{}"},
+      {"DELETE", "/v1/queues", ""},
+  };
+  std::set<std::pair<std::string, std::string>> exercised;
+  for (const Probe& p : probes) {
+    test::HttpResult r;
+    if (p.headers.empty()) {
+      r = c.Request(p.method, p.target, p.body, true);
+    } else {
+      // HttpClient sends no custom headers: a raw request for these.
+      std::string raw = p.method + " " + p.target + " HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                        std::to_string(p.body.size()) + "\r\nConnection: close\r\n";
+      for (const auto& [k, v] : p.headers) raw += k + ": " + v + "\r\n";
+      raw += "\r\n" + p.body;
+      r = test::RawRequest(daemon->port(), raw);
+    }
+    std::string path = p.target.substr(0, p.target.find('?'));
+    std::string templ = TemplateOf(ops, path);
+    INFO(p.method << " " << p.target << " -> " << r.status << " " << r.body.substr(0, 200));
+    REQUIRE(!templ.empty());  // a documented path
+    auto op = ops.find({p.method, templ});
+    if (op == ops.end()) {
+      CHECK(r.status == 405);  // a method the path does not have
+      continue;
+    }
+    exercised.insert({p.method, templ});
+    CHECK(op->second.statuses.count(r.status) == 1);
+    if (r.status >= 400) CHECK_THAT(r.body, Catch::StartsWith("{\"error\":"));
+  }
+  // Required body fields: each left out is a 400 naming it.
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> complete = {
+      {{"POST", "/v1/messages/{id}/events"}, {"/v1/messages/o:1/events", R"({"type":"resolved","agent":"ann"})"}},
+      {{"POST", "/v1/queues/{queue}/claim"}, {"/v1/queues/support/claim", R"({"agent":"ann"})"}},
+      {{"POST", "/v1/agents/{agent}/heartbeat"}, {"/v1/agents/ann/heartbeat", R"({"queues":["support"]})"}},
+  };
+  for (const auto& [key, op] : ops)
+    for (const std::string& field : op.required_fields) {
+      auto it = complete.find(key);
+      INFO(key.first << " " << key.second << " requires '" << field << "'");
+      REQUIRE(it != complete.end());  // the test knows a complete body for it
+      std::string body = std::regex_replace(it->second.second, std::regex("\"" + field + "\":(\"[^\"]*\"|\\[[^\\]]*\\])"),
+                                            "\"x_absent\":0");
+      REQUIRE(body != it->second.second);
+      test::HttpResult r = c.Request(key.first, it->second.first, body);
+      CHECK(r.status == 400);
+      CHECK_THAT(r.body, Catch::Contains("\"field\":\"" + field + "\""));
+    }
+  // Every documented operation was called.
+  for (const auto& [key, op] : ops) {
+    INFO("not exercised: " << key.first << " " << key.second);
+    CHECK((exercised.count(key) == 1 || key.second == "/webhooks/{platform}"));
+  }
+  daemon->Stop();
+  run.join();
+  std::fclose(log);
+}
