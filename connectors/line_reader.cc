@@ -94,7 +94,9 @@ bool LineReader::Next(std::string_view* line) {
   too_long_ = false;
   for (;;) {
     const char* start = data_ + begin_;
-    const void* nl = std::memchr(start, '\n', end_ - begin_);
+    // (memchr on an empty range may still not take a null pointer: an empty
+    // in-memory batch has none.)
+    const void* nl = end_ > begin_ ? std::memchr(start, '\n', end_ - begin_) : nullptr;
     if (nl) {
       size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
       begin_ += len + 1;
