@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "connectors/synthetic/archive_generator.h"
 #include "engine/pattern_database.h"
 #include "engine/pipeline.h"

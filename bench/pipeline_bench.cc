@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "connectors/synthetic/archive_generator.h"
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "engine/pipeline.h"
 
 namespace triage {
@@ -159,7 +159,7 @@ void BM_Classify(benchmark::State& state) {
   Verdict v;
   size_t i = 0, bytes = 0;
   for (auto _ : state) {
-    pipe.classifier().Classify(p.messages[i], scratch.get(), &v);
+    if (!pipe.classifier().Classify(p.messages[i], scratch.get(), &v).ok()) std::abort();
     benchmark::DoNotOptimize(v.label);
     bytes += p.messages[i].text.size();
     if (++i == p.messages.size()) i = 0;

@@ -13,7 +13,7 @@
 #include "cli/snippet.h"
 #include "connectors/archive_source.h"
 #include "engine/eval.h"
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 namespace triage {
 

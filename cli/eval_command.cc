@@ -7,7 +7,7 @@
 #include "connectors/archive_source.h"
 #include "engine/detector/crisis_detector.h"
 #include "engine/eval.h"
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 #include "engine/model/calibration.h"
 #include "engine/model/model_evaluation.h"
 #include "engine/thread_tracker.h"

@@ -5,12 +5,12 @@
 // "now" (for SLA targets not yet due) is its end, so a replayed archive gives
 // the same report every time.
 #include "cli/commands.h"
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "engine/daemon/server_config.h"
 #include "engine/metrics/history.h"
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/maturity_html.h"
-#include "engine/rfc3339.h"
+#include "base/rfc3339.h"
 
 namespace triage {
 

@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "connectors/line_reader.h"
 #include "connectors/webhooks/normalizer.h"
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 namespace triage {
 

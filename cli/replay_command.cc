@@ -89,13 +89,7 @@ int RunReplay(const ReplayOptions& opts) {
       ++events_skipped;
       return;
     }
-    Event e;
-    e.type = ev.type;
-    e.agent = ev.agent;
-    e.at_ms = ev.at_ms;
-    e.to_queue = ev.to_queue;
-    e.note = ev.note;
-    Status s = store->AddEventSync(ev.message, std::move(e));
+    Status s = store->AddEventSync(ev.message, ev.event);
     if (s.ok()) ++events_stored;
     else std::fprintf(err, "%s:%llu: event not stored: %s\n", file.c_str(), static_cast<unsigned long long>(line),
                       s.message().c_str());

@@ -5,9 +5,9 @@
 
 #include "cli/commands.h"
 #include "cli/load_pipeline.h"
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "connectors/archive_source.h"
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 #include "engine/metrics/corrections.h"
 #include "engine/model/calibration.h"
 #include "engine/model/model_evaluation.h"

@@ -6,45 +6,6 @@
 
 namespace triage {
 
-Status ParseArchiveEvent(std::string_view line, ArchiveEvent* out) {
-  *out = ArchiveEvent();
-  simdjson::padded_string padded(line);
-  simdjson::ondemand::parser parser;
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object obj;
-  if (parser.iterate(padded).get(doc) || doc.get_object().get(obj)) return Status::NotFound("not an event line");
-  std::string type, at;
-  for (auto field : obj) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return Status::InvalidArgument("invalid JSON");
-    std::string_view v;
-    std::string* dest = key == "type" ? &type
-                        : key == "message" ? &out->message
-                        : key == "event" ? &out->type
-                        : key == "agent" ? &out->agent
-                        : key == "at" ? &at
-                        : key == "to_queue" ? &out->to_queue
-                        : key == "note" ? &out->note
-                                        : nullptr;
-    if (!dest) continue;  // unknown fields are allowed, as in message lines
-    if (field.value().get_string().get(v)) {
-      if (key == "type") return Status::NotFound("not an event line");
-      return Status::InvalidArgument("field '" + std::string(key) + "': expected a string");
-    }
-    *dest = std::string(v);
-  }
-  if (type != "event") return Status::NotFound("not an event line");
-  if (out->message.empty()) return Status::InvalidArgument("field 'message': missing (the id of the message)");
-  static const char* kTypes[] = {"replied", "resolved", "rerouted", "moved_private", "escalated_offchannel"};
-  if (std::find(std::begin(kTypes), std::end(kTypes), out->type) == std::end(kTypes))
-    return Status::InvalidArgument("field 'event': '" + out->type +
-                                   "' is not replied, resolved, rerouted, moved_private or escalated_offchannel");
-  if (!ParseRfc3339(at, &out->at_ms)) return Status::InvalidArgument("field 'at': expected an RFC 3339 time");
-  if (out->type == "rerouted" && out->to_queue.empty())
-    return Status::InvalidArgument("field 'to_queue': required for rerouted");
-  return Status::OK();
-}
-
 bool ArchiveSource::OpenNext() {
   if (reader_) {
     last_file_ = reader_->name();

@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "connectors/archive_format.h"
+#include "format/archive_event.h"
+#include "format/archive_format.h"
 #include "connectors/line_reader.h"
 #include "connectors/webhooks/normalizer.h"
 
@@ -28,24 +29,6 @@ struct ArchiveFormat {
   // "archive", "auto" or a platform name (meta, x, slack, telegram, mastodon, reddit).
   static std::optional<ArchiveFormat> Parse(std::string_view name);
 };
-
-// An event line of an archive: what the team did about a message, so a
-// replayed history carries its responses too:
-//   {"type":"event","message":"x:1","event":"replied","agent":"alice",
-//    "at":"2026-10-01T10:05:00Z","to_queue":"sales","note":"..."}
-// `event` is replied, resolved, rerouted (with to_queue), moved_private or
-// escalated_offchannel.
-struct ArchiveEvent {
-  std::string message;
-  std::string type;
-  std::string agent;
-  int64_t at_ms = 0;
-  std::string to_queue;
-  std::string note;
-};
-
-// Parses an event line; InvalidArgument names the field.
-Status ParseArchiveEvent(std::string_view line, ArchiveEvent* out);
 
 class ArchiveSource {
  public:

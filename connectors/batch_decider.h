@@ -20,7 +20,7 @@
 
 #include "connectors/archive_source.h"
 #include "connectors/batch_reader.h"
-#include "engine/arena.h"
+#include "base/arena.h"
 #include "engine/pipeline.h"
 
 namespace triage {

@@ -45,13 +45,13 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/label.h"
+#include "format/label.h"
 #include "engine/label_choice.h"
-#include "engine/message.h"
+#include "format/message.h"
 #include "engine/model/linear_model.h"
 #include "engine/pattern_database.h"
 #include "engine/rule_pack.h"
-#include "engine/status.h"
+#include "base/status.h"
 #include "engine/text_normalizer.h"
 
 namespace triage {

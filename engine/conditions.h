@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/label.h"
-#include "engine/message.h"
+#include "format/label.h"
+#include "format/message.h"
 
 namespace triage {
 

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 namespace triage {
 

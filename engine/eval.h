@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/label.h"
+#include "format/label.h"
 
 namespace triage {
 

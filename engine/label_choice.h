@@ -19,7 +19,7 @@
 #include <array>
 #include <optional>
 
-#include "engine/label.h"
+#include "format/label.h"
 
 namespace triage {
 

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 #ifndef TRIAGE_SOURCE_RULES
 #define TRIAGE_SOURCE_RULES "rules/default"

@@ -67,8 +67,8 @@
 
 #include "engine/conditions.h"
 #include "engine/detector/detector_options.h"
-#include "engine/label.h"
-#include "engine/status.h"
+#include "format/label.h"
+#include "base/status.h"
 
 namespace triage {
 

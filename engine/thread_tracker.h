@@ -16,7 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "engine/message.h"
+#include "format/message.h"
 
 namespace triage {
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 
 using namespace triage;
 

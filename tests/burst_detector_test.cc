@@ -153,10 +153,10 @@ TEST_CASE("Memory stays bounded with many distinct topics", "[detector]") {
 // CrisisDetector: topics, folding, decisions, replay and eval integration.
 
 #include "cli/commands.h"
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "connectors/synthetic/archive_generator.h"
 #include "engine/detector/crisis_detector.h"
-#include "engine/rfc3339.h"
+#include "base/rfc3339.h"
 #include "engine/text_normalizer.h"
 #include "test_util.h"
 

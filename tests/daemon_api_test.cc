@@ -7,12 +7,12 @@
 #include <functional>
 #include <thread>
 
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "engine/daemon/daemon.h"
 #include "engine/daemon/live_detector.h"
 #include "http_client.h"
 #include "raw_connection.h"
-#include "engine/rfc3339.h"
+#include "base/rfc3339.h"
 #include "test_util.h"
 
 using namespace triage;

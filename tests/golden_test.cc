@@ -10,7 +10,7 @@
 #include <set>
 
 #include "cli/commands.h"
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "engine/eval.h"
 #include "engine/pipeline.h"
 #include "test_util.h"

@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "cli/commands.h"
-#include "engine/rfc3339.h"
+#include "base/rfc3339.h"
 #include "engine/store/queue_store.h"
 #include "test_util.h"
 

@@ -107,7 +107,7 @@ TEST_CASE("An expired lease makes the message claimable again", "[store]") {
   REQUIRE(store->ClaimSync("support", "alice", 1, 30000, &got).ok());
   REQUIRE(Ids(got) == std::vector<std::string>{"m1"});
   // m1 is acknowledged by an event before its lease ends; m2 is claimed and abandoned.
-  REQUIRE(store->AddEventSync("m1", Event{"replied", "alice", clock.t->load(), "", ""}).ok());
+  REQUIRE(store->AddEventSync("m1", Event{EventType::kReplied, "alice", clock.t->load(), "", ""}).ok());
   REQUIRE(store->ClaimSync("support", "bob", 1, 30000, &got).ok());
   REQUIRE(Ids(got) == std::vector<std::string>{"m2"});
   REQUIRE(store->ClaimSync("support", "carol", 1, 30000, &got).ok());
@@ -126,13 +126,13 @@ TEST_CASE("Events are stored - reroute moves the message - resolved closes it", 
   Clock clock;
   auto store = OpenStore(dir.path(), clock);
   REQUIRE(store->IngestSync({Item("x", "support"), Item("y", "support")}, nullptr).ok());
-  REQUIRE(store->AddEventSync("x", Event{"rerouted", "dana", 5, "sales", "asks for a quote"}).ok());
+  REQUIRE(store->AddEventSync("x", Event{EventType::kRerouted, "dana", 5, "sales", "asks for a quote"}).ok());
   auto q = store->Queues({});
   CHECK(q[0].name == "sales");
   CHECK(q[0].depth == 1);
   CHECK(q[1].name == "support");
   CHECK(q[1].depth == 1);
-  REQUIRE(store->AddEventSync("y", Event{"resolved", "erin", 6, "", ""}).ok());
+  REQUIRE(store->AddEventSync("y", Event{EventType::kResolved, "erin", 6, "", ""}).ok());
   CHECK(store->Peek("support", 10).empty());
 
   StoredMessage m;
@@ -145,7 +145,7 @@ TEST_CASE("Events are stored - reroute moves the message - resolved closes it", 
   CHECK(m.state.status == MessageStatus::kDone);
   CHECK(m.state.agent == "erin");
 
-  Status s = store->AddEventSync("nope", Event{"replied", "a", 1, "", ""});
+  Status s = store->AddEventSync("nope", Event{EventType::kReplied, "a", 1, "", ""});
   CHECK(s.code() == Status::Code::kNotFound);
 }
 
@@ -158,7 +158,7 @@ TEST_CASE("Everything survives a reopen: messages, queues, leases, events, dedup
     std::vector<ClaimedMessage> got;
     REQUIRE(store->ClaimSync("q", "alice", 1, 10000, &got).ok());
     REQUIRE(Ids(got) == std::vector<std::string>{"b"});
-    REQUIRE(store->AddEventSync("c", Event{"resolved", "alice", 1, "", ""}).ok());
+    REQUIRE(store->AddEventSync("c", Event{EventType::kResolved, "alice", 1, "", ""}).ok());
   }
   auto store = OpenStore(dir.path(), clock);
   auto q = store->Queues({});
@@ -298,7 +298,7 @@ TEST_CASE("Capacity-aware push fills the least loaded agent up to its limit", "[
   CHECK(AgentOf(*store, "d") == "bob");
   CHECK(AgentOf(*store, "e") == "(queued)");  // both have 2 open conversations
   // Closing one frees room, and the waiting message is handed out at once.
-  REQUIRE(store->AddEventSync("b", Event{"resolved", "bob", 1, "", ""}).ok());
+  REQUIRE(store->AddEventSync("b", Event{EventType::kResolved, "bob", 1, "", ""}).ok());
   CHECK(AgentOf(*store, "e") == "bob");
   // A conversation an agent already has still goes to it, at capacity.
   REQUIRE(store->IngestSync({ConvItem("f", "c1")}, nullptr).ok());

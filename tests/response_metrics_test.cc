@@ -32,7 +32,7 @@ HistoryMessage Msg(const std::string& id, int64_t at, const std::string& queue =
 
 HistoryEvent Ev(const std::string& type, int64_t at, const std::string& agent = "alice") {
   HistoryEvent e;
-  e.type = type;
+  e.type = *ParseEventType(type);
   e.agent = agent;
   e.at_ms = at;
   return e;

@@ -9,7 +9,7 @@
 #include <simdjson.h>
 
 #include "cli/commands.h"
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "connectors/webhooks/normalizer.h"
 #include "engine/pipeline.h"
 #include "test_util.h"

@@ -7,7 +7,7 @@
 #include <map>
 #include <utility>
 
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "connectors/webhooks/normalizer.h"
 
 namespace triage {

@@ -36,7 +36,7 @@
 #include "connectors/archive_source.h"
 #include "engine/detector/crisis_detector.h"
 #include "engine/pipeline.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace triage {
 

@@ -4,8 +4,8 @@
 #include <ctime>
 #include <string_view>
 
-#include "engine/json_writer.h"
-#include "engine/rfc3339.h"
+#include "base/json_writer.h"
+#include "base/rfc3339.h"
 
 namespace triage {
 

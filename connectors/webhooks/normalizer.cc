@@ -5,8 +5,8 @@
 #include <cmath>
 #include <ctime>
 
-#include "connectors/archive_format.h"
-#include "engine/json_writer.h"
+#include "format/archive_format.h"
+#include "base/json_writer.h"
 
 namespace triage {
 

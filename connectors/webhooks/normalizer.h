@@ -29,8 +29,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/rfc3339.h"
-#include "engine/status.h"
+#include "base/rfc3339.h"
+#include "base/status.h"
 
 namespace triage {
 

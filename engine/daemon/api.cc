@@ -7,10 +7,10 @@
 #include <map>
 #include <mutex>
 
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "connectors/webhooks/normalizer.h"
 #include "connectors/webhooks/signature.h"
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 #include "engine/metrics/history.h"
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/maturity_html.h"
@@ -515,7 +515,7 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
         if (e.in_reply_to.empty() && e.conversation_id.empty()) break;
         int64_t at_ms = 0;
         ParseRfc3339(e.created_at, &at_ms);
-        replies->emplace_back(e, Event{"replied", e.agent.empty() ? platform : e.agent, at_ms, "", ""});
+        replies->emplace_back(e, Event{EventType::kReplied, e.agent.empty() ? platform : e.agent, at_ms, "", ""});
         break;
       }
     }
@@ -977,11 +977,9 @@ void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
   std::string bad;
   if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
   Event e;
-  e.type = f.strings.count("type") ? f.strings["type"] : "";
-  static const char* kTypes[] = {"replied", "resolved", "rerouted", "moved_private", "escalated_offchannel"};
-  if (std::find(std::begin(kTypes), std::end(kTypes), e.type) == std::end(kTypes))
-    return respond(Error(400, "'type' must be one of replied, resolved, rerouted, moved_private, escalated_offchannel",
-                         "type"));
+  auto type = ParseEventType(f.strings.count("type") ? f.strings["type"] : "");
+  if (!type) return respond(Error(400, "'type' must be " + EventTypeList(), "type"));
+  e.type = *type;
   e.agent = f.strings.count("agent") ? f.strings["agent"] : "";
   if (e.agent.empty() || HasControlChars(e.agent))
     return respond(Error(400, "'agent' is required: a non-empty string without control characters", "agent"));
@@ -993,7 +991,7 @@ void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
     // Not given: it happened now (the time the daemon records it).
     e.at_ms = now_seconds_ ? now_seconds_() * 1000 : WallMs();
   }
-  if (e.type == "rerouted") {
+  if (e.type == EventType::kRerouted) {
     e.to_queue = f.strings.count("to_queue") ? f.strings["to_queue"] : "";
     if (e.to_queue.empty() || !KnownQueue(e.to_queue))
       return respond(Error(400, "'to_queue' must name a known queue for a reroute", "to_queue"));
@@ -1003,14 +1001,14 @@ void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
   // message, timed from its arrival (created_at, or when it was stored).
   std::string histogram_kind, histogram_queue;
   double histogram_seconds = 0;
-  if (e.type == "replied" || e.type == "resolved") {
+  if (e.type == EventType::kReplied || e.type == EventType::kResolved) {
     StoredMessage stored;
     HistoryMessage h;
     std::string why;
     if (store_->Get(id, &stored).ok() && ToHistoryMessage(id, stored, &h, &why)) {
       bool first = std::none_of(h.events.begin(), h.events.end(), [&](const HistoryEvent& x) { return x.type == e.type; });
       if (first) {
-        histogram_kind = e.type == "replied" ? "first_response" : "resolution";
+        histogram_kind = e.type == EventType::kReplied ? "first_response" : "resolution";
         histogram_queue = h.queue;
         histogram_seconds = static_cast<double>(std::max<int64_t>(0, e.at_ms - h.arrival_ms)) / 1000.0;
       }

@@ -99,7 +99,7 @@ struct Daemon::Impl {
         if (reload_stop) return;
         reload_requested = false;
         l.unlock();
-        Reload();
+        (void)Reload();  // it logs its outcome; a failed reload keeps the old pack serving
         l.lock();
       }
     });

@@ -15,7 +15,7 @@
 #include <memory>
 
 #include "engine/daemon/server_config.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace triage {
 

@@ -26,7 +26,7 @@
 #include "engine/daemon/api.h"
 #include "engine/daemon/metrics.h"
 #include "engine/daemon/server_config.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace triage {
 

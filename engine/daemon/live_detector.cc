@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 namespace triage {
 

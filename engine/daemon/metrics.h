@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/label.h"
+#include "format/label.h"
 
 namespace triage {
 

@@ -14,7 +14,7 @@
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/response_metrics.h"
 #include "connectors/kafka/kafka_bridge.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace triage {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "engine/json_writer.h"
-#include "engine/rfc3339.h"
+#include "base/json_writer.h"
+#include "base/rfc3339.h"
 
 namespace triage {
 

@@ -31,7 +31,7 @@ Status LabeledRecordsFromStore(const QueueStore& store, const RulePack& pack, st
     std::string rerouted_to;
     bool closed = false;
     for (const HistoryEvent& e : h.events) {
-      if (e.type == "rerouted") rerouted_to = e.to_queue;  // the last reroute is the final word
+      if (e.type == EventType::kRerouted) rerouted_to = e.to_queue;  // the last reroute is the final word
       else closed = true;
     }
     LabeledRecord r;

@@ -19,9 +19,9 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/label.h"
+#include "format/label.h"
 #include "engine/rule_pack.h"
-#include "engine/status.h"
+#include "base/status.h"
 #include "engine/store/queue_store.h"
 
 namespace triage {

@@ -2,7 +2,7 @@
 
 #include <simdjson.h>
 
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 
 namespace triage {
 
@@ -63,8 +63,8 @@ bool ToHistoryMessage(const std::string& id, const StoredMessage& stored, Histor
   }
   for (const std::string& e : stored.events) {
     HistoryEvent ev;
-    if (!ReadObject(e, {{"type", &ev.type}, {"agent", &ev.agent}, {"to_queue", &ev.to_queue}}, {{"at_ms", &ev.at_ms}})) {
-      *why = "message '" + id + "': unreadable event";
+    if (Status es = ParseEventJson(e, &ev); !es.ok()) {
+      *why = "message '" + id + "': unreadable event (" + es.message() + ")";
       return false;
     }
     out->events.push_back(std::move(ev));

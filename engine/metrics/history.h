@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "engine/metrics/response_metrics.h"
-#include "engine/status.h"
+#include "base/status.h"
 #include "engine/store/queue_store.h"
 
 namespace triage {

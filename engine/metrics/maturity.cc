@@ -7,7 +7,7 @@
 #include <fstream>
 #include <cstdio>
 
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 namespace triage {
 

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "engine/metrics/response_metrics.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace triage {
 

@@ -5,7 +5,7 @@
 #include <ctime>
 #include <unordered_map>
 
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 namespace triage {
 
@@ -202,9 +202,9 @@ MetricsSummary ComputeMetrics(const std::vector<HistoryMessage>& history, const 
           at = start;
         }
         timeline.push_back({at, 1, &e});
-        if (e.type == "rerouted") rerouted = true;
-        if (e.type == "escalated_offchannel") escalated = true;
-        if (e.type == "moved_private") moved_private = true;
+        if (e.type == EventType::kRerouted) rerouted = true;
+        if (e.type == EventType::kEscalatedOffchannel) escalated = true;
+        if (e.type == EventType::kMovedPrivate) moved_private = true;
       }
       if (rerouted) ++rerouted_messages;
     }
@@ -219,15 +219,15 @@ MetricsSummary ComputeMetrics(const std::vector<HistoryMessage>& history, const 
         if (first_reply >= 0 && waiting_since < 0) waiting_since = t.at;
         continue;
       }
-      const std::string& type = t.event->type;
-      if (type == "replied") {
+      const EventType type = t.event->type;
+      if (type == EventType::kReplied) {
         if (first_reply < 0) {
           first_reply = t.at;
         } else if (waiting_since >= 0) {
           next_waits.push_back(business(waiting_since, t.at));
           waiting_since = -1;
         }
-      } else if (type == "resolved" && resolved_at < 0) {
+      } else if (type == EventType::kResolved && resolved_at < 0) {
         resolved_at = t.at;
       }
     }

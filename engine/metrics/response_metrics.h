@@ -35,15 +35,12 @@
 #include <vector>
 
 #include "engine/metrics/business_hours.h"
+#include "format/event.h"
 
 namespace triage {
 
-struct HistoryEvent {
-  std::string type;  // replied, resolved, rerouted, moved_private, escalated_offchannel
-  std::string agent;
-  int64_t at_ms = 0;
-  std::string to_queue;  // rerouted
-};
+// What a person did with a message (format/event.h: typed, as stored).
+using HistoryEvent = Event;
 
 struct HistoryMessage {
   std::string id;

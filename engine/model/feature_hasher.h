@@ -35,7 +35,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/message.h"
+#include "format/message.h"
 
 namespace triage {
 

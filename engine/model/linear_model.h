@@ -44,9 +44,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/label.h"
+#include "format/label.h"
 #include "engine/model/feature_hasher.h"
-#include "engine/status.h"
+#include "base/status.h"
 
 namespace triage {
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "engine/classifier.h"
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 namespace triage {
 

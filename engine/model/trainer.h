@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/label.h"
+#include "format/label.h"
 #include "engine/model/linear_model.h"
 
 namespace triage {

@@ -21,7 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "engine/json_writer.h"
+#include "base/json_writer.h"
 
 namespace triage {
 
@@ -440,8 +440,8 @@ struct QueueStore::Impl {
     }
     if (read_only) op.complete(Status::IOError("store opened read-only"));
     else if (failed) op.complete(Status::IOError("store is read-only after a write failure; restart to recover"));
-    else if (stopping) op.complete(Status::Internal("busy: shutting down"));
-    else op.complete(Status::Internal("busy: too many pending writes"));
+    else if (stopping) op.complete(Status::Busy("busy: shutting down"));
+    else op.complete(Status::Busy("busy: too many pending writes"));
   }
 
   void WriterLoop() {
@@ -683,25 +683,8 @@ void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Even
             return;
           }
         }
-        std::string json = "{\"type\":";
-        AppendJsonString(event.type, &json);
-        json += ",\"agent\":";
-        AppendJsonString(event.agent, &json);
-        json += ",\"at_ms\":";
-        AppendJsonInt(event.at_ms, &json);
-        json += ",\"recorded_ms\":";
-        AppendJsonInt(p->opts.now_ms(), &json);
-        if (!event.to_queue.empty()) {
-          json += ",\"from_queue\":";
-          AppendJsonString(state.queue, &json);
-          json += ",\"to_queue\":";
-          AppendJsonString(event.to_queue, &json);
-        }
-        if (!event.note.empty()) {
-          json += ",\"note\":";
-          AppendJsonString(event.note, &json);
-        }
-        json += "}";
+        std::string json;
+        AppendEventJson(event, p->opts.now_ms(), state.queue, &json);
         std::string key = EventKeyPrefix(id);
         PutBE64(p->next_event_seq++, &key);
         b.Put(p->cf_events, key, json);
@@ -713,7 +696,7 @@ void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Even
           else p->UnindexLease(id, state);
           p->Deactivate(it);
         }
-        if (event.type == "rerouted") {
+        if (event.type == EventType::kRerouted) {
           state.queue = event.to_queue;
           state.status = MessageStatus::kQueued;
           state.agent.clear();

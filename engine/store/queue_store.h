@@ -41,8 +41,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/label.h"
-#include "engine/status.h"
+#include "format/event.h"
+#include "format/label.h"
+#include "base/status.h"
 
 namespace triage {
 
@@ -120,13 +121,6 @@ struct ClaimedMessage {
   int64_t lease_until = 0;
 };
 
-struct Event {
-  std::string type;      // replied, resolved, rerouted, moved_private, escalated_offchannel
-  std::string agent;
-  int64_t at_ms = 0;     // when it happened (from the client), ms since epoch
-  std::string to_queue;  // rerouted only
-  std::string note;
-};
 
 struct QueueInfo {
   std::string name;
@@ -160,8 +154,7 @@ class QueueStore {
 
   // Asynchronous mutations. `done` runs on the writer thread once the
   // operation's group is durable (or failed); keep it short (post elsewhere).
-  // A full pending queue fails immediately with a Busy status (code kInternal,
-  // message starting "busy").
+  // A full pending queue fails immediately with a Busy status.
   using IngestDone = std::function<void(Status, std::vector<IngestResult>)>;
   void Ingest(std::vector<IngestItem> items, IngestDone done) { Ingest(std::move(items), {}, std::move(done)); }
   // The same, with alert records written atomically with the messages.
@@ -219,7 +212,7 @@ class QueueStore {
   uint64_t pending_ops() const;
   bool healthy() const;
 
-  static bool IsBusy(const Status& s) { return s.message().rfind("busy", 0) == 0; }
+  static bool IsBusy(const Status& s) { return s.IsBusy(); }
 
  private:
   struct Impl;

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "connectors/archive_source.h"
 #include "engine/detector/crisis_detector.h"
 #include "engine/pipeline.h"

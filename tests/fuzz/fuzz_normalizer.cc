@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 #include "connectors/webhooks/normalizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

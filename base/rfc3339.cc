@@ -1,4 +1,4 @@
-#include "engine/rfc3339.h"
+#include "base/rfc3339.h"
 
 #include <cstdio>
 #include <ctime>

@@ -3,8 +3,11 @@
 //
 // A Status is either OK or carries a code and a message written for a person:
 // "rules/default/lead.yaml:12: rule 'pricing': unknown key 'wieght'".
-#ifndef TRIAGE_ENGINE_STATUS_H_
-#define TRIAGE_ENGINE_STATUS_H_
+// It is [[nodiscard]]: an error is handled or passed on, never dropped by
+// accident (where dropping is right, the code says so with a cast to void and
+// a comment why).
+#ifndef TRIAGE_BASE_STATUS_H_
+#define TRIAGE_BASE_STATUS_H_
 
 #include <string>
 #include <string_view>
@@ -12,9 +15,11 @@
 
 namespace triage {
 
-class Status {
+class [[nodiscard]] Status {
  public:
-  enum class Code { kOk = 0, kInvalidArgument, kNotFound, kIOError, kCorruption, kInternal };
+  // kBusy: over capacity for now; the same request may succeed later (HTTP
+  // 503 with Retry-After).
+  enum class Code { kOk = 0, kInvalidArgument, kNotFound, kIOError, kCorruption, kInternal, kBusy };
 
   Status() = default;
   static Status OK() { return Status(); }
@@ -23,8 +28,10 @@ class Status {
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status Busy(std::string msg) { return Status(Code::kBusy, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
+  bool IsBusy() const { return code_ == Code::kBusy; }
   Code code() const { return code_; }
   const std::string& message() const { return msg_; }
   // "OK" or the message.
@@ -38,4 +45,4 @@ class Status {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_STATUS_H_
+#endif  // TRIAGE_BASE_STATUS_H_

@@ -1,7 +1,7 @@
 // RFC 3339 timestamps: the one parser and the one formatter of the engine
 // (archive lines, webhook payloads, alerts, events, reports).
-#ifndef TRIAGE_ENGINE_RFC3339_H_
-#define TRIAGE_ENGINE_RFC3339_H_
+#ifndef TRIAGE_BASE_RFC3339_H_
+#define TRIAGE_BASE_RFC3339_H_
 
 #include <cstdint>
 #include <string>
@@ -21,4 +21,4 @@ std::string FormatRfc3339(int64_t epoch_ms);
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_RFC3339_H_
+#endif  // TRIAGE_BASE_RFC3339_H_

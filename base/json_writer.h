@@ -1,7 +1,7 @@
 // Small helpers for writing JSON output by hand on the hot path (decisions,
 // eval reports): no DOM, no allocation beyond the output string's growth.
-#ifndef TRIAGE_ENGINE_JSON_WRITER_H_
-#define TRIAGE_ENGINE_JSON_WRITER_H_
+#ifndef TRIAGE_BASE_JSON_WRITER_H_
+#define TRIAGE_BASE_JSON_WRITER_H_
 
 #include <charconv>
 #include <cstdint>
@@ -62,4 +62,4 @@ inline void AppendJsonInt(int64_t v, std::string* out) {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_JSON_WRITER_H_
+#endif  // TRIAGE_BASE_JSON_WRITER_H_

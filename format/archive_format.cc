@@ -1,4 +1,4 @@
-#include "connectors/archive_format.h"
+#include "format/archive_format.h"
 
 #include <cstring>
 #include <string>

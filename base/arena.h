@@ -2,8 +2,8 @@
 // large blocks that are reused, so a batch of thousands of messages costs a
 // handful of allocations the first time and none afterwards. Views returned
 // by Copy() stay valid until Reset() (blocks never move).
-#ifndef TRIAGE_ENGINE_ARENA_H_
-#define TRIAGE_ENGINE_ARENA_H_
+#ifndef TRIAGE_BASE_ARENA_H_
+#define TRIAGE_BASE_ARENA_H_
 
 #include <cstring>
 #include <memory>
@@ -50,4 +50,4 @@ class Arena {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_ARENA_H_
+#endif  // TRIAGE_BASE_ARENA_H_

@@ -22,16 +22,16 @@
 // The parser is simdjson On Demand over the caller's buffer: strings are
 // unescaped into the parser's own buffer and the Message views point there,
 // valid until the next Parse(). One parser per thread.
-#ifndef TRIAGE_CONNECTORS_ARCHIVE_FORMAT_H_
-#define TRIAGE_CONNECTORS_ARCHIVE_FORMAT_H_
+#ifndef TRIAGE_FORMAT_ARCHIVE_FORMAT_H_
+#define TRIAGE_FORMAT_ARCHIVE_FORMAT_H_
 
 #include <simdjson.h>
 
 #include <string_view>
 
-#include "engine/message.h"
-#include "engine/rfc3339.h"
-#include "engine/status.h"
+#include "format/message.h"
+#include "base/rfc3339.h"
+#include "base/status.h"
 
 namespace triage {
 
@@ -52,4 +52,4 @@ class ArchiveParser {
 
 }  // namespace triage
 
-#endif  // TRIAGE_CONNECTORS_ARCHIVE_FORMAT_H_
+#endif  // TRIAGE_FORMAT_ARCHIVE_FORMAT_H_

@@ -1,6 +1,6 @@
 // Label: the five classes a message can be given, and their names.
-#ifndef TRIAGE_ENGINE_LABEL_H_
-#define TRIAGE_ENGINE_LABEL_H_
+#ifndef TRIAGE_FORMAT_LABEL_H_
+#define TRIAGE_FORMAT_LABEL_H_
 
 #include <array>
 #include <cstdint>
@@ -57,4 +57,4 @@ constexpr std::optional<Priority> ParsePriority(std::string_view s) {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_LABEL_H_
+#endif  // TRIAGE_FORMAT_LABEL_H_

@@ -6,13 +6,13 @@
 //
 // The archive format (connectors/archive_format.h) fills every field; only
 // id, channel and text are required there, the others default to empty.
-#ifndef TRIAGE_ENGINE_MESSAGE_H_
-#define TRIAGE_ENGINE_MESSAGE_H_
+#ifndef TRIAGE_FORMAT_MESSAGE_H_
+#define TRIAGE_FORMAT_MESSAGE_H_
 
 #include <cstdint>
 #include <string_view>
 
-#include "engine/label.h"
+#include "format/label.h"
 
 namespace triage {
 
@@ -63,4 +63,4 @@ struct Message {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_MESSAGE_H_
+#endif  // TRIAGE_FORMAT_MESSAGE_H_
