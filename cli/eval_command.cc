@@ -9,7 +9,7 @@
 #include "engine/eval.h"
 #include "base/json_writer.h"
 #include "engine/model/calibration.h"
-#include "engine/model/model_evaluation.h"
+#include "engine/model_evaluation.h"
 #include "engine/thread_tracker.h"
 
 namespace triage {

@@ -10,7 +10,7 @@
 #include "base/json_writer.h"
 #include "engine/metrics/corrections.h"
 #include "engine/model/calibration.h"
-#include "engine/model/model_evaluation.h"
+#include "engine/model_evaluation.h"
 #include "engine/store/queue_store.h"
 #include "engine/thread_tracker.h"
 

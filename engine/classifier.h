@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "format/label.h"
+#include "engine/decision.h"
 #include "engine/label_choice.h"
 #include "format/message.h"
 #include "engine/model/linear_model.h"
@@ -56,25 +57,6 @@
 
 namespace triage {
 
-struct Verdict {
-  Label label = Label::kNone;
-  std::array<double, kNumLabels> scores{};       // rule scores, plus the model's share when there is a model
-  std::array<double, kNumLabels> rule_scores{};  // the rules' alone
-  Label rules_label = Label::kNone;              // the label the rules alone give
-  bool forced = false;                           // a force: rule decided the label
-  // Set only when the pack has a model.
-  bool has_model = false;
-  LabelProbs model{};                  // P(label), calibrated
-  Label model_label = Label::kNone;    // the most probable label
-  double coverage = 0;                 // share of the text the model knows
-  bool crisis_held_back = false;       // the model alone wanted crisis below its threshold
-  double confidence = 0;               // see above
-  bool review = false;                 // a person should look
-  Priority priority = Priority::kNormal;  // highest priority among fired rules of the label
-  std::vector<uint32_t> fired;            // indices into RulePack::rules(), in pack order
-  std::string_view lang;                  // language in effect: given, or detected
-  bool lang_detected = false;
-};
 
 class Classifier;
 

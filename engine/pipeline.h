@@ -15,12 +15,6 @@
 
 namespace triage {
 
-struct Decision {
-  Verdict verdict;
-  Routing routing;
-  std::string alert;       // id of an open crisis alert on one of the message's topics (CrisisDetector)
-  std::string escalation;  // "reach": a big or verified account's clearly negative public post
-};
 
 class Pipeline {
  public:

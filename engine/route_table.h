@@ -12,16 +12,11 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/classifier.h"
+#include "engine/decision.h"
 #include "engine/rule_pack.h"
 
 namespace triage {
 
-struct Routing {
-  std::string_view queue;
-  Priority priority = Priority::kNormal;
-  const Route* route = nullptr;  // the pack route that matched; null for a default
-};
 
 class RouteTable {
  public:

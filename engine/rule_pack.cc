@@ -1,5 +1,8 @@
 #include "engine/rule_pack.h"
 
+#include "engine/detector_config.h"
+#include "engine/yaml_reader.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -164,30 +167,12 @@ class RulePackParser {
   static std::string Loc(const SourceLocation& w) { return w.file + ":" + std::to_string(w.line); }
   SourceLocation Where(const YAML::Node& n) const { return {file_, n.Mark().line + 1}; }
 
-  void Error(const YAML::Node& n, const std::string& what, const std::string& msg) {
-    errors_.push_back(Loc(Where(n)) + ": " + (what.empty() ? "" : what + ": ") + msg);
-  }
-
-  // A scalar or a list of scalars, as strings.
+  void Error(const YAML::Node& n, const std::string& what, const std::string& msg) { Reader().Error(n, what, msg); }
   bool StringList(const YAML::Node& n, const std::string& what, const std::string& key,
                   std::vector<std::string>* out) {
-    if (n.IsScalar()) {
-      out->push_back(n.Scalar());
-      return true;
-    }
-    if (n.IsSequence()) {
-      for (const auto& e : n) {
-        if (!e.IsScalar()) {
-          Error(e, what, "'" + key + "' entries must be strings");
-          return false;
-        }
-        out->push_back(e.Scalar());
-      }
-      return true;
-    }
-    Error(n, what, "'" + key + "' must be a string or a list of strings");
-    return false;
+    return Reader().StringList(n, what, key, out);
   }
+  YamlReader Reader() { return YamlReader(file_, &errors_); }
 
   // Whether a scalar is written as a YAML number, boolean or null (plain,
   // not quoted): `lang: 5` or `channel: [x, 7]` is almost always a slip, and
@@ -221,14 +206,7 @@ class RulePackParser {
   }
 
   bool Number(const YAML::Node& n, const std::string& what, const std::string& key, double* out) {
-    try {
-      if (!n.IsScalar()) throw YAML::BadConversion(n.Mark());
-      *out = n.as<double>();
-      return true;
-    } catch (const YAML::Exception&) {
-      Error(n, what, "'" + key + "' must be a number, got '" + (n.IsScalar() ? n.Scalar() : "a collection") + "'");
-      return false;
-    }
+    return Reader().Number(n, what, key, out);
   }
 
   void ParseSettings(const YAML::Node& n) {
@@ -268,95 +246,7 @@ class RulePackParser {
     }
   }
 
-  // A duration: a number of seconds, or a number with s, m, h or d.
-  bool Duration(const YAML::Node& n, const std::string& key, int64_t* ms) {
-    static const char* kWhat = "detector";
-    std::string v = n.IsScalar() ? n.Scalar() : "";
-    double unit = 1000;
-    if (!v.empty()) {
-      switch (v.back()) {
-        case 's': unit = 1000; v.pop_back(); break;
-        case 'm': unit = 60'000; v.pop_back(); break;
-        case 'h': unit = 3'600'000; v.pop_back(); break;
-        case 'd': unit = 86'400'000; v.pop_back(); break;
-        default: break;
-      }
-    }
-    char* end = nullptr;
-    double x = v.empty() ? 0 : std::strtod(v.c_str(), &end);
-    if (v.empty() || end != v.c_str() + v.size() || !(x > 0) || x * unit > 3.65e12) {
-      Error(n, kWhat, "'" + key + "' must be a positive duration such as 90s, 10m, 6h or 1d, got '" +
-                          (n.IsScalar() ? n.Scalar() : "a collection") + "'");
-      return false;
-    }
-    *ms = static_cast<int64_t>(x * unit);
-    return true;
-  }
-
-  // A number in [lo, hi].
-  bool Bounded(const YAML::Node& n, const std::string& key, double lo, double hi, double* out) {
-    double x;
-    if (!Number(n, "detector", key, &x)) return false;
-    if (!(x >= lo && x <= hi)) {
-      std::ostringstream m;
-      m << "'" << key << "' must be between " << lo << " and " << hi << ", got " << n.Scalar();
-      Error(n, "detector", m.str());
-      return false;
-    }
-    *out = x;
-    return true;
-  }
-
-  bool Bool(const YAML::Node& n, const std::string& key, bool* out) {
-    std::string b = n.IsScalar() ? n.Scalar() : "";
-    if (b == "true") *out = true;
-    else if (b == "false") *out = false;
-    else { Error(n, "detector", "'" + key + "' must be true or false"); return false; }
-    return true;
-  }
-
-  void ParseThresholds(const YAML::Node& n, const std::string& key, TopicThresholds* th) {
-    if (!n.IsMap()) { Error(n, "detector", "'" + key + "' must be a mapping with min_count and/or p_value"); return; }
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      std::string k = it->first.Scalar();
-      YAML::Node v = it->second;
-      double x;
-      if (k == "min_count") {
-        if (Bounded(v, key + "." + k, 1, 1e9, &x)) th->min_count = static_cast<int>(x);
-      } else if (k == "p_value") {
-        if (Bounded(v, key + "." + k, 1e-300, 1, &x)) th->p_value = x;
-      } else {
-        Error(it->first, "detector", "unknown key '" + key + "." + k + "' (expected min_count, p_value)");
-      }
-    }
-  }
-
-  void ParseScale(const YAML::Node& n, const std::string& key, BurstDetectorOptions* o) {
-    if (!n.IsMap()) { Error(n, "detector", "'" + key + "' must be a mapping"); return; }
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      std::string k = it->first.Scalar();
-      YAML::Node v = it->second;
-      double x;
-      if (k == "bucket") {
-        Duration(v, key + "." + k, &o->bucket_ms);
-      } else if (k == "window") {
-        if (Bounded(v, key + "." + k, 1, 10'000, &x)) o->window_buckets = static_cast<int>(x);
-      } else if (k == "min_count") {
-        if (Bounded(v, key + "." + k, 1, 1e9, &x)) o->min_count = static_cast<int>(x);
-      } else if (k == "floor_rate") {
-        if (Bounded(v, key + "." + k, 1e-9, 1e9, &x)) o->floor_rate = x;
-      } else if (k == "young") {
-        Duration(v, key + "." + k, &o->young_ms);
-      } else if (k == "young_min_count") {
-        if (Bounded(v, key + "." + k, 0, 1e9, &x)) o->young_min_count = static_cast<int>(x);
-      } else {
-        Error(it->first, "detector",
-              "unknown key '" + key + "." + k +
-                  "' (expected bucket, window, min_count, floor_rate, young, young_min_count)");
-      }
-    }
-  }
-
+  // The `detector:` section: engine/detector_config.h reads it.
   void ParseDetector(const YAML::Node& n) {
     if (!pack_->detector_source_.empty()) {
       Error(n, "detector", "defined twice (first at " + Loc(pack_->detector_where_) + ")");
@@ -365,105 +255,8 @@ class RulePackParser {
     if (!n.IsMap()) { Error(n, "detector", "'detector' must be a mapping"); return; }
     pack_->detector_where_ = Where(n);
     pack_->detector_source_ = YAML::Dump(n);
-    CrisisDetectorOptions& o = pack_->detector_;
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      std::string key = it->first.Scalar();
-      YAML::Node v = it->second;
-      double x;
-      int64_t ms;
-      if (key == "enabled") {
-        Bool(v, key, &o.enabled);
-      } else if (key == "p_value") {
-        if (Bounded(v, key, 1e-300, 1, &x)) o.fast.p_value = o.slow.p_value = x;
-      } else if (key == "baseline") {
-        if (Duration(v, key, &ms)) o.fast.baseline_tau_ms = o.slow.baseline_tau_ms = static_cast<double>(ms);
-      } else if (key == "warmup") {
-        if (Duration(v, key, &ms)) o.warmup_ms = ms;
-      } else if (key == "close_ratio") {
-        if (Bounded(v, key, 0, 1e6, &x)) o.fast.close_ratio = o.slow.close_ratio = x;
-      } else if (key == "cooldown") {
-        if (Duration(v, key, &ms)) o.fast.cooldown_ms = o.slow.cooldown_ms = ms;
-      } else if (key == "max_topics") {
-        if (Bounded(v, key, 1, 1e9, &x)) o.fast.max_topics = o.slow.max_topics = static_cast<size_t>(x);
-      } else if (key == "fast") {
-        ParseScale(v, key, &o.fast);
-      } else if (key == "slow") {
-        ParseScale(v, key, &o.slow);
-      } else if (key == "terms") {
-        ParseTerms(v, &o.terms);
-      } else if (key == "reach") {
-        ParseReach(v, &o.reach);
-      } else if (key == "ignore") {
-        StringList(v, "detector", key, &o.ignore);
-      } else if (key == "brands") {
-        if (!v.IsMap()) { Error(v, "detector", "'brands' must be a mapping of brand name to thresholds"); continue; }
-        for (auto b = v.begin(); b != v.end(); ++b)
-          ParseThresholds(b->second, "brands." + b->first.Scalar(), &o.brands[b->first.Scalar()]);
-      } else {
-        Error(it->first, "detector",
-              "unknown key '" + key +
-                  "' (expected enabled, warmup, p_value, baseline, close_ratio, cooldown, max_topics, fast, slow, "
-                  "terms, reach, ignore, brands)");
-      }
-    }
-  }
-
-  void ParseTerms(const YAML::Node& n, TermOptions* t) {
-    if (!n.IsMap()) { Error(n, "detector", "'terms' must be a mapping"); return; }
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      std::string k = it->first.Scalar();
-      YAML::Node v = it->second;
-      double x;
-      if (k == "enabled") {
-        Bool(v, "terms.enabled", &t->enabled);
-      } else if (k == "capacity") {
-        if (Bounded(v, "terms.capacity", 1, 1e8, &x)) t->capacity = static_cast<size_t>(x);
-      } else if (k == "admit_count") {
-        if (Bounded(v, "terms.admit_count", 1, 1e6, &x)) t->admit_count = static_cast<int>(x);
-      } else if (k == "min_length") {
-        if (Bounded(v, "terms.min_length", 1, 100, &x)) t->min_codepoints = static_cast<int>(x);
-      } else if (k == "halve_every") {
-        Duration(v, "terms.halve_every", &t->halve_every_ms);
-      } else if (k == "stopwords") {
-        std::vector<std::string> words;
-        if (!StringList(v, "detector", "terms.stopwords", &words)) continue;
-        TextNormalizer norm;
-        std::string w;
-        for (const std::string& word : words) {
-          // Normalized like message text, so "Qué" matches "que"; a phrase
-          // contributes each of its words.
-          norm.Normalize(word, &w);
-          size_t pos = 1;
-          while (pos < w.size()) {
-            size_t end = w.find(' ', pos);
-            if (end == std::string::npos) end = w.size();
-            if (end > pos) t->stopwords.push_back(w.substr(pos, end - pos));
-            pos = end + 1;
-          }
-        }
-      } else {
-        Error(it->first, "detector",
-              "unknown key 'terms." + k + "' (expected enabled, capacity, admit_count, min_length, halve_every, stopwords)");
-      }
-    }
-  }
-
-  void ParseReach(const YAML::Node& n, ReachEscalation* r) {
-    if (!n.IsMap()) { Error(n, "detector", "'reach' must be a mapping"); return; }
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      std::string k = it->first.Scalar();
-      YAML::Node v = it->second;
-      double x;
-      if (k == "min_followers") {
-        if (Bounded(v, "reach.min_followers", 0, 1e12, &x)) r->min_followers = static_cast<int64_t>(x);
-      } else if (k == "verified") {
-        Bool(v, "reach.verified", &r->verified_counts);
-      } else if (k == "max_compound") {
-        if (Bounded(v, "reach.max_compound", -1, 1, &x)) r->max_compound = x;
-      } else {
-        Error(it->first, "detector", "unknown key 'reach." + k + "' (expected min_followers, verified, max_compound)");
-      }
-    }
+    YamlReader reader = Reader();
+    ReadDetectorSection(n, &reader, &pack_->detector_);
   }
 
   void ParsePatterns(const YAML::Node& n, const std::string& what, const std::string& key,

@@ -66,7 +66,7 @@
 #include <vector>
 
 #include "engine/conditions.h"
-#include "engine/detector/detector_options.h"
+#include "engine/detector_options.h"
 #include "format/label.h"
 #include "base/status.h"
 

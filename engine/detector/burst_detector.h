@@ -50,7 +50,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/detector/detector_options.h"
+#include "engine/detector_options.h"
 
 namespace triage {
 

@@ -15,7 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "engine/detector/detector_options.h"
+#include "engine/detector_options.h"
 #include "engine/detector/space_saving.h"
 
 #include "engine/detector/burst_detector.h"

@@ -22,7 +22,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/label_choice.h"
 #include "engine/model/linear_model.h"
 
 namespace triage {

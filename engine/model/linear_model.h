@@ -50,6 +50,7 @@
 
 namespace triage {
 
+// A probability per label (the same type as engine/decision.h's).
 using LabelProbs = std::array<double, kNumLabels>;
 
 // How far to believe the model, fitted on held-out data by `triage train`.

@@ -1,4 +1,4 @@
-#include "engine/model/model_evaluation.h"
+#include "engine/model_evaluation.h"
 
 #include <cstdio>
 

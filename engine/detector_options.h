@@ -1,8 +1,8 @@
 // Settings of the crisis detector, as read from a rule pack's `detector:`
 // section (see engine/rule_pack.h for the YAML form). Plain data: the rule
 // pack fills it, CrisisDetector and BurstDetector read it.
-#ifndef TRIAGE_ENGINE_DETECTOR_DETECTOR_OPTIONS_H_
-#define TRIAGE_ENGINE_DETECTOR_DETECTOR_OPTIONS_H_
+#ifndef TRIAGE_ENGINE_DETECTOR_OPTIONS_H_
+#define TRIAGE_ENGINE_DETECTOR_OPTIONS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -94,4 +94,4 @@ struct CrisisDetectorOptions {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_DETECTOR_DETECTOR_OPTIONS_H_
+#endif  // TRIAGE_ENGINE_DETECTOR_OPTIONS_H_

@@ -2,8 +2,8 @@
 // do on the same labeled messages, overall and per language. `triage train`
 // fills it by cross-validation and on a held-out split; `triage eval` on an
 // archive with the pack's model.
-#ifndef TRIAGE_ENGINE_MODEL_MODEL_EVALUATION_H_
-#define TRIAGE_ENGINE_MODEL_MODEL_EVALUATION_H_
+#ifndef TRIAGE_ENGINE_MODEL_EVALUATION_H_
+#define TRIAGE_ENGINE_MODEL_EVALUATION_H_
 
 #include <array>
 #include <map>
@@ -62,4 +62,4 @@ void TrainAndEvaluate(const std::vector<LabeledExample>& data, const std::vector
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_MODEL_MODEL_EVALUATION_H_
+#endif  // TRIAGE_ENGINE_MODEL_EVALUATION_H_
