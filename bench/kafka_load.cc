@@ -26,8 +26,8 @@
 #include <thread>
 #include <vector>
 
-#include "connectors/kafka/kafka_bridge.h"
-#include "connectors/kafka/mock_cluster.h"
+#include "runtime/kafka/kafka_bridge.h"
+#include "runtime/kafka/mock_cluster.h"
 #include "connectors/synthetic/archive_generator.h"
 
 using namespace triage;

@@ -110,7 +110,7 @@ struct NormalizeOptions {
 };
 int RunNormalize(const NormalizeOptions& opts);
 
-// triage serve: the daemon (engine/daemon/daemon.h). Flags override the
+// triage serve: the daemon (runtime/server/daemon.h). Flags override the
 // config file.
 // triage maturity: response metrics and the Social Maturity Index of a data
 // directory (written by serve or by replay --data).

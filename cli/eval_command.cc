@@ -10,6 +10,7 @@
 #include "base/json_writer.h"
 #include "engine/model/calibration.h"
 #include "engine/model_evaluation.h"
+#include "engine/processor.h"
 #include "engine/thread_tracker.h"
 
 namespace triage {
@@ -25,13 +26,8 @@ struct Miss {
 
 int RunEval(const EvalOptions& opts) {
   FILE* err = opts.common.err;
-  std::unique_ptr<Pipeline> pipeline = LoadPipeline(opts.common);
+  std::shared_ptr<const Pipeline> pipeline = LoadPipeline(opts.common);
   if (!pipeline) return kExitError;
-  std::unique_ptr<ClassifierScratch> scratch;
-  if (Status s = pipeline->NewScratch(&scratch); !s.ok()) {
-    std::fprintf(err, "triage: %s\n", s.message().c_str());
-    return kExitError;
-  }
   const auto& rules = pipeline->pack().rules();
   ArchiveSource source(opts.archives, err);
   Message msg;
@@ -45,15 +41,25 @@ int RunEval(const EvalOptions& opts) {
   // within the incident) that opened its first alert; alerts opened by a
   // message outside every incident are false alarms.
   CrisisDetector detector(pipeline->pack().detector());
-  std::vector<int> opened;
+  CrisisDetectStage detect(&detector);
   struct IncidentStats {
     int64_t messages = 0;
     int64_t alerted_at = 0;  // 0: no alert
   };
   std::map<std::string, IncidentStats> incidents;
   std::vector<std::string> false_alarms;
-  // Thread context from archive order, as replay gives it.
-  ThreadTracker threads;
+  // Thread context from archive order, as replay gives it; `seen` tells
+  // which messages have an earlier one also with --no-thread-context, so
+  // both runs score the same messages under "in threads".
+  ThreadTracker threads, seen;
+  Processor::Stages stages;
+  if (!opts.no_thread_context) stages.threads = &threads;
+  if (!opts.no_detector) stages.detector = &detect;
+  std::unique_ptr<Processor> processor;
+  if (Status s = Processor::Create(pipeline, stages, &processor); !s.ok()) {
+    std::fprintf(err, "triage: %s\n", s.message().c_str());
+    return kExitError;
+  }
   const LinearModel* model = pipeline->classifier().model();
   ConfusionMatrix in_threads;          // messages classified with an earlier message as context
   size_t trained_on = 0, labeled = 0;  // labeled messages the model was trained on
@@ -64,22 +70,16 @@ int RunEval(const EvalOptions& opts) {
   while (source.Next(&msg)) {
     // One decision per message: the detector sees every message (labeled or
     // not); it changes priority and alert marks, never the label scored below.
-    // (Looked up either way, so --no-thread-context scores the same
-    // messages under "in threads".)
-    const ThreadContext context = threads.Lookup(msg);
-    const bool in_thread = context.known;
-    if (!opts.no_thread_context) msg.thread = context;
-    if (Status s = pipeline->Decide(msg, scratch.get(), &d); !s.ok()) {
+    const bool in_thread = seen.Find(msg).known;
+    std::string incident(msg.incident);
+    if (!opts.no_detector && !incident.empty()) ++incidents[incident].messages;
+    if (Status s = processor->Process(&msg, &d); !s.ok()) {
       std::fprintf(err, "triage eval: %s: %s\n", source.file().c_str(), s.message().c_str());
       return kExitError;
     }
-    threads.Record(msg, d.verdict.label);
+    seen.Record(msg, d.verdict.label);
     if (!opts.no_detector) {
-      std::string incident(msg.incident);
-      if (!incident.empty()) ++incidents[incident].messages;
-      opened.clear();
-      detector.Observe(msg, pipeline->pack(), scratch->normalized(), &d, &opened);
-      for (int a : opened) {
+      for (int a : detect.opened()) {
         if (incident.empty()) false_alarms.push_back(detector.alert(a).topic);
         else if (!incidents[incident].alerted_at) incidents[incident].alerted_at = incidents[incident].messages;
       }
@@ -92,7 +92,7 @@ int RunEval(const EvalOptions& opts) {
     }
     all.Add(*truth, d.verdict.label);
     ++labeled;
-    if (model && model->TrainedOn(model->hasher().TextHash(scratch->normalized()))) ++trained_on;
+    if (model && model->TrainedOn(model->hasher().TextHash(processor->normalized()))) ++trained_on;
     if (in_thread) in_threads.Add(*truth, d.verdict.label);
     bool right = *truth == d.verdict.label;
     if (d.verdict.review) ++review, review_right += right;

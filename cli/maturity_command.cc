@@ -6,7 +6,7 @@
 // the same report every time.
 #include "cli/commands.h"
 #include "format/archive_format.h"
-#include "engine/daemon/server_config.h"
+#include "runtime/server/server_config.h"
 #include "engine/metrics/history.h"
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/maturity_html.h"

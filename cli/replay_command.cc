@@ -9,8 +9,9 @@
 #include "cli/commands.h"
 #include "engine/thread_tracker.h"
 #include "cli/load_pipeline.h"
-#include "connectors/batch_decider.h"
+#include "runtime/replay/batch_decider.h"
 #include "engine/detector/crisis_detector.h"
+#include "engine/processor.h"
 #include "engine/store/queue_store.h"
 
 #include <unordered_set>
@@ -19,16 +20,15 @@ namespace triage {
 
 int RunReplay(const ReplayOptions& opts) {
   FILE* err = opts.common.err;
-  std::unique_ptr<Pipeline> pipeline = LoadPipeline(opts.common);
+  std::shared_ptr<const Pipeline> pipeline = LoadPipeline(opts.common);
   if (!pipeline) return kExitError;
   auto format = ArchiveFormat::Parse(opts.format);
   if (!format) {
     std::fprintf(err, "triage replay: --format must be archive, auto, meta, x, slack, telegram, mastodon or reddit\n");
     return kExitUsage;
   }
-  DecisionWriter writer(pipeline->pack());
   BatchReader reader(opts.archives, opts.batch_bytes);
-  BatchDecider decider(*pipeline, *format, opts.threads);
+  BatchDecider decider(pipeline, *format, opts.threads);
   std::string out;
   out.reserve(1 << 20);
   std::array<uint64_t, kNumLabels> per_label{};
@@ -94,21 +94,23 @@ int RunReplay(const ReplayOptions& opts) {
     else std::fprintf(err, "%s:%llu: event not stored: %s\n", file.c_str(), static_cast<unsigned long long>(line),
                       s.message().c_str());
   };
-  std::string decision_line;
+  std::string line;
   auto t0 = std::chrono::steady_clock::now();
 
   uint64_t messages = 0, malformed = 0, event_lines = 0, undecided = 0;
-  // Thread context: the threads decide batches without it; here, in input
-  // order, a message whose conversation has an earlier message is decided
-  // again with that message's label (the same bytes for any thread count).
+  // The threads decide batches without thread context; here, in input
+  // order, the Processor completes each message: context (a message whose
+  // conversation has an earlier one is decided again with it), detection and
+  // the decision line. The same bytes for any thread count.
   ThreadTracker threads;
-  const bool use_threads = pipeline->classifier().model() != nullptr;
-  std::unique_ptr<ClassifierScratch> ordered_scratch;
-  if (use_threads) {
-    if (Status s = pipeline->NewScratch(&ordered_scratch); !s.ok()) {
-      std::fprintf(err, "triage: %s\n", s.message().c_str());
-      return kExitError;
-    }
+  CrisisDetectStage detect(&detector);
+  Processor::Stages stages;
+  if (pipeline->classifier().model()) stages.threads = &threads;  // context is the model's input
+  if (!opts.no_detector) stages.detector = &detect;
+  std::unique_ptr<Processor> ordered;
+  if (Status s = Processor::Create(pipeline, stages, &ordered); !s.ok()) {
+    std::fprintf(err, "triage: %s\n", s.message().c_str());
+    return kExitError;
   }
   int io_errors = 0;
   std::map<std::string, int> ignored, platform_events;
@@ -131,28 +133,20 @@ int RunReplay(const ReplayOptions& opts) {
       b.PrintUpTo(b.messages[i].diagnostics_before, err);
       Message& msg = b.messages[i].msg;
       Decision& decision = b.messages[i].decision;
-      if (use_threads) {
-        msg.thread = threads.Lookup(msg);
-        if (msg.thread.known && !pipeline->Decide(msg, ordered_scratch.get(), &decision).ok()) {
-          ++undecided;  // (the parallel pass decided it; this one failed: keep that decision)
-        }
-        if (!decision.verdict.lang_detected) decision.verdict.lang = msg.lang;
-        threads.Record(msg, decision.verdict.label);
+      line.clear();
+      if (Status s = ordered->Resume(&msg, b.messages[i].normalized, &decision, &line); !s.ok()) {
+        std::fprintf(err, "%s: %s\n", b.input.file.c_str(), s.message().c_str());
+        ++undecided;
+        continue;
       }
       ++messages;
-      if (!opts.no_detector) {
-        detector.Observe(msg, pipeline->pack(), b.messages[i].normalized, &decision);
-        last_event_ms = std::max(last_event_ms, msg.created_at_ms);
-      }
-      writer.Append(msg, decision, &out);
+      if (!opts.no_detector) last_event_ms = std::max(last_event_ms, msg.created_at_ms);
+      out += line;
       if (store) {
-        decision_line.clear();
-        writer.Append(msg, decision, &decision_line);
-        decision_line.pop_back();
         IngestItem item;
         item.id = std::string(msg.id);
         item.raw = std::string(b.messages[i].line);
-        item.decision = decision_line;
+        item.decision = line.substr(0, line.size() - 1);  // without the newline
         item.queue = std::string(decision.routing.queue);
         item.priority = decision.routing.priority;
         item.conversation_id = std::string(msg.conversation_id);

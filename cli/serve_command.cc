@@ -3,9 +3,9 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "connectors/kafka/kafka_bridge.h"
-#include "engine/daemon/daemon.h"
-#include "engine/daemon/server_config.h"
+#include "runtime/kafka/kafka_bridge.h"
+#include "runtime/server/daemon.h"
+#include "runtime/server/server_config.h"
 
 namespace triage {
 

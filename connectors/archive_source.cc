@@ -31,58 +31,6 @@ void ArchiveSource::Skip(const std::string& reason) {
                static_cast<unsigned long long>(line()), reason.c_str());
 }
 
-std::optional<ArchiveFormat> ArchiveFormat::Parse(std::string_view name) {
-  ArchiveFormat f;
-  if (name == "archive") return f;
-  if (name == "auto") {
-    f.kind = Kind::kAuto;
-    return f;
-  }
-  auto p = ParsePlatform(name);
-  if (!p) return std::nullopt;
-  f.kind = Kind::kPlatform;
-  f.platform = *p;
-  return f;
-}
-
-// Platform payloads: each line is normalized to zero or more archive lines,
-// which are then parsed like any archive line.
-bool ArchiveSource::NextPlatformMessage(Message* msg) {
-  for (;;) {
-    if (pending_next_ < pending_.size()) {
-      Status s = parser_.ParseCopy(pending_[pending_next_++], msg);
-      if (!s.ok()) {
-        Skip("normalized message invalid: " + s.message());
-        continue;
-      }
-      line_text_ = pending_[pending_next_ - 1];
-      ++messages_;
-      return true;
-    }
-    pending_.clear();
-    pending_next_ = 0;
-    std::string_view text;
-    if (!NextLine(&text)) return false;
-    std::optional<Platform> platform = format_.platform;
-    if (format_.kind == ArchiveFormat::Kind::kAuto) {
-      platform = DetectPlatform(text);
-      if (!platform) {
-        Skip("cannot tell which platform this payload is from");
-        continue;
-      }
-    }
-    NormalizeResult r;
-    Status s = Normalize(*platform, text, &r);
-    if (!s.ok()) {
-      Skip(std::string(PlatformName(*platform)) + " payload: " + s.message());
-      continue;
-    }
-    for (const auto& [kind, n] : r.ignored) ignored_[kind] += n;
-    for (const auto& e : r.events) ++events_[std::string(PlatformEventName(e.type))];
-    for (const auto& m : r.messages) pending_.push_back(m.ToArchiveLine());
-  }
-}
-
 bool ArchiveSource::NextLine(std::string_view* text) {
   for (;;) {
     if (!reader_ && !OpenNext()) return false;
@@ -100,33 +48,30 @@ bool ArchiveSource::NextLine(std::string_view* text) {
 }
 
 bool ArchiveSource::Next(Message* msg) {
-  if (format_.kind != ArchiveFormat::Kind::kArchive) return NextPlatformMessage(msg);
   for (;;) {
+    // The messages of the last payload first (a platform payload may hold
+    // several; an archive line holds one).
+    if (pending_next_ < decoded_.messages.size()) {
+      const DecodedMessage& d = decoded_.messages[pending_next_++];
+      *msg = d.msg;
+      line_text_ = d.line;
+      ++messages_;
+      return true;
+    }
     std::string_view text;
     if (!NextLine(&text)) return false;
-    // Event lines say "type":"event"; only lines that mention "type" at all
-    // pay for the check.
-    if (text.find("\"type\"") != std::string_view::npos && text.find("\"event\"") != std::string_view::npos) {
-      ArchiveEvent ev;
-      Status es = ParseArchiveEvent(text, &ev);
-      if (es.code() != Status::Code::kNotFound) {  // NotFound: not an event line after all
-        if (!es.ok()) {
-          Skip("event line: " + es.message());
-          continue;
-        }
-        ++event_lines_;
-        if (on_event_) on_event_(ev);
-        continue;
-      }
-    }
-    Status s = parser_.Parse(text, reader_->padded_capacity(text), msg);
+    pending_next_ = 0;
+    Status s = decoder_.Decode(text, reader_->padded_capacity(text), format_, &decoded_);
     if (!s.ok()) {
       Skip(s.message());
       continue;
     }
-    line_text_ = text;
-    ++messages_;
-    return true;
+    for (const auto& [kind, n] : decoded_.ignored) ignored_[kind] += n;
+    for (const auto& e : decoded_.platform_events) ++events_[std::string(PlatformEventName(e.type))];
+    for (const ArchiveEvent& ev : decoded_.events) {
+      ++event_lines_;
+      if (on_event_) on_event_(ev);
+    }
   }
 }
 

@@ -13,22 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "format/archive_event.h"
-#include "format/archive_format.h"
+#include "connectors/inbound_decoder.h"
 #include "connectors/line_reader.h"
-#include "connectors/webhooks/normalizer.h"
+#include "format/archive_event.h"
 
 namespace triage {
-
-// The input format of an archive: the engine's own, one platform's raw
-// payloads (one per line), or "auto" (each line's platform guessed).
-struct ArchiveFormat {
-  enum class Kind { kArchive, kPlatform, kAuto };
-  Kind kind = Kind::kArchive;
-  Platform platform = Platform::kMeta;
-  // "archive", "auto" or a platform name (meta, x, slack, telegram, mastodon, reddit).
-  static std::optional<ArchiveFormat> Parse(std::string_view name);
-};
 
 class ArchiveSource {
  public:
@@ -71,18 +60,17 @@ class ArchiveSource {
   // The next line worth parsing (not blank, not over the length limit,
   // which is reported), across files. False at the end of the last file.
   bool NextLine(std::string_view* text);
-  bool NextPlatformMessage(Message* msg);
 
   std::vector<std::string> paths_;
   FILE* err_;
   size_t next_path_ = 0;
   std::unique_ptr<LineReader> reader_;
-  ArchiveParser parser_;
+  InboundDecoder decoder_;
+  DecodedPayload decoded_;  // the last payload's messages, handed out in order
+  size_t pending_next_ = 0;
   uint64_t messages_ = 0, malformed_ = 0, bytes_ = 0;
   int io_errors_ = 0;
   ArchiveFormat format_;
-  std::vector<std::string> pending_;  // normalized archive lines of the current payload
-  size_t pending_next_ = 0;
   std::map<std::string, int> ignored_, events_;
   std::string_view line_text_;
   EventHandler on_event_;

@@ -8,7 +8,7 @@ uint64_t ThreadTracker::AuthorHash(std::string_view a) {
   return a.empty() ? 0 : h | 1;
 }
 
-ThreadContext ThreadTracker::Lookup(const Message& m) const {
+ThreadContext ThreadTracker::Find(const Message& m) const {
   ThreadContext c;
   const Entry* e = nullptr;
   if (!m.in_reply_to.empty()) {

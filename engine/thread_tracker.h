@@ -16,19 +16,21 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "engine/processor.h"
 #include "format/message.h"
 
 namespace triage {
 
-class ThreadTracker {
+class ThreadTracker : public ThreadContextSource {
  public:
   explicit ThreadTracker(size_t capacity = 1 << 20) : capacity_(capacity) {}
 
   // The context of `m`: known when the message it replies to, or an earlier
   // message of its conversation, was recorded (and not yet forgotten).
-  ThreadContext Lookup(const Message& m) const;
+  ThreadContext Lookup(const Message& m) override { return Find(m); }
+  ThreadContext Find(const Message& m) const;
   // Remembers `m` with the label decided for it.
-  void Record(const Message& m, Label decided);
+  void Record(const Message& m, Label decided) override;
   // Remembers a message known by id only (e.g. read back from the store).
   void Record(std::string_view id, std::string_view conversation_id, std::string_view author_id, Label decided);
 

@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "connectors/batch_decider.h"
+#include "runtime/replay/batch_decider.h"
 #include "connectors/batch_reader.h"
 #include "test_util.h"
 
@@ -143,11 +143,12 @@ rules:
     any: ["price", "precio", "buy"]
 )");
 
+  std::shared_ptr<const Pipeline> shared(std::move(pipeline));
   // "id label queue rules normalized-length | event | diagnostics" for each batch, in order.
   auto run = [&](int threads, size_t block) {
     std::string trace;
     BatchReader reader({path}, block);
-    BatchDecider decider(*pipeline, ArchiveFormat{}, threads);
+    BatchDecider decider(shared, ArchiveFormat{}, threads);
     auto diagnostics_to = [&](DecidedBatch& b, size_t end) {
       trace.append(b.diagnostics, b.diagnostics_printed, end - b.diagnostics_printed);
       b.diagnostics_printed = end;

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "format/archive_format.h"
-#include "engine/daemon/daemon.h"
-#include "engine/daemon/live_detector.h"
+#include "runtime/server/daemon.h"
+#include "runtime/server/live_detector.h"
 #include "http_client.h"
 #include "raw_connection.h"
 #include "base/rfc3339.h"

@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "http_client.h"
-#include "connectors/kafka/mock_cluster.h"
+#include "runtime/kafka/mock_cluster.h"
 #include "test_util.h"
 
 using namespace triage;

@@ -10,8 +10,8 @@
 #include <set>
 #include <thread>
 
-#include "connectors/kafka/kafka_bridge.h"
-#include "connectors/kafka/mock_cluster.h"
+#include "runtime/kafka/kafka_bridge.h"
+#include "runtime/kafka/mock_cluster.h"
 #include "test_util.h"
 
 using namespace triage;
@@ -84,7 +84,12 @@ rules:
   const uint64_t kInbound = kMessages + 4;
 
   std::unique_ptr<KafkaBridge> a, b;
-  REQUIRE(KafkaBridge::Create(Options(mc, prefix), pipeline.get(), &a).ok());
+  // A takes small batches: until B is assigned it runs one a second, so the
+  // topic lasts about a minute on its own, far longer than a rebalance takes
+  // even on a loaded machine.
+  KafkaOptions a_options = Options(mc, prefix);
+  a_options.batch_messages = 10;
+  REQUIRE(KafkaBridge::Create(a_options, pipeline.get(), &a).ok());
   std::atomic<uint64_t> done{0};
   // A alone first, for a few batches.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "engine/daemon/daemon.h"
+#include "runtime/server/daemon.h"
 #include "http_client.h"
 #include "raw_connection.h"
 #include "test_util.h"

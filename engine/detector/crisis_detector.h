@@ -21,6 +21,7 @@
 #include "engine/detector/burst_detector.h"
 #include "engine/detector/sentiment.h"
 #include "engine/pipeline.h"
+#include "engine/processor.h"
 
 namespace triage {
 
@@ -111,6 +112,24 @@ class CrisisDetector {
   std::vector<size_t> active_;               // reused: indices of counted topics
   std::vector<uint64_t> hashes_;             // reused: BurstDetector::HashTopic of each topic
   int64_t first_event_ms_ = 0, last_minute_ = 0, last_halving_ = 0;
+};
+
+// A CrisisDetector as the Processor's detect stage (replay, eval, the Kafka
+// bridge outside serve, bench). Single-threaded, like the detector.
+class CrisisDetectStage : public DetectStage {
+ public:
+  explicit CrisisDetectStage(CrisisDetector* detector) : detector_(detector) {}
+  void Observe(const Pipeline& pipeline, const Message& msg, std::string_view normalized, Decision* d) override {
+    opened_.clear();
+    detector_->Observe(msg, pipeline.pack(), normalized, d, &opened_);
+  }
+  // The alerts the last message opened.
+  const std::vector<int>& opened() const { return opened_; }
+  CrisisDetector& detector() { return *detector_; }
+
+ private:
+  CrisisDetector* detector_;
+  std::vector<int> opened_;
 };
 
 }  // namespace triage

@@ -21,8 +21,8 @@
 // A restart keeps no detector state, so Warm() replays the messages stored
 // in the last hours through the detector before the daemon serves; alert ids
 // are deterministic, so alerts it re-derives are the ones already stored.
-#ifndef TRIAGE_ENGINE_DAEMON_LIVE_DETECTOR_H_
-#define TRIAGE_ENGINE_DAEMON_LIVE_DETECTOR_H_
+#ifndef TRIAGE_RUNTIME_SERVER_LIVE_DETECTOR_H_
+#define TRIAGE_RUNTIME_SERVER_LIVE_DETECTOR_H_
 
 #include <cstdint>
 #include <deque>
@@ -99,4 +99,4 @@ class LiveDetector {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_DAEMON_LIVE_DETECTOR_H_
+#endif  // TRIAGE_RUNTIME_SERVER_LIVE_DETECTOR_H_

@@ -12,8 +12,8 @@
 // Draining (StopAccepting): no new connections; idle connections are closed
 // at once; a request whose first bytes have arrived is read, handled and
 // answered with "Connection: close".
-#ifndef TRIAGE_ENGINE_DAEMON_HTTP_SERVER_H_
-#define TRIAGE_ENGINE_DAEMON_HTTP_SERVER_H_
+#ifndef TRIAGE_RUNTIME_SERVER_HTTP_SERVER_H_
+#define TRIAGE_RUNTIME_SERVER_HTTP_SERVER_H_
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,9 +23,9 @@
 #include <mutex>
 #include <vector>
 
-#include "engine/daemon/api.h"
-#include "engine/daemon/metrics.h"
-#include "engine/daemon/server_config.h"
+#include "runtime/server/api.h"
+#include "runtime/server/metrics.h"
+#include "runtime/server/server_config.h"
 #include "base/status.h"
 
 namespace triage {
@@ -59,4 +59,4 @@ class HttpServer {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_DAEMON_HTTP_SERVER_H_
+#endif  // TRIAGE_RUNTIME_SERVER_HTTP_SERVER_H_

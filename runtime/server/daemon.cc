@@ -1,4 +1,4 @@
-#include "engine/daemon/daemon.h"
+#include "runtime/server/daemon.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -11,9 +11,9 @@
 #include <mutex>
 #include <thread>
 
-#include "engine/daemon/api.h"
-#include "engine/daemon/http_server.h"
-#include "engine/daemon/pipeline_holder.h"
+#include "runtime/server/api.h"
+#include "runtime/server/http_server.h"
+#include "runtime/server/pipeline_holder.h"
 #include "engine/store/queue_store.h"
 
 namespace triage {

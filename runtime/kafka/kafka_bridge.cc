@@ -1,4 +1,6 @@
-#include "connectors/kafka/kafka_bridge.h"
+#include "runtime/kafka/kafka_bridge.h"
+
+#include "engine/thread_tracker.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -26,12 +28,18 @@ using PartitionKey = std::pair<std::string, int32_t>;
 }  // namespace
 
 struct KafkaBridge::Impl {
-  const Pipeline* pipeline = nullptr;
-  std::unique_ptr<ClassifierScratch> scratch;
+  KafkaEngine engine;
+  uint64_t generation = 0;
+  std::unique_ptr<Processor> processor;
+  std::unique_ptr<CrisisDetector> own_detector;  // standalone, with KafkaOptions::detector
+  std::unique_ptr<DetectStage> detect;
+  ThreadTracker own_threads;                     // standalone
   ArchiveFormat default_format;
-  std::unique_ptr<DecisionWriter> writer;
-  CrisisDetector detector;
-  ArchiveParser parser;
+  InboundDecoder decoder;
+  DecodedPayload decoded;
+  Decision decision;
+  std::mutex alerts_mu;
+  std::vector<std::pair<std::string, std::string>> pending_alerts;  // (topic, json), from PublishAlert
   rd_kafka_t* consumer = nullptr;
   rd_kafka_t* producer = nullptr;
   std::vector<rd_kafka_message_t*> batch;
@@ -43,7 +51,23 @@ struct KafkaBridge::Impl {
   std::string delivery_error;
   std::string decision_line, value;
 
-  explicit Impl(const CrisisDetectorOptions& d) : detector(d) {}
+  // The Processor for the engine's current pipeline (rebuilt after a reload).
+  Status EnsureProcessor() {
+    uint64_t gen = 0;
+    std::shared_ptr<const Pipeline> p = engine.pipeline(&gen);
+    if (processor && gen == generation) return Status::OK();
+    generation = gen;
+    Processor::Stages stages;
+    stages.threads = engine.threads ? engine.threads : p->classifier().model() ? &own_threads : nullptr;
+    if (engine.detector) {
+      detect = engine.detector(gen);
+    } else if (options->detector) {
+      if (!own_detector) own_detector = std::make_unique<CrisisDetector>(p->pack().detector());
+      detect = std::make_unique<CrisisDetectStage>(own_detector.get());
+    }
+    stages.detector = detect.get();
+    return Processor::Create(std::move(p), stages, &processor);
+  }
 
   ~Impl() {
     for (auto* m : batch) rd_kafka_message_destroy(m);
@@ -127,27 +151,8 @@ struct KafkaBridge::Impl {
     ++stats->dead_lettered;
   }
 
-  // Returns false when the classifier failed (the caller dead-letters).
-  bool Decide(const Message& msg, std::string_view line, std::string* error) {
-    Decision d;
-    if (Status s = pipeline->Decide(msg, scratch.get(), &d); !s.ok()) {
-      *error = s.message();
-      return false;
-    }
-    if (options->detector) detector.Observe(msg, pipeline->pack(), scratch->normalized(), &d);
-    decision_line.clear();
-    writer->Append(msg, d, &decision_line);
-    decision_line.pop_back();
-    value.clear();
-    value.append("{\"message\":").append(line).append(",\"decision\":").append(decision_line).append("}");
-    std::string_view key = msg.conversation_id.empty() ? msg.id : msg.conversation_id;
-    Produce(options->prefix + ".queue." + std::string(d.routing.queue), key, value, msg.id);
-    ++stats->decided;
-    return true;
-  }
-
   // One inbound payload: an archive line (message or event), or a platform
-  // payload with any number of messages.
+  // payload with any number of messages (InboundDecoder).
   void Handle(const rd_kafka_message_t* m) {
     std::string_view payload(static_cast<const char*>(m->payload), m->len);
     ArchiveFormat format = default_format;
@@ -161,39 +166,24 @@ struct KafkaBridge::Impl {
       if (!f) return DeadLetter(m, "header triage-format: unknown format '" + std::string(name) + "'");
       format = *f;
     }
-    Message msg;
-    if (format.kind == ArchiveFormat::Kind::kArchive) {
-      if (payload.find("\"type\"") != std::string_view::npos && payload.find("\"event\"") != std::string_view::npos) {
-        ArchiveEvent ev;
-        Status es = ParseArchiveEvent(payload, &ev);
-        if (es.ok()) {
-          Produce(options->prefix + ".events", ev.message, payload, ev.message);
-          ++stats->events;
-          return;
-        }
-        if (es.code() != Status::Code::kNotFound) return DeadLetter(m, "event line: " + es.message());
-      }
-      Status s = parser.ParseCopy(payload, &msg);
-      if (!s.ok()) return DeadLetter(m, s.message());
-      std::string error;
-      if (!Decide(msg, payload, &error)) DeadLetter(m, "not decided: " + error);
-      return;
+    if (Status s = decoder.Decode(payload, format, &decoded); !s.ok()) return DeadLetter(m, s.message());
+    for (const ArchiveEvent& ev : decoded.events) {
+      Produce(options->prefix + ".events", ev.message, payload, ev.message);
+      ++stats->events;
     }
-    std::optional<Platform> platform = format.platform;
-    if (format.kind == ArchiveFormat::Kind::kAuto) platform = DetectPlatform(payload);
-    if (!platform) return DeadLetter(m, "cannot tell which platform this payload is from");
-    NormalizeResult r;
-    Status s = Normalize(*platform, payload, &r);
-    if (!s.ok()) return DeadLetter(m, std::string(PlatformName(*platform)) + " payload: " + s.message());
-    for (const auto& nm : r.messages) {
-      std::string line = nm.ToArchiveLine();
-      Status ps = parser.ParseCopy(line, &msg);
-      if (!ps.ok()) {
-        DeadLetter(m, "normalized message invalid: " + ps.message());
+    for (DecodedMessage& dm : decoded.messages) {
+      value.clear();
+      value.append("{\"message\":").append(dm.line).append(",\"decision\":");
+      if (Status s = processor->Process(&dm.msg, &decision, &value); !s.ok()) {
+        DeadLetter(m, "not decided: " + s.message());
         continue;
       }
-      std::string error;
-      if (!Decide(msg, line, &error)) DeadLetter(m, "not decided: " + error);
+      value.pop_back();  // the decision line's newline
+      value.push_back('}');
+      const Message& msg = dm.msg;
+      std::string_view key = msg.conversation_id.empty() ? msg.id : msg.conversation_id;
+      Produce(options->prefix + ".queue." + std::string(decision.routing.queue), key, value, msg.id);
+      ++stats->decided;
     }
   }
 
@@ -229,6 +219,23 @@ struct KafkaBridge::Impl {
 KafkaBridge::~KafkaBridge() { Close(); }
 
 Status KafkaBridge::Create(const KafkaOptions& options, const Pipeline* pipeline, std::unique_ptr<KafkaBridge>* out) {
+  // A non-owning shared pointer: the caller keeps the pipeline alive.
+  std::shared_ptr<const Pipeline> fixed(std::shared_ptr<const Pipeline>(), pipeline);
+  KafkaEngine engine;
+  engine.pipeline = [fixed](uint64_t* generation) {
+    *generation = 0;
+    return fixed;
+  };
+  return Create(options, std::move(engine), out);
+}
+
+void KafkaBridge::PublishAlert(std::string topic, std::string json) {
+  if (!impl_) return;
+  std::lock_guard<std::mutex> lock(impl_->alerts_mu);
+  impl_->pending_alerts.emplace_back(std::move(topic), std::move(json));
+}
+
+Status KafkaBridge::Create(const KafkaOptions& options, KafkaEngine engine, std::unique_ptr<KafkaBridge>* out) {
   std::unique_ptr<KafkaBridge> b(new KafkaBridge());
   b->options_ = options;
   if (options.brokers.empty()) return Status::InvalidArgument("kafka: brokers: required");
@@ -238,14 +245,13 @@ Status KafkaBridge::Create(const KafkaOptions& options, const Pipeline* pipeline
   if (!format)
     return Status::InvalidArgument("kafka: format: '" + options.format +
                                    "' is not archive, auto, meta, x, slack, telegram, mastodon or reddit");
-  b->impl_ = std::make_unique<Impl>(pipeline->pack().detector());
+  b->impl_ = std::make_unique<Impl>();
   Impl* impl = b->impl_.get();
-  impl->pipeline = pipeline;
+  impl->engine = std::move(engine);
   impl->default_format = *format;
-  impl->writer = std::make_unique<DecisionWriter>(pipeline->pack());
   impl->stats = &b->stats_;
   impl->options = &b->options_;
-  if (Status s = pipeline->NewScratch(&impl->scratch); !s.ok()) return s;
+  if (Status s = impl->EnsureProcessor(); !s.ok()) return s;
 
   char err[512];
   // Producer: idempotent, acks from all in-sync replicas.
@@ -350,14 +356,23 @@ Status KafkaBridge::RunBatch(size_t* processed) {
 
   // 2. Decide and produce every output.
   impl->acked = impl->failed = 0;
+  if (Status s = impl->EnsureProcessor(); !s.ok()) return s;
   for (const auto* m : impl->batch) impl->Handle(m);
-  if (options_.detector) {
-    for (int i : impl->detector.TakeChanged()) {
-      std::string json = impl->detector.AlertJson(i);
-      const std::string& topic = impl->detector.alert(i).topic;
+  if (impl->own_detector) {
+    for (int i : impl->own_detector->TakeChanged()) {
+      std::string json = impl->own_detector->AlertJson(i);
+      const std::string& topic = impl->own_detector->alert(i).topic;
       impl->Produce(options_.prefix + ".alerts", topic, json, topic);
       ++stats_.alerts;
     }
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl->alerts_mu);
+    for (const auto& [topic, json] : impl->pending_alerts) {
+      impl->Produce(options_.prefix + ".alerts", topic, json, topic);
+      ++stats_.alerts;
+    }
+    impl->pending_alerts.clear();
   }
 
   // 3. Wait for the brokers' acks; only then commit.

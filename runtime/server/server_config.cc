@@ -1,4 +1,4 @@
-#include "engine/daemon/server_config.h"
+#include "runtime/server/server_config.h"
 
 #include <yaml-cpp/yaml.h>
 

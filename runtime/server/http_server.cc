@@ -1,4 +1,4 @@
-#include "engine/daemon/http_server.h"
+#include "runtime/server/http_server.h"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>

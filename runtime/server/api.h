@@ -20,8 +20,8 @@
 //
 // Every error is a 4xx/5xx with a JSON body {"error": ..., "field"|"line": ...}.
 // The full contract is openapi.yaml at the top of the repository.
-#ifndef TRIAGE_ENGINE_DAEMON_API_H_
-#define TRIAGE_ENGINE_DAEMON_API_H_
+#ifndef TRIAGE_RUNTIME_SERVER_API_H_
+#define TRIAGE_RUNTIME_SERVER_API_H_
 
 #include <atomic>
 #include <functional>
@@ -29,10 +29,10 @@
 #include <string>
 #include <string_view>
 
-#include "engine/daemon/live_detector.h"
-#include "engine/daemon/metrics.h"
-#include "engine/daemon/pipeline_holder.h"
-#include "engine/daemon/server_config.h"
+#include "runtime/server/live_detector.h"
+#include "runtime/server/metrics.h"
+#include "runtime/server/pipeline_holder.h"
+#include "runtime/server/server_config.h"
 #include "engine/store/queue_store.h"
 #include "engine/thread_tracker.h"
 
@@ -120,4 +120,4 @@ bool UrlDecode(std::string_view in, std::string* out);
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_DAEMON_API_H_
+#endif  // TRIAGE_RUNTIME_SERVER_API_H_

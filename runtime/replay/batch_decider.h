@@ -10,8 +10,8 @@
 // in input order, so the output is the same bytes whatever the number of
 // threads. At most 2 x threads + 1 batches are in flight, so memory stays
 // flat however long the archive.
-#ifndef TRIAGE_CONNECTORS_BATCH_DECIDER_H_
-#define TRIAGE_CONNECTORS_BATCH_DECIDER_H_
+#ifndef TRIAGE_RUNTIME_REPLAY_BATCH_DECIDER_H_
+#define TRIAGE_RUNTIME_REPLAY_BATCH_DECIDER_H_
 
 #include <functional>
 #include <map>
@@ -22,6 +22,7 @@
 #include "connectors/batch_reader.h"
 #include "base/arena.h"
 #include "engine/pipeline.h"
+#include "engine/processor.h"
 
 namespace triage {
 
@@ -67,7 +68,7 @@ class BatchDecider {
  public:
   // `threads` < 1 means one per core. With 1, batches are decided on the
   // calling thread (no pool). `pipeline` must outlive the decider.
-  BatchDecider(const Pipeline& pipeline, ArchiveFormat format, int threads);
+  BatchDecider(std::shared_ptr<const Pipeline> pipeline, ArchiveFormat format, int threads);
 
   int threads() const { return threads_; }
 
@@ -79,13 +80,13 @@ class BatchDecider {
   static int DefaultThreads();
 
  private:
-  void Decide(DecidedBatch* b, ClassifierScratch* scratch, size_t max_line) const;
+  void Decide(DecidedBatch* b, Processor* processor, size_t max_line) const;
 
-  const Pipeline& pipeline_;
+  std::shared_ptr<const Pipeline> pipeline_;
   ArchiveFormat format_;
   int threads_;
 };
 
 }  // namespace triage
 
-#endif  // TRIAGE_CONNECTORS_BATCH_DECIDER_H_
+#endif  // TRIAGE_RUNTIME_REPLAY_BATCH_DECIDER_H_

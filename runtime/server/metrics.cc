@@ -1,4 +1,4 @@
-#include "engine/daemon/metrics.h"
+#include "runtime/server/metrics.h"
 
 #include <cstdio>
 

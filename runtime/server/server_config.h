@@ -3,8 +3,8 @@
 //
 // The annotated example with every default is serve.example.yaml at the top
 // of the repository.
-#ifndef TRIAGE_ENGINE_DAEMON_SERVER_CONFIG_H_
-#define TRIAGE_ENGINE_DAEMON_SERVER_CONFIG_H_
+#ifndef TRIAGE_RUNTIME_SERVER_SERVER_CONFIG_H_
+#define TRIAGE_RUNTIME_SERVER_SERVER_CONFIG_H_
 
 #include <cstdint>
 #include <string>
@@ -13,7 +13,7 @@
 #include "engine/metrics/business_hours.h"
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/response_metrics.h"
-#include "connectors/kafka/kafka_bridge.h"
+#include "runtime/kafka/kafka_bridge.h"
 #include "base/status.h"
 
 namespace triage {
@@ -100,4 +100,4 @@ struct ServerConfig {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_DAEMON_SERVER_CONFIG_H_
+#endif  // TRIAGE_RUNTIME_SERVER_SERVER_CONFIG_H_

@@ -1,4 +1,4 @@
-#include "connectors/kafka/mock_cluster.h"
+#include "runtime/kafka/mock_cluster.h"
 
 #include <chrono>
 

@@ -1,4 +1,4 @@
-#include "engine/daemon/live_detector.h"
+#include "runtime/server/live_detector.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "connectors/batch_decider.h"
+#include "runtime/replay/batch_decider.h"
 
 #include <condition_variable>
 #include <cstdio>
@@ -36,10 +36,10 @@ int BatchDecider::DefaultThreads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-BatchDecider::BatchDecider(const Pipeline& pipeline, ArchiveFormat format, int threads)
-    : pipeline_(pipeline), format_(format), threads_(threads < 1 ? DefaultThreads() : threads) {}
+BatchDecider::BatchDecider(std::shared_ptr<const Pipeline> pipeline, ArchiveFormat format, int threads)
+    : pipeline_(std::move(pipeline)), format_(format), threads_(threads < 1 ? DefaultThreads() : threads) {}
 
-void BatchDecider::Decide(DecidedBatch* b, ClassifierScratch* scratch, size_t max_line) const {
+void BatchDecider::Decide(DecidedBatch* b, Processor* processor, size_t max_line) const {
   b->num_messages = 0;
   b->events.clear();
   b->diagnostics = b->input.notice;
@@ -64,7 +64,7 @@ void BatchDecider::Decide(DecidedBatch* b, ClassifierScratch* scratch, size_t ma
   while (source.Next(&msg)) {
     if (b->num_messages == b->messages.size()) b->messages.emplace_back();
     DecidedMessage& m = b->messages[b->num_messages];
-    if (Status s = pipeline_.Decide(msg, scratch, &m.decision); !s.ok()) {
+    if (Status s = processor->Decide(msg, &m.decision); !s.ok()) {
       // Reported like a bad line, in order; the message is not decided.
       if (err) std::fprintf(err, "%s:%llu: not decided: %s\n", source.file().c_str(), static_cast<unsigned long long>(source.line()), s.message().c_str());
       ++b->undecided;
@@ -73,7 +73,7 @@ void BatchDecider::Decide(DecidedBatch* b, ClassifierScratch* scratch, size_t ma
     ++b->num_messages;
     m.msg = CopyMessage(msg, &b->arena);
     if (!m.decision.verdict.lang_detected) m.decision.verdict.lang = m.msg.lang;  // was a view into the parser
-    m.normalized = b->arena.Copy(scratch->normalized());
+    m.normalized = b->arena.Copy(processor->normalized());
     m.diagnostics_before = reported();
     // An archive line is in the batch already; a platform payload's
     // normalized line is not.
@@ -92,14 +92,16 @@ void BatchDecider::Decide(DecidedBatch* b, ClassifierScratch* scratch, size_t ma
 
 Status BatchDecider::Run(BatchReader* reader, const std::function<void(DecidedBatch&)>& consume) {
   const size_t max_line = reader->max_line_bytes();
-  std::vector<std::unique_ptr<ClassifierScratch>> scratch(static_cast<size_t>(threads_));
-  for (auto& s : scratch)
-    if (Status st = pipeline_.NewScratch(&s); !st.ok()) return st;
+  // One Processor per thread (no stages: the ordered consumer adds context,
+  // detection and the line).
+  std::vector<std::unique_ptr<Processor>> processors(static_cast<size_t>(threads_));
+  for (auto& p : processors)
+    if (Status st = Processor::Create(pipeline_, {}, &p); !st.ok()) return st;
 
   if (threads_ == 1) {
     DecidedBatch b;
     while (reader->Next(&b.input)) {
-      Decide(&b, scratch[0].get(), max_line);
+      Decide(&b, processors[0].get(), max_line);
       consume(b);
     }
     return Status::OK();
@@ -134,7 +136,7 @@ Status BatchDecider::Run(BatchReader* reader, const std::function<void(DecidedBa
     }
   } joiner{mu, work_cv, closing, workers};
   for (int i = 0; i < threads_; ++i) {
-    ClassifierScratch* s = scratch[static_cast<size_t>(i)].get();
+    Processor* s = processors[static_cast<size_t>(i)].get();
     workers.emplace_back([&, s] {
       for (;;) {
         Slot* slot;

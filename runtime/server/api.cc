@@ -1,4 +1,4 @@
-#include "engine/daemon/api.h"
+#include "runtime/server/api.h"
 
 #include <simdjson.h>
 

@@ -17,12 +17,16 @@
 // A payload that cannot be decoded goes to the dead-letter topic with the
 // error in a header and counts as processed: it never blocks its partition.
 //
-// State: routing is stateless. The crisis detector is per instance: producers
-// should key inbound messages by brand, so one brand's messages reach one
-// partition and so one instance. After a rebalance a partition's new owner
-// learns its brands' baseline afresh (the detector's warm-up).
-#ifndef TRIAGE_CONNECTORS_KAFKA_KAFKA_BRIDGE_H_
-#define TRIAGE_CONNECTORS_KAFKA_KAFKA_BRIDGE_H_
+// Every message goes through the engine's Processor (context, decide,
+// detect, decision line). Standalone, the bridge has its own crisis detector
+// and thread tracker: producers should key inbound messages by brand, so one
+// brand's messages reach one partition and so one instance; after a
+// rebalance a partition's new owner learns its brands' baseline afresh (the
+// detector's warm-up). Inside `triage serve --kafka` it uses the daemon's
+// (KafkaEngine): one pipeline, reloaded by SIGHUP for HTTP and Kafka alike,
+// and one detector, so a burst is counted once whichever way it arrives.
+#ifndef TRIAGE_RUNTIME_KAFKA_KAFKA_BRIDGE_H_
+#define TRIAGE_RUNTIME_KAFKA_KAFKA_BRIDGE_H_
 
 #include <cstdint>
 #include <map>
@@ -33,10 +37,13 @@
 #include <string>
 #include <vector>
 
-#include "connectors/archive_source.h"
+#include <functional>
+
+#include "base/status.h"
+#include "connectors/inbound_decoder.h"
 #include "engine/detector/crisis_detector.h"
 #include "engine/pipeline.h"
-#include "base/status.h"
+#include "engine/processor.h"
 
 namespace triage {
 
@@ -73,6 +80,18 @@ struct KafkaStats {
   uint64_t alerts = 0;           // alert records produced
 };
 
+// What the bridge decides with, when it is not on its own.
+struct KafkaEngine {
+  // The pipeline and its generation: a new generation (a reload) makes the
+  // bridge build its Processor again, between batches.
+  std::function<std::shared_ptr<const Pipeline>(uint64_t* generation)> pipeline;
+  // The detect stage for a pipeline generation (null: the bridge's own
+  // CrisisDetector when KafkaOptions::detector is set).
+  std::function<std::unique_ptr<DetectStage>(uint64_t generation)> detector;
+  // Thread context (null: the bridge's own ThreadTracker). Must be thread-safe.
+  ThreadContextSource* threads = nullptr;
+};
+
 class KafkaBridge {
  public:
   ~KafkaBridge();
@@ -80,8 +99,14 @@ class KafkaBridge {
   KafkaBridge& operator=(const KafkaBridge&) = delete;
 
   // Connects and subscribes. Errors name the bad option. `pipeline` must
-  // outlive the bridge.
+  // outlive the bridge (standalone: its own detector and thread tracker).
   static Status Create(const KafkaOptions& options, const Pipeline* pipeline, std::unique_ptr<KafkaBridge>* out);
+  // The same, deciding with `engine` (triage serve --kafka).
+  static Status Create(const KafkaOptions& options, KafkaEngine engine, std::unique_ptr<KafkaBridge>* out);
+
+  // Queues an alert record made elsewhere (the daemon's detector) for
+  // <prefix>.alerts; produced with the next batch. Thread-safe.
+  void PublishAlert(std::string topic, std::string json);
 
   // One batch: consume, decide, produce, wait for acks, commit. *processed is
   // the number of inbound messages the batch held (0 when the topics are
@@ -136,4 +161,4 @@ void AppendKafkaMetrics(const KafkaStats& stats, std::string* out);
 
 }  // namespace triage
 
-#endif  // TRIAGE_CONNECTORS_KAFKA_KAFKA_BRIDGE_H_
+#endif  // TRIAGE_RUNTIME_KAFKA_KAFKA_BRIDGE_H_

@@ -1,7 +1,7 @@
 // PipelineHolder: the pipeline the daemon serves with, swapped whole on
 // reload. A reload that fails leaves the old pipeline serving.
-#ifndef TRIAGE_ENGINE_DAEMON_PIPELINE_HOLDER_H_
-#define TRIAGE_ENGINE_DAEMON_PIPELINE_HOLDER_H_
+#ifndef TRIAGE_RUNTIME_SERVER_PIPELINE_HOLDER_H_
+#define TRIAGE_RUNTIME_SERVER_PIPELINE_HOLDER_H_
 
 #include <memory>
 #include <mutex>
@@ -51,4 +51,4 @@ class PipelineHolder {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_DAEMON_PIPELINE_HOLDER_H_
+#endif  // TRIAGE_RUNTIME_SERVER_PIPELINE_HOLDER_H_

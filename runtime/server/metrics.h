@@ -1,8 +1,8 @@
 // ServerMetrics: the daemon's counters and latency histograms, rendered in
 // the Prometheus text exposition format for GET /metrics. Lock-free on the
 // request path (relaxed atomics).
-#ifndef TRIAGE_ENGINE_DAEMON_METRICS_H_
-#define TRIAGE_ENGINE_DAEMON_METRICS_H_
+#ifndef TRIAGE_RUNTIME_SERVER_METRICS_H_
+#define TRIAGE_RUNTIME_SERVER_METRICS_H_
 
 #include <array>
 #include <atomic>
@@ -89,4 +89,4 @@ struct ServerMetrics {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_DAEMON_METRICS_H_
+#endif  // TRIAGE_RUNTIME_SERVER_METRICS_H_

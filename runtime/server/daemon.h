@@ -7,14 +7,14 @@
 // "Connection: close"), wait for open connections up to
 // drain_timeout_seconds, then close the store (which writes out every pending
 // operation and closes RocksDB cleanly).
-#ifndef TRIAGE_ENGINE_DAEMON_DAEMON_H_
-#define TRIAGE_ENGINE_DAEMON_DAEMON_H_
+#ifndef TRIAGE_RUNTIME_SERVER_DAEMON_H_
+#define TRIAGE_RUNTIME_SERVER_DAEMON_H_
 
 #include <cstdio>
 #include <functional>
 #include <memory>
 
-#include "engine/daemon/server_config.h"
+#include "runtime/server/server_config.h"
 #include "base/status.h"
 
 namespace triage {
@@ -49,4 +49,4 @@ class Daemon {
 
 }  // namespace triage
 
-#endif  // TRIAGE_ENGINE_DAEMON_DAEMON_H_
+#endif  // TRIAGE_RUNTIME_SERVER_DAEMON_H_

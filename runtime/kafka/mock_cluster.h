@@ -13,8 +13,8 @@
 // the last 5 MB (or 100,000 record batches) of each partition: older records
 // are deleted, so a test or benchmark must not load a partition far ahead of
 // its consumers (bench/kafka_load feeds as it consumes).
-#ifndef TRIAGE_CONNECTORS_KAFKA_MOCK_CLUSTER_H_
-#define TRIAGE_CONNECTORS_KAFKA_MOCK_CLUSTER_H_
+#ifndef TRIAGE_RUNTIME_KAFKA_MOCK_CLUSTER_H_
+#define TRIAGE_RUNTIME_KAFKA_MOCK_CLUSTER_H_
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -61,4 +61,4 @@ class MockCluster {
 
 }  // namespace triage
 
-#endif  // TRIAGE_CONNECTORS_KAFKA_MOCK_CLUSTER_H_
+#endif  // TRIAGE_RUNTIME_KAFKA_MOCK_CLUSTER_H_
