@@ -115,9 +115,6 @@ class Api {
   std::function<int64_t()> now_seconds_;
 };
 
-// Percent-decodes a URL path segment; false if malformed.
-bool UrlDecode(std::string_view in, std::string* out);
-
 }  // namespace triage
 
 #endif  // TRIAGE_RUNTIME_SERVER_API_H_

@@ -1,0 +1,153 @@
+#include "runtime/server/request.h"
+
+#include <simdjson.h>
+
+#include <chrono>
+
+#include "base/json_writer.h"
+
+namespace triage {
+
+namespace od = simdjson::ondemand;
+
+Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_field) {
+  simdjson::padded_string padded(body);
+  od::parser parser;
+  od::document doc;
+  if (auto e = parser.iterate(padded).get(doc)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
+  od::object obj;
+  if (doc.get_object().get(obj)) return Status::InvalidArgument("the body must be a JSON object");
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
+    od::value v;
+    if (field.value().get(v)) return Status::InvalidArgument("invalid JSON");
+    od::json_type t;
+    if (auto e = v.type().get(t)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
+    std::string k(key);
+    if (t == od::json_type::string) {
+      std::string_view s;
+      if (v.get_string().get(s)) {
+        *bad_field = k;
+        return Status::InvalidArgument("invalid string");
+      }
+      out->strings[k] = std::string(s);
+    } else if (t == od::json_type::number) {
+      int64_t n;
+      if (v.get_int64().get(n)) {
+        *bad_field = k;
+        return Status::InvalidArgument("'" + k + "' must be an integer");
+      }
+      out->ints[k] = n;
+    } else if (t == od::json_type::array) {
+      od::array arr;
+      if (v.get_array().get(arr)) return Status::InvalidArgument("invalid JSON");
+      std::vector<std::string> items;
+      for (auto el : arr) {
+        std::string_view item;
+        if (el.get_string().get(item)) {
+          *bad_field = k;
+          return Status::InvalidArgument("'" + k + "' must be a list of strings");
+        }
+        items.emplace_back(item);
+      }
+      out->lists[k] = std::move(items);
+    } else if (t != od::json_type::null) {
+      *bad_field = k;
+      return Status::InvalidArgument("'" + k + "' must be a string, an integer or a list of strings");
+    }
+  }
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS)
+    return Status::InvalidArgument("invalid JSON: trailing content after the object");
+  return Status::OK();
+}
+
+std::string_view QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    size_t eq = kv.find('=');
+    if (kv.substr(0, eq) == name) return eq == std::string_view::npos ? "" : kv.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+bool LimitParam(std::string_view query, size_t fallback, long long max, size_t* out) {
+  std::string_view l = QueryParam(query, "limit");
+  *out = fallback;
+  if (l.empty()) return true;
+  try {
+    size_t used = 0;
+    long long v = std::stoll(std::string(l), &used);
+    if (used != l.size() || v < 1 || v > max) return false;
+    *out = static_cast<size_t>(v);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+bool UrlDecode(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%') {
+      if (i + 2 >= in.size()) return false;
+      auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out->push_back(in[i]);
+    }
+  }
+  return true;
+}
+
+bool HasControlChars(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ApiResponse Json(unsigned status, std::string body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+ApiResponse StoreFailure(const Status& st, ServerMetrics* metrics) {
+  if (QueueStore::IsBusy(st)) {
+    metrics->rejected_busy.fetch_add(1, std::memory_order_relaxed);
+    ApiResponse r = Api::Error(503, "the store is busy; retry: " + st.message());
+    r.retry_after_seconds = 1;
+    return r;
+  }
+  return Api::Error(500, "not stored: " + st.message());
+}
+
+void AppendIdDecisions(const std::vector<std::pair<std::string, std::string>>& items, std::string* out) {
+  *out += "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) *out += ",";
+    *out += "{\"id\":";
+    AppendJsonString(items[i].first, out);
+    *out += ",\"decision\":" + (items[i].second.empty() ? std::string("null") : items[i].second) + "}";
+  }
+  *out += "]";
+}
+
+}  // namespace triage

@@ -1,0 +1,205 @@
+#include "runtime/server/api.h"
+
+#include <simdjson.h>
+
+#include <mutex>
+
+#include "base/json_writer.h"
+#include "base/rfc3339.h"
+#include "connectors/webhooks/normalizer.h"
+#include "connectors/webhooks/signature.h"
+#include "runtime/server/request.h"
+
+namespace triage {
+
+namespace {
+
+int PlatformSlot(std::string_view p) {
+  static constexpr std::string_view kSlots[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive"};
+  for (int i = 0; i < 7; ++i)
+    if (kSlots[i] == p) return i;
+  return 7;
+}
+
+std::string UrlDecodedParam(std::string_view query, std::string_view name) {
+  std::string out;
+  if (!UrlDecode(QueryParam(query, name), &out)) out.clear();
+  return out;
+}
+
+}  // namespace
+
+// Platform webhooks: the platform's handshake (GET), then on POST its
+// signature over the raw body, normalization, and the same durable ingest as
+// POST /v1/messages. Platforms want a 200 quickly; the answer comes once the
+// messages are durable, as for the API.
+void Api::Webhook(std::string_view method, const std::string& platform, std::string_view query,
+                  const Headers& headers, std::string body, Respond respond) {
+  const WebhookSecrets& w = config_.webhooks;
+  ServerMetrics* metrics = metrics_;
+  const bool bearer = platform == "reddit" || platform == "archive";
+  auto reject = [&](SignatureCheck c) {
+    metrics->webhook_rejected[PlatformSlot(platform)].fetch_add(1, std::memory_order_relaxed);
+    // Bearer-token endpoints have a token, not a signature: say so.
+    std::string why = !bearer ? std::string(SignatureCheckName(c))
+                      : c == SignatureCheck::kMismatch      ? "wrong bearer token"
+                      : c == SignatureCheck::kMissingHeader ? "no Authorization: Bearer header"
+                      : c == SignatureCheck::kMalformed     ? "the Authorization header is not 'Bearer <token>'"
+                                                            : std::string(SignatureCheckName(c));
+    respond(Error(401, "webhook not authenticated: " + why));
+  };
+
+  // Handshakes.
+  if (method == "GET") {
+    if (platform == "meta") {
+      std::string token = UrlDecodedParam(query, "hub.verify_token");
+      if (UrlDecodedParam(query, "hub.mode") != "subscribe" || w.meta_verify_token.empty() ||
+          !ConstantTimeEquals(HmacSha256("verify", token), HmacSha256("verify", w.meta_verify_token))) {
+        metrics->webhook_rejected[PlatformSlot(platform)].fetch_add(1, std::memory_order_relaxed);
+        return respond(Error(403, "subscription verification failed"));
+      }
+      ApiResponse r;
+      r.status = 200;
+      r.content_type = "text/plain";
+      r.body = UrlDecodedParam(query, "hub.challenge");
+      return respond(std::move(r));
+    }
+    if (platform == "x") {
+      std::string crc = UrlDecodedParam(query, "crc_token");
+      if (crc.empty()) return respond(Error(400, "crc_token is required", "crc_token"));
+      if (w.x_consumer_secret.empty()) return reject(SignatureCheck::kNoSecret);
+      std::string out = "{\"response_token\":";
+      AppendJsonString(XCrcResponseToken(w.x_consumer_secret, crc), &out);
+      out += "}";
+      return respond(Json(200, std::move(out)));
+    }
+    return respond(Error(405, "method GET not allowed; use POST"));
+  }
+  if (method != "POST") return respond(Error(405, "method " + std::string(method) + " not allowed; use POST"));
+
+  // Authentication, on the raw bytes.
+  SignatureCheck check = SignatureCheck::kMismatch;
+  std::optional<Platform> p;
+  if (platform == "meta") {
+    check = VerifyHubSignature256(w.meta_app_secret, body, headers("x-hub-signature-256"));
+    p = Platform::kMeta;
+  } else if (platform == "x") {
+    check = VerifyXSignature(w.x_consumer_secret, body, headers("x-twitter-webhooks-signature"));
+    p = Platform::kX;
+  } else if (platform == "slack") {
+    int64_t now = now_seconds_ ? now_seconds_()
+                               : std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch()).count();
+    check = VerifySlackSignature(w.slack_signing_secret, body, headers("x-slack-request-timestamp"),
+                                 headers("x-slack-signature"), now, w.slack_window_seconds);
+    p = Platform::kSlack;
+  } else if (platform == "telegram") {
+    check = VerifyTelegramSecret(w.telegram_secret_token, headers("x-telegram-bot-api-secret-token"));
+    p = Platform::kTelegram;
+  } else if (platform == "mastodon") {
+    check = VerifyHubSignature256(w.mastodon_secret, body, headers("x-hub-signature"));
+    p = Platform::kMastodon;
+  } else if (platform == "reddit" || platform == "archive") {
+    std::string auth = headers("authorization");
+    if (w.bearer_token.empty()) check = SignatureCheck::kNoSecret;
+    else if (auth.empty()) check = SignatureCheck::kMissingHeader;
+    else if (auth.rfind("Bearer ", 0) != 0) check = SignatureCheck::kMalformed;
+    else check = ConstantTimeEquals(HmacSha256("bearer", auth.substr(7)), HmacSha256("bearer", w.bearer_token))
+                     ? SignatureCheck::kValid
+                     : SignatureCheck::kMismatch;
+    if (platform == "reddit") p = Platform::kReddit;
+  } else {
+    return respond(Error(404, "no webhook for platform '" + platform + "'"));
+  }
+  if (check != SignatureCheck::kValid) return reject(check);
+
+  // The generic archive endpoint is POST /v1/messages behind a bearer token.
+  auto ok200 = [respond](ApiResponse r) mutable {
+    if (r.status == 202) r.status = 200;  // platforms expect 200
+    respond(std::move(r));
+  };
+  if (!p) return Ingest(std::move(body), std::move(ok200));
+
+  NormalizeResult result;
+  Status s = Normalize(*p, body, &result);
+  if (!s.ok()) return respond(Error(400, std::string(PlatformName(*p)) + " payload: " + s.message()));
+  // The brand's own replies become `replied` events on the message they
+  // answer: the one the platform names, else the newest open message of the
+  // conversation (Messenger and Instagram page replies name none).
+  auto replies = std::make_shared<std::vector<std::pair<PlatformEvent, Event>>>();
+  for (const PlatformEvent& e : result.events) {
+    switch (e.type) {
+      case PlatformEvent::Type::kEdited: metrics->webhook_edits.fetch_add(1, std::memory_order_relaxed); break;
+      case PlatformEvent::Type::kDeleted: metrics->webhook_deletes.fetch_add(1, std::memory_order_relaxed); break;
+      case PlatformEvent::Type::kReplied: {
+        metrics->webhook_echoes.fetch_add(1, std::memory_order_relaxed);
+        if (e.in_reply_to.empty() && e.conversation_id.empty()) break;
+        int64_t at_ms = 0;
+        ParseRfc3339(e.created_at, &at_ms);
+        replies->emplace_back(e, Event{EventType::kReplied, e.agent.empty() ? platform : e.agent, at_ms, "", ""});
+        break;
+      }
+    }
+  }
+  metrics->webhook_ignored.fetch_add(static_cast<uint64_t>(result.ignored_total()), std::memory_order_relaxed);
+  if (platform == "slack") {
+    // Slack's URL verification handshake arrives as a signed POST.
+    simdjson::padded_string padded(body);
+    simdjson::dom::parser dp;
+    simdjson::dom::element root;
+    std::string_view type, challenge;
+    if (!dp.parse(padded).get(root) && !root["type"].get_string().get(type) && type == "url_verification" &&
+        !root["challenge"].get_string().get(challenge)) {
+      std::string out = "{\"challenge\":";
+      AppendJsonString(challenge, &out);
+      out += "}";
+      return respond(Json(200, std::move(out)));
+    }
+  }
+  // Messages first, then the replies, and the answer only once both are
+  // durable: a platform that got its 200 does not send the payload again.
+  const size_t n_events = result.events.size();
+  const int n_ignored = result.ignored_total();
+  QueueStore* store = store_;
+  auto record_replies = [store, replies, metrics, respond](ApiResponse answer) mutable {
+    if (answer.status >= 300 || replies->empty()) {
+      if (answer.status == 202) answer.status = 200;  // platforms expect 200
+      return respond(std::move(answer));
+    }
+    struct Join {
+      std::mutex mu;
+      size_t left;
+      Status failure;
+      ApiResponse answer;
+      Api::Respond respond;
+    };
+    auto join = std::make_shared<Join>();
+    join->left = replies->size();
+    join->answer = std::move(answer);
+    join->respond = std::move(respond);
+    auto one_done = [join, metrics](Status st) {
+      std::lock_guard<std::mutex> l(join->mu);
+      // A reply to a message we never stored (or to a conversation with
+      // nothing open) is not an error: it is counted and dropped.
+      if (st.code() == Status::Code::kNotFound) metrics->webhook_unattributed.fetch_add(1, std::memory_order_relaxed);
+      else if (!st.ok() && join->failure.ok()) join->failure = st;
+      if (--join->left > 0) return;
+      if (!join->failure.ok()) return join->respond(StoreFailure(join->failure, metrics));
+      if (join->answer.status == 202) join->answer.status = 200;
+      join->respond(std::move(join->answer));
+    };
+    for (auto& [pe, ev] : *replies) {
+      if (!pe.in_reply_to.empty()) store->AddEvent(pe.in_reply_to, std::move(ev), one_done);
+      else store->AddEventToConversation(pe.conversation_id, std::move(ev), one_done);
+    }
+  };
+  if (result.messages.empty()) {
+    return record_replies(Json(200, "{\"results\":[],\"accepted\":0,\"duplicates\":0,\"events\":" +
+                                        std::to_string(n_events) + ",\"ignored\":" + std::to_string(n_ignored) + "}"));
+  }
+  std::string lines;
+  for (const NormalizedMessage& m : result.messages) lines += m.ToArchiveLine() + "\n";
+  Ingest(std::move(lines), std::move(record_replies));
+}
+
+}  // namespace triage
