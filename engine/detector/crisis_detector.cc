@@ -5,6 +5,7 @@
 
 #include "base/json_writer.h"
 #include "base/rfc3339.h"
+#include "format/alert_line.h"
 
 namespace triage {
 
@@ -125,7 +126,9 @@ int CrisisDetector::Unified(int scale, int index) {
   if (map[static_cast<size_t>(index)] < 0) {
     int u = static_cast<int>(incidents_.size());
     map[static_cast<size_t>(index)] = u;
-    incidents_.push_back(Incident{scale, index, 0, false});
+    incidents_.emplace_back();
+    incidents_.back().scale = scale;
+    incidents_.back().index = index;
     open_incidents_.push_back(u);
     MarkChanged(u);
   }
@@ -295,7 +298,8 @@ int CrisisDetector::Observe(const Message& msg, const RulePack& pack, std::strin
 
 std::string CrisisDetector::AlertJson(int index) const {
   const BurstAlert& a = alert(index);
-  std::string o = "{\"type\":\"crisis_alert\",\"alert\":";
+  std::string o(kAlertLinePrefix);
+  o += ",\"alert\":";
   AppendJsonString(a.id, &o);
   o += ",\"topic\":";
   AppendJsonString(a.topic, &o);

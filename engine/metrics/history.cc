@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "format/archive_format.h"
+#include "format/alert_line.h"
 
 namespace triage {
 
@@ -40,7 +41,7 @@ bool ReadObject(const std::string& json, const std::vector<std::pair<const char*
 
 bool ToHistoryMessage(const std::string& id, const StoredMessage& stored, HistoryMessage* out, std::string* why) {
   *out = HistoryMessage();
-  if (stored.raw.rfind("{\"type\":\"crisis_alert\"", 0) == 0) {
+  if (IsAlertLine(stored.raw)) {
     *why = "alert";
     return false;
   }

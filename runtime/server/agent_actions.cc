@@ -20,6 +20,7 @@ void Api::Claim(const std::string& queue, std::string body, Respond respond) {
   JsonFields f;
   std::string bad;
   if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
+  if (Status s = CheckFieldTypes(f, FieldTypes{{"agent"}, {"lease_seconds", "max"}, {}}, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
   auto agent = f.strings.find("agent");
   if (agent == f.strings.end() || agent->second.empty() || HasControlChars(agent->second))
     return respond(Error(400, "'agent' is required: a non-empty string without control characters", "agent"));
@@ -53,6 +54,7 @@ void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
   JsonFields f;
   std::string bad;
   if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
+  if (Status s = CheckFieldTypes(f, FieldTypes{{"type", "agent", "at", "to_queue", "note"}, {"at_ms"}, {}}, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
   Event e;
   auto type = ParseEventType(f.strings.count("type") ? f.strings["type"] : "");
   if (!type) return respond(Error(400, "'type' must be " + EventTypeList(), "type"));
@@ -107,6 +109,7 @@ void Api::Heartbeat(const std::string& agent, std::string body, Respond respond)
   JsonFields f;
   std::string bad;
   if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
+  if (Status s = CheckFieldTypes(f, FieldTypes{{}, {}, {"queues"}}, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
   auto queues = f.lists.find("queues");
   if (queues == f.lists.end() || queues->second.empty())
     return respond(Error(400, "'queues' is required: the queues this agent works on", "queues"));

@@ -29,12 +29,14 @@
 #include <string>
 #include <string_view>
 
+#include "connectors/inbound_decoder.h"
+#include "engine/processor.h"
+#include "engine/store/queue_store.h"
 #include "runtime/server/live_detector.h"
 #include "runtime/server/metrics.h"
 #include "runtime/server/pipeline_holder.h"
 #include "runtime/server/server_config.h"
-#include "engine/store/queue_store.h"
-#include "engine/thread_tracker.h"
+#include "runtime/server/store_thread_context.h"
 
 namespace triage {
 
@@ -75,6 +77,23 @@ class Api {
   static ApiResponse Error(unsigned status, std::string_view message, std::string_view field = {}, int64_t line = 0);
 
  private:
+  // Ingest (ingest.cc): every message, from POST /v1/messages or a webhook,
+  // goes through BeginIngest -> AddToIngest (decided by the calling thread's
+  // Processor) -> CommitIngest (one atomic store batch, answered once durable).
+  struct PendingIngest {
+    std::shared_ptr<const Pipeline> pipeline;
+    Processor* processor = nullptr;
+    InboundDecoder* decoder = nullptr;  // the calling thread's
+    DecodedPayload* decoded = nullptr;  // its scratch payload
+    std::vector<IngestItem> items;
+    std::vector<std::string> decisions;
+    std::vector<Label> labels;
+  };
+  Status BeginIngest(PendingIngest* batch);
+  // InvalidArgument: the message is refused (the request is a 400); any
+  // other error: it could not be classified (a 500).
+  Status AddToIngest(Message* msg, std::string_view line, PendingIngest* batch);
+  void CommitIngest(PendingIngest batch, Respond respond);
   void Ingest(std::string body, Respond respond);
   void Webhook(std::string_view method, const std::string& platform, std::string_view query, const Headers& headers,
                std::string body, Respond respond);
@@ -89,13 +108,10 @@ class Api {
   void AgentMessages(const std::string& agent, Respond respond);
   void ListAlerts(std::string_view query, Respond respond);
   void Report(bool maturity, std::string_view query, Respond respond);
+  ApiResponse Readiness() const;
   bool KnownQueue(const std::string& q) const;
   std::vector<std::string> KnownQueues() const;
   const QueueConfig* QueueSettings(const std::string& q) const;
-  // The earlier message of `msg`'s conversation: from the recent messages
-  // this daemon decided, else (a reply to an older message) from the store.
-  ThreadContext ThreadOf(const Message& msg);
-  void RememberThread(const Message& msg, Label decided);
 
  public:
   // See Daemon::AddReadinessCheck.
@@ -110,8 +126,7 @@ class Api {
   ServerMetrics* metrics_;
   LiveDetector* detector_;
   std::atomic<bool> draining_{false};
-  std::mutex threads_mu_;
-  ThreadTracker threads_;  // guarded by threads_mu_
+  StoreThreadContext threads_{store_};
   std::function<int64_t()> now_seconds_;
 };
 

@@ -5,69 +5,91 @@
 #include <future>
 
 #include "base/json_writer.h"
-#include "format/archive_format.h"
+#include "format/alert_line.h"
 #include "runtime/server/request.h"
 
 namespace triage {
 
 namespace {
 
-// Per-thread classification state, rebuilt when the pipeline is reloaded.
-struct ThreadState {
+// What each ingest thread keeps: its Processor for the current pipeline
+// (rebuilt after a reload), the detector stage it plugs in, and a decoder.
+struct IngestThread {
+  const void* api = nullptr;
   std::shared_ptr<const Pipeline> pipeline;
-  std::unique_ptr<ClassifierScratch> scratch;
-  std::unique_ptr<DecisionWriter> writer;
-  ArchiveParser parser;
+  std::unique_ptr<LiveDetectStage> detect;
+  std::unique_ptr<Processor> processor;
+  InboundDecoder decoder;
+  DecodedPayload decoded;
 };
-
-ThreadState& StateFor(const std::shared_ptr<const Pipeline>& p) {
-  thread_local ThreadState ts;
-  if (ts.pipeline != p) {
-    ts.scratch.reset();
-    ts.pipeline = p;
-    if (!p->NewScratch(&ts.scratch).ok()) ts.scratch.reset();
-    ts.writer = std::make_unique<DecisionWriter>(p->pack());
-  }
-  return ts;
-}
 
 }  // namespace
 
-void Api::Ingest(std::string body, Respond respond) {
+Status Api::BeginIngest(PendingIngest* batch) {
   uint64_t generation = 0;
-  auto pipeline = pipelines_->Current(&generation);
-  const int64_t wall_ms = now_seconds_ ? now_seconds_() * 1000 : WallMs();
-  ThreadState& ts = StateFor(pipeline);
-  if (!ts.scratch) return respond(Error(500, "could not allocate classifier scratch"));
+  batch->pipeline = pipelines_->Current(&generation);
+  thread_local IngestThread t;
+  if (t.api != this || t.pipeline != batch->pipeline || !t.processor) {
+    t.api = this;
+    t.pipeline = batch->pipeline;
+    t.processor.reset();
+    t.detect = detector_ ? std::make_unique<LiveDetectStage>(detector_, generation) : nullptr;
+    Processor::Stages stages;
+    // Thread context is the model's input: without a model it changes nothing.
+    if (t.pipeline->classifier().model()) stages.threads = &threads_;
+    stages.detector = t.detect.get();
+    if (Status s = Processor::Create(t.pipeline, stages, &t.processor); !s.ok()) {
+      t.pipeline.reset();
+      return Status::Internal("could not allocate classifier scratch: " + s.message());
+    }
+  }
+  if (t.detect) t.detect->set_wall_ms(now_seconds_ ? now_seconds_() * 1000 : WallMs());
+  batch->processor = t.processor.get();
+  batch->decoder = &t.decoder;
+  batch->decoded = &t.decoded;
+  return Status::OK();
+}
 
-  std::vector<IngestItem> items;
-  std::vector<std::string> decisions;
-  std::vector<Label> labels;
-  Message msg;
+Status Api::AddToIngest(Message* msg, std::string_view line, PendingIngest* batch) {
+  if (HasControlChars(msg->id)) return Status::InvalidArgument("field 'id': control characters are not allowed");
+  if (IsAlertLine(line))
+    return Status::InvalidArgument("field 'type': \"crisis_alert\" lines are written by the detector, not ingested");
   Decision d;
-  const bool with_context = pipeline->classifier().model() != nullptr;
-  auto take = [&](std::string_view line) -> Status {
-    if (with_context) msg.thread = ThreadOf(msg);
-    if (Status s = pipeline->Decide(msg, ts.scratch.get(), &d); !s.ok()) return s;
-    if (with_context) RememberThread(msg, d.verdict.label);
-    if (detector_) detector_->Observe(generation, *pipeline, msg, ts.scratch->normalized(), &d, wall_ms);
-    std::string decision;
-    ts.writer->Append(msg, d, &decision);
-    decision.pop_back();  // newline
-    IngestItem item;
-    item.id = std::string(msg.id);
-    item.raw = std::string(line);
-    item.decision = decision;
-    item.queue = std::string(d.routing.queue);
-    item.priority = d.routing.priority;
-    item.conversation_id = std::string(msg.conversation_id);
-    labels.push_back(d.verdict.label);
-    decisions.push_back(std::move(decision));
-    items.push_back(std::move(item));
-    return Status::OK();
-  };
+  std::string decision;
+  if (Status s = batch->processor->Process(msg, &d, &decision); !s.ok())
+    return s.code() == Status::Code::kInvalidArgument ? Status::Internal(s.message()) : s;
+  decision.pop_back();  // newline
+  IngestItem item;
+  item.id = std::string(msg->id);
+  item.raw = std::string(line);
+  item.decision = decision;
+  item.queue = std::string(d.routing.queue);
+  item.priority = d.routing.priority;
+  item.conversation_id = std::string(msg->conversation_id);
+  batch->labels.push_back(d.verdict.label);
+  batch->decisions.push_back(std::move(decision));
+  batch->items.push_back(std::move(item));
+  return Status::OK();
+}
+
+void Api::Ingest(std::string body, Respond respond) {
+  PendingIngest batch;
+  if (Status s = BeginIngest(&batch); !s.ok()) return respond(Error(500, s.message()));
   // A classifier failure (a Hyperscan scan error) stores nothing and says so.
   auto not_decided = [&](const Status& s) { return respond(Error(500, s.message() + "; nothing from this request was stored")); };
+  auto add = [&](std::string_view payload, std::string_view stored_line, Status* refused) -> Status {
+    if (Status s = batch.decoder->Decode(payload, ArchiveFormat{}, batch.decoded); !s.ok()) {
+      *refused = s;
+      return Status::OK();
+    }
+    if (batch.decoded->messages.empty()) {
+      *refused = Status::InvalidArgument("an event line; events go to POST /v1/messages/{id}/events");
+      return Status::OK();
+    }
+    Status s = AddToIngest(&batch.decoded->messages[0].msg, stored_line.empty() ? payload : stored_line, &batch);
+    if (s.code() == Status::Code::kInvalidArgument) *refused = s;
+    return s.code() == Status::Code::kInvalidArgument ? Status::OK() : s;
+  };
 
   // NDJSON lines; a body that is one pretty-printed object is one message.
   size_t pos = 0;
@@ -81,49 +103,53 @@ void Api::Ingest(std::string body, Respond respond) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-    if (items.size() >= config_.max_batch_messages) {
+    if (batch.items.size() >= config_.max_batch_messages) {
       return respond(Error(413, "batch exceeds max_batch_messages (" + std::to_string(config_.max_batch_messages) + ")"));
     }
-    Status s = ts.parser.ParseCopy(line, &msg);
-    if (!s.ok()) {
-      first_error = s;
-      first_error_line = line_no;
-      break;
-    }
-    if (HasControlChars(msg.id)) {
-      first_error = Status::InvalidArgument("field 'id': control characters are not allowed");
-      first_error_line = line_no;
-      break;
-    }
-    if (Status s = take(line); !s.ok()) return not_decided(s);
+    if (Status s = add(line, {}, &first_error); !s.ok()) return not_decided(s);
+    if (!first_error.ok()) first_error_line = line_no;
   }
   if (!first_error.ok()) {
-    // Maybe the whole body is one (multi-line) JSON object.
-    items.clear();
-    decisions.clear();
-    labels.clear();
-    bool multi_line = body.find('\n') != std::string::npos;
-    if (multi_line && ts.parser.ParseCopy(body, &msg).ok() && !HasControlChars(msg.id)) {
-      std::string compact;  // stored as one line, as in an archive
+    // Maybe the whole body is one (multi-line) JSON object, stored as one
+    // line as in an archive.
+    std::string compact;
+    if (body.find('\n') != std::string::npos) {
       simdjson::padded_string padded(body);
       simdjson::dom::parser dp;
       simdjson::dom::element el;
-      if (!dp.parse(padded).get(el)) compact = simdjson::minify(el);
-      if (Status s = take(compact.empty() ? std::string_view(body) : std::string_view(compact)); !s.ok())
-        return not_decided(s);
-      if (!compact.empty()) items.back().raw = compact;
-    } else {
+      if (!dp.parse(padded).get(el) && el.is_object()) compact = simdjson::minify(el);
+    }
+    Status refused;
+    batch.items.clear();
+    batch.decisions.clear();
+    batch.labels.clear();
+    if (!compact.empty()) {
+      if (Status s = add(body, compact, &refused); !s.ok()) return not_decided(s);
+    }
+    if (!compact.empty() && !refused.ok()) {
+      // One JSON object over several lines: its own error, not line 1's.
+      metrics_->ingest_rejected_lines.fetch_add(1, std::memory_order_relaxed);
+      return respond(Error(400, "the body (one JSON object): " + refused.message() +
+                                    "; nothing from this request was stored"));
+    }
+    if (compact.empty()) {
       metrics_->ingest_rejected_lines.fetch_add(1, std::memory_order_relaxed);
       return respond(Error(400, "line " + std::to_string(first_error_line) + ": " + first_error.message() +
                                     "; nothing from this request was stored",
                            "", first_error_line));
     }
   }
-  if (items.empty()) return respond(Error(400, "the body holds no messages"));
+  if (batch.items.empty()) return respond(Error(400, "the body holds no messages"));
+  CommitIngest(std::move(batch), std::move(respond));
+}
 
-  auto shared_decisions = std::make_shared<std::vector<std::string>>(std::move(decisions));
+void Api::CommitIngest(PendingIngest batch, Respond respond) {
+  auto shared_decisions = std::make_shared<std::vector<std::string>>(std::move(batch.decisions));
   auto ids = std::make_shared<std::vector<std::string>>();
-  for (const auto& it : items) ids->push_back(it.id);
+  for (const auto& it : batch.items) ids->push_back(it.id);
+  std::vector<IngestItem>& items = batch.items;
+  std::vector<Label>& labels = batch.labels;
+  const std::shared_ptr<const Pipeline>& pipeline = batch.pipeline;
   ServerMetrics* metrics = metrics_;
   LiveDetector* detector = detector_;
   const size_t n_client = items.size();
@@ -187,61 +213,27 @@ void Api::TickDetector() {
 size_t Api::WarmDetector(int64_t window_ms) {
   if (!detector_) return 0;
   std::vector<std::string> lines;
-  int64_t wall_ms = WallMs();
-  if (!store_->RecentMessages(wall_ms - window_ms, 2'000'000, &lines).ok()) return 0;
-  uint64_t generation = 0;
-  auto pipeline = pipelines_->Current(&generation);
-  ThreadState& ts = StateFor(pipeline);
-  if (!ts.scratch) return 0;
-  Message msg;
+  if (!store_->RecentMessages(WallMs() - window_ms, 2'000'000, &lines).ok()) return 0;
+  PendingIngest batch;
+  if (!BeginIngest(&batch).ok()) return 0;
   Decision d;
   size_t n = 0;
   for (const std::string& line : lines) {
     // Alert items are stored beside messages; they are not messages.
-    if (line.rfind("{\"type\":\"crisis_alert\"", 0) == 0 || !ts.parser.ParseCopy(line, &msg).ok()) continue;
-    msg.thread = ThreadOf(msg);
-    if (!pipeline->Decide(msg, ts.scratch.get(), &d).ok()) continue;
-    RememberThread(msg, d.verdict.label);
-    detector_->Observe(generation, *pipeline, msg, ts.scratch->normalized(), &d, wall_ms);
+    if (IsAlertLine(line) || !batch.decoder->Decode(line, ArchiveFormat{}, batch.decoded).ok() ||
+        batch.decoded->messages.empty())
+      continue;
+    if (!batch.processor->Process(&batch.decoded->messages[0].msg, &d).ok()) continue;
     ++n;
   }
   // Alerts it re-derives have the ids of the stored ones: records are
   // overwritten with the same content and queue items are duplicates.
-  detector_->TakeEffects(*pipeline, [&](std::vector<AlertRecord> records, std::vector<IngestItem> items) {
+  detector_->TakeEffects(*batch.pipeline, [&](std::vector<AlertRecord> records, std::vector<IngestItem> items) {
     std::promise<void> done;
     store_->Ingest(std::move(items), std::move(records), [&](Status, std::vector<IngestResult>) { done.set_value(); });
     done.get_future().wait();
   });
   return n;
-}
-
-ThreadContext Api::ThreadOf(const Message& msg) {
-  {
-    std::lock_guard<std::mutex> l(threads_mu_);
-    ThreadContext c = threads_.Lookup(msg);
-    if (c.known || msg.in_reply_to.empty()) return c;
-  }
-  // A reply to a message decided before this daemon started (or forgotten):
-  // its stored decision gives the label, its stored line the author.
-  StoredMessage stored;
-  if (!store_->Get(std::string(msg.in_reply_to), &stored).ok()) return {};
-  size_t at = stored.decision.find("\"label\":\"");
-  if (at == std::string::npos) return {};
-  at += 9;
-  auto label = ParseLabel(std::string_view(stored.decision).substr(at, stored.decision.find('"', at) - at));
-  if (!label) return {};
-  thread_local ArchiveParser parser;
-  Message earlier;
-  std::string_view author;
-  if (parser.ParseCopy(stored.raw, &earlier).ok()) author = earlier.author.id;
-  std::lock_guard<std::mutex> l(threads_mu_);
-  threads_.Record(msg.in_reply_to, earlier.conversation_id, author, *label);
-  return threads_.Lookup(msg);
-}
-
-void Api::RememberThread(const Message& msg, Label decided) {
-  std::lock_guard<std::mutex> l(threads_mu_);
-  threads_.Record(msg, decided);
 }
 
 }  // namespace triage

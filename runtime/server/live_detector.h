@@ -36,6 +36,7 @@
 #include "engine/detector/crisis_detector.h"
 #include "engine/detector/sentiment.h"
 #include "engine/pipeline.h"
+#include "engine/processor.h"
 #include "engine/store/queue_store.h"
 
 namespace triage {
@@ -95,6 +96,23 @@ class LiveDetector {
   std::vector<AlertRecord> retry_records_;
   std::vector<IngestItem> retry_items_;
   Stats stats_;
+};
+
+// The Processor's detection stage for one ingest thread: the shared
+// LiveDetector, told the pipeline generation the thread decides with and the
+// wall time of the request being decided.
+class LiveDetectStage : public DetectStage {
+ public:
+  LiveDetectStage(LiveDetector* detector, uint64_t generation) : detector_(detector), generation_(generation) {}
+  void set_wall_ms(int64_t wall_ms) { wall_ms_ = wall_ms; }
+  void Observe(const Pipeline& p, const Message& msg, std::string_view normalized, Decision* d) override {
+    detector_->Observe(generation_, p, msg, normalized, d, wall_ms_);
+  }
+
+ private:
+  LiveDetector* detector_;
+  uint64_t generation_;
+  int64_t wall_ms_ = 0;
 };
 
 }  // namespace triage

@@ -16,7 +16,10 @@ Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_fi
   od::document doc;
   if (auto e = parser.iterate(padded).get(doc)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
   od::object obj;
-  if (doc.get_object().get(obj)) return Status::InvalidArgument("the body must be a JSON object");
+  if (auto e = doc.get_object().get(obj)) {
+    if (e == simdjson::INCORRECT_TYPE) return Status::InvalidArgument("the body must be a JSON object");
+    return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
+  }
   for (auto field : obj) {
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
@@ -59,6 +62,27 @@ Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_fi
   }
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS)
     return Status::InvalidArgument("invalid JSON: trailing content after the object");
+  return Status::OK();
+}
+
+Status CheckFieldTypes(const JsonFields& f, const FieldTypes& want, std::string* bad_field) {
+  auto in = [](const std::vector<std::string_view>& names, std::string_view k) {
+    for (std::string_view n : names)
+      if (n == k) return true;
+    return false;
+  };
+  auto check = [&](std::string_view k, const char* given) -> Status {
+    const char* expected = in(want.strings, k) ? "a string" : in(want.ints, k) ? "an integer" : in(want.lists, k) ? "a list of strings" : nullptr;
+    if (!expected || std::string_view(expected) == given) return Status::OK();
+    *bad_field = std::string(k);
+    return Status::InvalidArgument("'" + std::string(k) + "' must be " + expected);
+  };
+  for (const auto& [k, v] : f.strings)
+    if (Status s = check(k, "a string"); !s.ok()) return s;
+  for (const auto& [k, v] : f.ints)
+    if (Status s = check(k, "an integer"); !s.ok()) return s;
+  for (const auto& [k, v] : f.lists)
+    if (Status s = check(k, "a list of strings"); !s.ok()) return s;
   return Status::OK();
 }
 

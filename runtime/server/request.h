@@ -27,6 +27,13 @@ struct JsonFields {
 // *bad_field names the field an error is about.
 Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_field);
 
+// The expected type of each field a body may hold: a field given with
+// another type is an error naming it (a "max":"3" is refused, not ignored).
+struct FieldTypes {
+  std::vector<std::string_view> strings, ints, lists;
+};
+Status CheckFieldTypes(const JsonFields& f, const FieldTypes& want, std::string* bad_field);
+
 // The value of `name` in a query string ("" when absent; not decoded).
 std::string_view QueryParam(std::string_view query, std::string_view name);
 // ?limit=N: `fallback` when absent; false when not an integer in [1, max].

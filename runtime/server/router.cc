@@ -4,6 +4,7 @@
 
 #include "base/json_writer.h"
 #include "runtime/server/request.h"
+#include "runtime/server/routes.h"
 
 namespace triage {
 
@@ -53,158 +54,48 @@ const QueueConfig* Api::QueueSettings(const std::string& q) const {
 void Api::Handle(std::string_view method, std::string_view target, const Headers& headers, std::string body,
                  Respond respond) {
   auto start = Clock::now();
-  std::string_view path = target.substr(0, target.find('?'));
-  std::string_view query = target.size() > path.size() ? target.substr(path.size() + 1) : std::string_view();
-  // `finish` may run after Handle returns (once a write is durable), so the
-  // endpoint it records is shared, not a reference to this frame.
-  auto endpoint_ref = std::make_shared<Endpoint>(Endpoint::kOther);
-  Endpoint& endpoint = *endpoint_ref;
-  auto finish = [this, start, endpoint_ref, respond = std::move(respond)](ApiResponse r) mutable {
-    metrics_->RecordResponse(*endpoint_ref, r.status, std::chrono::duration<double>(Clock::now() - start).count());
+  RouteMatch m = MatchRoute(method, target);
+  // `finish` may run after Handle returns (once a write is durable).
+  auto finish = [this, start, endpoint = m.endpoint, respond = std::move(respond)](ApiResponse r) mutable {
+    metrics_->RecordResponse(endpoint, r.status, std::chrono::duration<double>(Clock::now() - start).count());
     respond(std::move(r));
   };
-  // Each branch sets `endpoint` before calling `finish`, directly or later.
-  auto segments = [&](std::string_view p) {
-    std::vector<std::string_view> s;
-    while (!p.empty()) {
-      if (p.front() == '/') {
-        p.remove_prefix(1);
-        continue;
-      }
-      size_t slash = p.find('/');
-      s.push_back(p.substr(0, slash));
-      if (slash == std::string_view::npos) break;
-      p.remove_prefix(slash);
-    }
-    return s;
-  }(path);
+  if (m.route == ApiRoute::kNone) return finish(Error(m.status, m.error, m.field));
+  switch (m.route) {
+    case ApiRoute::kHealthz: return finish(Json(200, "{\"status\":\"ok\"}"));
+    case ApiRoute::kReadyz: return finish(Readiness());
+    case ApiRoute::kMetrics: return Metrics(std::move(finish));
+    // (While draining, a request that reached this point was already being
+    // read when the drain began: it is finished, not refused.)
+    case ApiRoute::kIngest: return Ingest(std::move(body), std::move(finish));
+    case ApiRoute::kGetMessage: return GetMessage(m.param, std::move(finish));
+    case ApiRoute::kAddEvent: return AddEvent(m.param, std::move(body), std::move(finish));
+    case ApiRoute::kListQueues: return ListQueues(std::move(finish));
+    case ApiRoute::kPeek: return Peek(m.param, m.query, std::move(finish));
+    case ApiRoute::kClaim: return Claim(m.param, std::move(body), std::move(finish));
+    case ApiRoute::kListAgents: return ListAgents(std::move(finish));
+    case ApiRoute::kAgentMessages: return AgentMessages(m.param, std::move(finish));
+    case ApiRoute::kHeartbeat: return Heartbeat(m.param, std::move(body), std::move(finish));
+    case ApiRoute::kAlerts: return ListAlerts(m.query, std::move(finish));
+    case ApiRoute::kSummary: return Report(/*maturity=*/false, m.query, std::move(finish));
+    case ApiRoute::kMaturity: return Report(/*maturity=*/true, m.query, std::move(finish));
+    case ApiRoute::kWebhook: return Webhook(method, m.param, m.query, headers, std::move(body), std::move(finish));
+    case ApiRoute::kNone: break;
+  }
+}
 
-  auto method_not_allowed = [&](std::string_view allowed) {
-    ApiResponse r = Error(405, "method " + std::string(method) + " not allowed; use " + std::string(allowed));
-    finish(std::move(r));
-  };
-
-  if (path == "/healthz") {
-    endpoint = Endpoint::kHealth;
-    finish(Json(200, "{\"status\":\"ok\"}"));
-    return;
-  }
-  if (path == "/readyz") {
-    endpoint = Endpoint::kHealth;
-    if (draining_) finish(Json(503, "{\"status\":\"draining\"}"));
-    else if (!store_->healthy()) finish(Json(503, "{\"status\":\"store failed; restart to recover\"}"));
-    else {
-      for (const auto& check : readiness_) {
-        std::string why = check();
-        if (!why.empty()) {
-          std::string out = "{\"status\":";
-          AppendJsonString(why, &out);
-          return finish(Json(503, out + "}"));
-        }
-      }
-      finish(Json(200, "{\"status\":\"ready\"}"));
-    }
-    return;
-  }
-  if (path == "/metrics") {
-    endpoint = Endpoint::kMetrics;
-    Metrics([&](ApiResponse r) { finish(std::move(r)); });
-    return;
-  }
-  if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "messages") {
-    if (segments.size() == 2) {
-      endpoint = Endpoint::kIngest;
-      if (method != "POST") return method_not_allowed("POST");
-      // (While draining, a request that reached this point was already being
-      // read when the drain began: it is finished, not refused.)
-      Ingest(std::move(body), std::move(finish));
-      return;
-    }
-    std::string id;
-    if (!UrlDecode(segments[2], &id) || id.empty()) {
-      endpoint = Endpoint::kGet;
-      return finish(Error(400, "bad message id in the path", "id"));
-    }
-    if (segments.size() == 3) {
-      endpoint = Endpoint::kGet;
-      if (method != "GET") return method_not_allowed("GET");
-      GetMessage(id, std::move(finish));
-      return;
-    }
-    if (segments.size() == 4 && segments[3] == "events") {
-      endpoint = Endpoint::kEvent;
-      if (method != "POST") return method_not_allowed("POST");
-      AddEvent(id, std::move(body), std::move(finish));
-      return;
+ApiResponse Api::Readiness() const {
+  if (draining_) return Json(503, "{\"status\":\"draining\"}");
+  if (!store_->healthy()) return Json(503, "{\"status\":\"store failed; restart to recover\"}");
+  for (const auto& check : readiness_) {
+    std::string why = check();
+    if (!why.empty()) {
+      std::string out = "{\"status\":";
+      AppendJsonString(why, &out);
+      return Json(503, out + "}");
     }
   }
-  if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "queues") {
-    if (segments.size() == 2) {
-      endpoint = Endpoint::kQueues;
-      if (method != "GET") return method_not_allowed("GET");
-      ListQueues(std::move(finish));
-      return;
-    }
-    std::string queue;
-    if (!UrlDecode(segments[2], &queue) || queue.empty()) return finish(Error(400, "bad queue name in the path", "queue"));
-    if (segments.size() == 4 && segments[3] == "messages") {
-      endpoint = Endpoint::kPeek;
-      if (method != "GET") return method_not_allowed("GET");
-      Peek(queue, query, std::move(finish));
-      return;
-    }
-    if (segments.size() == 4 && segments[3] == "claim") {
-      endpoint = Endpoint::kClaim;
-      if (method != "POST") return method_not_allowed("POST");
-      Claim(queue, std::move(body), std::move(finish));
-      return;
-    }
-  }
-  if (segments.size() == 3 && segments[0] == "v1" && segments[1] == "metrics" && segments[2] == "summary") {
-    endpoint = Endpoint::kReports;
-    if (method != "GET") return method_not_allowed("GET");
-    Report(/*maturity=*/false, query, std::move(finish));
-    return;
-  }
-  if (segments.size() == 2 && segments[0] == "v1" && segments[1] == "maturity") {
-    endpoint = Endpoint::kReports;
-    if (method != "GET") return method_not_allowed("GET");
-    Report(/*maturity=*/true, query, std::move(finish));
-    return;
-  }
-  if (segments.size() == 2 && segments[0] == "v1" && segments[1] == "alerts") {
-    endpoint = Endpoint::kAlerts;
-    if (method != "GET") return method_not_allowed("GET");
-    ListAlerts(query, std::move(finish));
-    return;
-  }
-  if (segments.size() == 2 && segments[0] == "webhooks") {
-    endpoint = Endpoint::kWebhook;
-    Webhook(method, std::string(segments[1]), query, headers, std::move(body), std::move(finish));
-    return;
-  }
-  if (segments.size() >= 2 && segments[0] == "v1" && segments[1] == "agents") {
-    endpoint = Endpoint::kAgents;
-    if (segments.size() == 2) {
-      if (method != "GET") return method_not_allowed("GET");
-      ListAgents(std::move(finish));
-      return;
-    }
-    std::string agent;
-    if (!UrlDecode(segments[2], &agent) || agent.empty() || HasControlChars(agent))
-      return finish(Error(400, "bad agent id in the path", "agent"));
-    if (segments.size() == 4 && segments[3] == "heartbeat") {
-      if (method != "POST") return method_not_allowed("POST");
-      Heartbeat(agent, std::move(body), std::move(finish));
-      return;
-    }
-    if (segments.size() == 4 && segments[3] == "messages") {
-      if (method != "GET") return method_not_allowed("GET");
-      AgentMessages(agent, std::move(finish));
-      return;
-    }
-  }
-  finish(Error(404, "no such endpoint: " + std::string(method) + " " + std::string(path)));
+  return Json(200, "{\"status\":\"ready\"}");
 }
 
 }  // namespace triage

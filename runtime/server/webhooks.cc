@@ -6,7 +6,6 @@
 
 #include "base/json_writer.h"
 #include "base/rfc3339.h"
-#include "connectors/webhooks/normalizer.h"
 #include "connectors/webhooks/signature.h"
 #include "runtime/server/request.h"
 
@@ -120,14 +119,18 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
   };
   if (!p) return Ingest(std::move(body), std::move(ok200));
 
-  NormalizeResult result;
-  Status s = Normalize(*p, body, &result);
-  if (!s.ok()) return respond(Error(400, std::string(PlatformName(*p)) + " payload: " + s.message()));
+  PendingIngest batch;
+  if (Status s = BeginIngest(&batch); !s.ok()) return respond(Error(500, s.message()));
+  ArchiveFormat format;
+  format.kind = ArchiveFormat::Kind::kPlatform;
+  format.platform = *p;
+  DecodedPayload& result = *batch.decoded;
+  if (Status s = batch.decoder->Decode(body, format, &result); !s.ok()) return respond(Error(400, s.message()));
   // The brand's own replies become `replied` events on the message they
   // answer: the one the platform names, else the newest open message of the
   // conversation (Messenger and Instagram page replies name none).
   auto replies = std::make_shared<std::vector<std::pair<PlatformEvent, Event>>>();
-  for (const PlatformEvent& e : result.events) {
+  for (const PlatformEvent& e : result.platform_events) {
     switch (e.type) {
       case PlatformEvent::Type::kEdited: metrics->webhook_edits.fetch_add(1, std::memory_order_relaxed); break;
       case PlatformEvent::Type::kDeleted: metrics->webhook_deletes.fetch_add(1, std::memory_order_relaxed); break;
@@ -141,7 +144,9 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
       }
     }
   }
-  metrics->webhook_ignored.fetch_add(static_cast<uint64_t>(result.ignored_total()), std::memory_order_relaxed);
+  int n_ignored = 0;
+  for (const auto& [kind, n] : result.ignored) n_ignored += n;
+  metrics->webhook_ignored.fetch_add(static_cast<uint64_t>(n_ignored), std::memory_order_relaxed);
   if (platform == "slack") {
     // Slack's URL verification handshake arrives as a signed POST.
     simdjson::padded_string padded(body);
@@ -158,8 +163,7 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
   }
   // Messages first, then the replies, and the answer only once both are
   // durable: a platform that got its 200 does not send the payload again.
-  const size_t n_events = result.events.size();
-  const int n_ignored = result.ignored_total();
+  const size_t n_events = result.platform_events.size();
   QueueStore* store = store_;
   auto record_replies = [store, replies, metrics, respond](ApiResponse answer) mutable {
     if (answer.status >= 300 || replies->empty()) {
@@ -197,9 +201,17 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
     return record_replies(Json(200, "{\"results\":[],\"accepted\":0,\"duplicates\":0,\"events\":" +
                                         std::to_string(n_events) + ",\"ignored\":" + std::to_string(n_ignored) + "}"));
   }
-  std::string lines;
-  for (const NormalizedMessage& m : result.messages) lines += m.ToArchiveLine() + "\n";
-  Ingest(std::move(lines), std::move(record_replies));
+  // The normalized messages go to the engine as they are; their archive line
+  // is what the store keeps.
+  for (DecodedMessage& m : result.messages) {
+    if (batch.items.size() >= config_.max_batch_messages)
+      return respond(Error(413, "payload exceeds max_batch_messages (" + std::to_string(config_.max_batch_messages) + ")"));
+    Status s = AddToIngest(&m.msg, m.line, &batch);
+    if (s.code() == Status::Code::kInvalidArgument)
+      return respond(Error(400, std::string(PlatformName(*p)) + " payload: " + s.message()));
+    if (!s.ok()) return respond(Error(500, s.message() + "; nothing from this request was stored"));
+  }
+  CommitIngest(std::move(batch), std::move(record_replies));
 }
 
 }  // namespace triage

@@ -1,0 +1,113 @@
+#include "runtime/server/routes.h"
+
+#include <vector>
+
+#include "runtime/server/request.h"
+
+namespace triage {
+
+namespace {
+
+struct RouteSpec {
+  std::string_view method;  // "" = any (the handler decides)
+  std::string_view pattern;
+  ApiRoute route;
+  Endpoint endpoint;
+};
+
+constexpr RouteSpec kRoutes[] = {
+    {"", "/healthz", ApiRoute::kHealthz, Endpoint::kHealth},
+    {"", "/readyz", ApiRoute::kReadyz, Endpoint::kHealth},
+    {"", "/metrics", ApiRoute::kMetrics, Endpoint::kMetrics},
+    {"POST", "/v1/messages", ApiRoute::kIngest, Endpoint::kIngest},
+    {"GET", "/v1/messages/{id}", ApiRoute::kGetMessage, Endpoint::kGet},
+    {"POST", "/v1/messages/{id}/events", ApiRoute::kAddEvent, Endpoint::kEvent},
+    {"GET", "/v1/queues", ApiRoute::kListQueues, Endpoint::kQueues},
+    {"GET", "/v1/queues/{queue}/messages", ApiRoute::kPeek, Endpoint::kPeek},
+    {"POST", "/v1/queues/{queue}/claim", ApiRoute::kClaim, Endpoint::kClaim},
+    {"GET", "/v1/agents", ApiRoute::kListAgents, Endpoint::kAgents},
+    {"GET", "/v1/agents/{agent}/messages", ApiRoute::kAgentMessages, Endpoint::kAgents},
+    {"POST", "/v1/agents/{agent}/heartbeat", ApiRoute::kHeartbeat, Endpoint::kAgents},
+    {"GET", "/v1/alerts", ApiRoute::kAlerts, Endpoint::kAlerts},
+    {"GET", "/v1/metrics/summary", ApiRoute::kSummary, Endpoint::kReports},
+    {"GET", "/v1/maturity", ApiRoute::kMaturity, Endpoint::kReports},
+    {"", "/webhooks/{platform}", ApiRoute::kWebhook, Endpoint::kWebhook},
+};
+
+// Path segments; empty segments ("//") are skipped.
+std::vector<std::string_view> Segments(std::string_view p) {
+  std::vector<std::string_view> s;
+  while (!p.empty()) {
+    size_t slash = p.find('/');
+    if (slash != 0) s.push_back(p.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    p.remove_prefix(slash + 1);
+  }
+  return s;
+}
+
+// Whether `path` has the pattern's shape; *param is the raw {..} segment and
+// *param_name its name.
+bool Shape(const std::vector<std::string_view>& path, std::string_view pattern, std::string_view* param,
+           std::string_view* param_name) {
+  std::vector<std::string_view> want = Segments(pattern);
+  if (want.size() != path.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].front() == '{') {
+      *param = path[i];
+      *param_name = want[i].substr(1, want[i].size() - 2);
+      continue;
+    }
+    if (want[i] != path[i]) return false;
+  }
+  return true;
+}
+
+std::string_view Described(std::string_view param_name) {
+  if (param_name == "id") return "message id";
+  if (param_name == "queue") return "queue name";
+  if (param_name == "agent") return "agent id";
+  return param_name;
+}
+
+}  // namespace
+
+RouteMatch MatchRoute(std::string_view method, std::string_view target) {
+  RouteMatch m;
+  std::string_view path = target.substr(0, target.find('?'));
+  if (target.size() > path.size()) m.query = target.substr(path.size() + 1);
+  std::vector<std::string_view> segments = Segments(path);
+  const RouteSpec* same_path = nullptr;  // a route with this path but another method
+  std::string allowed;
+  for (const RouteSpec& r : kRoutes) {
+    std::string_view raw, name;
+    if (!Shape(segments, r.pattern, &raw, &name)) continue;
+    if (!r.method.empty() && r.method != method) {
+      if (!same_path) same_path = &r;
+      if (!allowed.empty()) allowed += ", ";
+      allowed += r.method;
+      continue;
+    }
+    m.endpoint = r.endpoint;
+    if (!name.empty() && (!UrlDecode(raw, &m.param) || m.param.empty() || HasControlChars(m.param))) {
+      m.status = 400;
+      m.error = "bad " + std::string(Described(name)) + " in the path";
+      m.field = std::string(name);
+      m.param.clear();
+      return m;
+    }
+    m.route = r.route;
+    return m;
+  }
+  if (same_path) {
+    m.endpoint = same_path->endpoint;
+    m.status = 405;
+    m.error = "method " + std::string(method) + " not allowed; use " + allowed;
+    return m;
+  }
+  m.status = 404;
+  m.error = "no such endpoint: " + std::string(method) + " " + std::string(path);
+  return m;
+}
+
+}  // namespace triage
