@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
 #include "format/archive_format.h"
 #include "runtime/server/daemon.h"
+#include "runtime/kafka/mock_cluster.h"
 #include "runtime/server/live_detector.h"
 #include "http_client.h"
 #include "raw_connection.h"
@@ -1075,4 +1077,90 @@ TEST_CASE("Readiness checks registered by a runtime make /readyz 503 with their 
   CHECK(r.status == 503);
   CHECK_THAT(r.body, Catch::Contains("kafka: brokers b:9092 unreachable"));
   CHECK(c.Request("GET", "/healthz").status == 200);  // alive, just not ready
+}
+
+// ---------------------------------------------------------------------------
+// serve --kafka: the bridge on the daemon's own engine.
+
+TEST_CASE("serve --kafka shares the daemon's detector and pipeline: a burst counted across both ways in, its alert "
+          "stored and produced, and a reload reaching the bridge",
+          "[daemon][kafka]") {
+  MockCluster mc;
+  REQUIRE(mc.ok());
+  const std::string prefix = "shared";
+  REQUIRE(mc.Topic(prefix + ".inbound", 1).ok());
+  for (const char* q : {"sales", "support", "product", "comms", "unrouted"})
+    REQUIRE(mc.Topic(prefix + ".queue." + q, 1).ok());
+  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
+
+  // A copy of the bundled pack, so the test can change it and reload.
+  test::TempDir rules;
+  std::filesystem::copy(TRIAGE_RULES_DIR, rules.path() + "/pack", std::filesystem::copy_options::recursive);
+  ServerConfig cfg;
+  cfg.rules = rules.path() + "/pack";
+  cfg.kafka.brokers = mc.bootstraps();
+  cfg.kafka.group = prefix + "-group";
+  cfg.kafka.topics = {prefix + ".inbound"};
+  cfg.kafka.prefix = prefix;
+  cfg.kafka.batch_messages = 10;
+  cfg.kafka.batch_wait_ms = 50;
+  cfg.kafka.librdkafka = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}, {"log_level", "2"}};
+  RunningDaemon d(cfg, [](Daemon* daemon) { REQUIRE(daemon->EnableKafka().ok()); });
+  test::HttpClient c(d.port());
+  auto decided = [&] {
+    std::string m = c.Request("GET", "/metrics").body;
+    const std::string name = "triage_kafka_messages_total{outcome=\"decided\"} ";
+    size_t at = m.find(name);
+    return at == std::string::npos ? -1 : std::stoi(m.substr(at + name.size()));
+  };
+  auto wait_for = [](const std::function<bool()>& done) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!done() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+  };
+
+  // The baseline arrives over HTTP, the outage over Kafka: one detector sees both.
+  REQUIRE(c.Request("POST", "/v1/messages", QuietBatch()).status == 202);
+  std::string burst = BurstBatch();
+  for (size_t at = 0, nl; (nl = burst.find('\n', at)) != std::string::npos; at = nl + 1)
+    REQUIRE(mc.Produce(prefix + ".inbound", "Acme", burst.substr(at, nl - at)).ok());
+  REQUIRE(mc.Flush().ok());
+  REQUIRE(wait_for([&] { return decided() >= 40; }));
+
+  // The alert is stored (listed, one urgent comms item) ...
+  REQUIRE(wait_for([&] { return Count(c.Request("GET", "/v1/alerts").body, "\"type\":\"crisis_alert\"") == 1; }));
+  std::string alerts = c.Request("GET", "/v1/alerts").body;
+  size_t id_at = alerts.find("\"alert\":\"") + 9;
+  const std::string alert_id = alerts.substr(id_at, alerts.find('"', id_at) - id_at);
+  CHECK(Count(c.Request("GET", "/v1/queues/comms/messages?limit=100").body, "\"kind\":\"alert\"") == 1);
+  // ... produced to <prefix>.alerts ...
+  std::vector<std::pair<std::string, std::string>> produced;
+  REQUIRE(wait_for([&] {
+    produced = mc.ReadAll(prefix + ".alerts", 1, 2000);
+    return !produced.empty();
+  }));
+  CHECK_THAT(produced.front().second, Catch::Contains("\"alert\":\"" + alert_id + "\""));
+  // ... and carried by the Kafka decisions of the burst's last messages.
+  int carried = 0;
+  for (const char* q : {"sales", "support", "product", "comms", "unrouted"})
+    for (const auto& [id, v] : mc.ReadAll(prefix + ".queue." + q, 1, 2000))
+      carried += v.find("\"alert\":\"" + alert_id + "\"") != std::string::npos;
+  CHECK(carried >= 25);
+  // A message over HTTP that continues the storm joins the alert Kafka's messages opened.
+  auto more = c.Request("POST", "/v1/messages",
+                        Msg("o:40", "cannot log in, the app is down",
+                            ",\"brand\":\"Acme\",\"created_at\":\"" + At(kT0 + 3 * 3600'000 + 40 * 12'000) + "\""));
+  CHECK_THAT(more.body, Catch::Contains("\"alert\":\"" + alert_id + "\""));
+
+  // A reload (what SIGHUP does) reaches the bridge: the new rule decides its next message.
+  rules.Write("pack/zz_reload.yaml", "rules:\n  - {id: kafka_reload_rule, label: lead, weight: 3, any: [zebrafish]}\n");
+  REQUIRE(d.daemon->Reload().ok());
+  REQUIRE(mc.Produce(prefix + ".inbound", "Acme", Msg("z:1", "do you sell zebrafish food?")).ok());
+  REQUIRE(mc.Flush().ok());
+  REQUIRE(wait_for([&] { return decided() >= 41; }));
+  bool found = false;
+  for (const auto& [id, v] : mc.ReadAll(prefix + ".queue.sales", 1, 2000))
+    found = found || (v.find("\"id\":\"z:1\"") != std::string::npos && v.find("kafka_reload_rule") != std::string::npos);
+  CHECK(found);
 }

@@ -58,7 +58,8 @@ struct KafkaBridge::Impl {
     if (processor && gen == generation) return Status::OK();
     generation = gen;
     Processor::Stages stages;
-    stages.threads = engine.threads ? engine.threads : p->classifier().model() ? &own_threads : nullptr;
+    // Thread context is the model's input: without a model it changes nothing.
+    if (p->classifier().model()) stages.threads = engine.threads ? engine.threads : &own_threads;
     if (engine.detector) {
       detect = engine.detector(gen);
     } else if (options->detector) {

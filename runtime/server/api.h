@@ -66,6 +66,11 @@ class Api {
   // Closes crisis alerts during silence and stores what changed (a timer
   // calls it every few seconds).
   void TickDetector();
+  // Stores the alert records and alert queue items of messages decided
+  // elsewhere on the shared detector (the Kafka bridge, after each batch).
+  void StoreDetectorEffects();
+  // The thread context the daemon decides with (shared with the Kafka bridge).
+  ThreadContextSource* thread_context() { return &threads_; }
   // Replays the messages stored in the last `window_ms` through the crisis
   // detector (after a restart, before serving). Returns how many.
   size_t WarmDetector(int64_t window_ms);

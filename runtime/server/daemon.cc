@@ -11,10 +11,12 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/kafka/kafka_bridge.h"
 #include "runtime/server/api.h"
 #include "runtime/server/http_server.h"
 #include "runtime/server/pipeline_holder.h"
 #include "engine/store/queue_store.h"
+#include "runtime/server/request.h"
 
 namespace triage {
 
@@ -33,6 +35,31 @@ struct Daemon::Impl {
   std::unique_ptr<asio::steady_timer> detector_timer;
   std::unique_ptr<HttpServer> server;
   std::atomic<bool> stopping{false};
+  std::unique_ptr<KafkaBridge> kafka;
+  std::thread kafka_consumer;
+  std::atomic<bool> kafka_stop{false};
+
+  void StartKafka() {
+    if (!kafka) return;
+    kafka_consumer = std::thread([this] {
+      while (!kafka_stop) {
+        Status s = kafka->RunOnce();
+        if (!s.ok()) Log(s.message());
+        // Alerts its messages opened or changed: stored like the API's.
+        api->StoreDetectorEffects();
+      }
+    });
+  }
+  void StopKafka() {
+    if (!kafka || kafka_stop.exchange(true)) return;
+    if (kafka_consumer.joinable()) kafka_consumer.join();
+    kafka->Close();
+    const KafkaStats k = kafka->stats();
+    Log("kafka: " + std::to_string(k.consumed) + " consumed, " + std::to_string(k.decided) + " decided, " +
+        std::to_string(k.events) + " events, " + std::to_string(k.dead_lettered) + " dead-lettered, " +
+        std::to_string(k.produced) + " outputs acknowledged, " + std::to_string(k.batches_committed) +
+        " batches committed, " + std::to_string(k.batches_retried) + " re-read");
+  }
 
   void Log(const std::string& msg) {
     std::fprintf(log, "triage serve: %s\n", msg.c_str());
@@ -127,7 +154,9 @@ struct Daemon::Impl {
 };
 
 Daemon::~Daemon() {
-  if (impl_) impl_->StopReloader();
+  if (!impl_) return;
+  impl_->StopReloader();
+  impl_->StopKafka();  // when Run() never ran
 }
 
 Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Daemon>* out) {
@@ -182,6 +211,31 @@ void Daemon::AddMetricsSource(std::function<void(std::string*)> render) {
 
 void Daemon::AddReadinessCheck(std::function<std::string()> check) { impl_->api->AddReadinessCheck(std::move(check)); }
 
+Status Daemon::EnableKafka() {
+  Impl& m = *impl_;
+  if (m.config.kafka.brokers.empty()) return Status::InvalidArgument("kafka: brokers: required (the config's kafka: section)");
+  KafkaEngine engine;
+  PipelineHolder* pipelines = m.pipelines.get();
+  LiveDetector* detector = m.detector.get();
+  engine.pipeline = [pipelines](uint64_t* generation) { return pipelines->Current(generation); };
+  engine.detector = [detector](uint64_t generation) -> std::unique_ptr<DetectStage> {
+    return std::make_unique<LiveDetectStage>(detector, generation, [] { return WallMs(); });
+  };
+  engine.threads = m.api->thread_context();
+  if (Status s = KafkaBridge::Create(m.config.kafka, std::move(engine), &m.kafka); !s.ok()) return s;
+  KafkaBridge* bridge = m.kafka.get();
+  detector->set_alert_listener(
+      [bridge](const std::string& topic, const std::string& line) { bridge->PublishAlert(topic, line); });
+  AddMetricsSource([bridge](std::string* out) { AppendKafkaMetrics(bridge->stats(), out); });
+  AddReadinessCheck([bridge] {
+    std::string why;
+    return bridge->Ready(&why) ? std::string() : why;
+  });
+  m.Log("kafka: group '" + m.config.kafka.group + "' on " + m.config.kafka.brokers + ", outputs under '" +
+        m.config.kafka.prefix + ".'");
+  return Status::OK();
+}
+
 Status Daemon::Reload() { return impl_->Reload(); }
 
 void Daemon::RequestReload() { impl_->RequestReload(); }
@@ -211,6 +265,7 @@ int Daemon::Run(bool handle_signals) {
     wait_signals();
   }
   m.StartReloader();
+  m.StartKafka();
   m.server->StartAccepting();
   m.detector_timer = std::make_unique<asio::steady_timer>(m.io);
   m.TickDetector();
@@ -221,6 +276,7 @@ int Daemon::Run(bool handle_signals) {
   m.io.run();
   for (auto& t : threads) t.join();
   m.StopReloader();
+  m.StopKafka();  // before the store closes: the bridge reads thread context from it
   signals.reset();
   m.detector_timer.reset();
   // Closing the store writes out every pending operation, then closes RocksDB.

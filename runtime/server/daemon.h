@@ -1,7 +1,8 @@
 // Daemon: `triage serve`. Opens the store, loads the rule pack, listens, and
 // runs the I/O threads until it is told to stop.
 //
-// Signals: SIGHUP reloads the rule pack and routes atomically (a pack that
+// Signals: SIGHUP reloads the rule pack, routes and model atomically, for the
+// HTTP API and the Kafka bridge alike (a pack that
 // fails to compile is logged and the old one keeps serving); SIGTERM and
 // SIGINT drain: stop accepting, answer in-flight requests (with
 // "Connection: close"), wait for open connections up to
@@ -41,6 +42,16 @@ class Daemon {
   // not (shown in the 503 body). Call before Run(); runs on the server's
   // threads, so it must be cheap and thread-safe.
   void AddReadinessCheck(std::function<std::string()> check);
+  // Runs the Kafka bridge (the config's kafka: section) beside the HTTP API
+  // on the daemon's own engine: one pipeline, which SIGHUP reloads for both;
+  // one crisis detector, so a burst is counted once whichever way its
+  // messages arrive, and its alerts are stored (GET /v1/alerts, the comms
+  // queue) and produced to <prefix>.alerts whichever way they opened; one
+  // thread context. Its metrics join GET /metrics and its broker check
+  // /readyz. The bridge consumes on its own thread from Run() until the
+  // drain, then finishes its batch, commits and leaves the group before the
+  // store closes. Call before Run().
+  Status EnableKafka();
 
  private:
   struct Impl;

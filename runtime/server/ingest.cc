@@ -197,7 +197,11 @@ void Api::CommitIngest(PendingIngest batch, Respond respond) {
 void Api::TickDetector() {
   if (!detector_) return;
   int64_t wall_ms = now_seconds_ ? now_seconds_() * 1000 : WallMs();
-  if (!detector_->Tick(wall_ms)) return;
+  if (detector_->Tick(wall_ms)) StoreDetectorEffects();
+}
+
+void Api::StoreDetectorEffects() {
+  if (!detector_) return;
   auto pipeline = pipelines_->Current();
   LiveDetector* detector = detector_;
   detector_->TakeEffects(*pipeline, [&](std::vector<AlertRecord> records, std::vector<IngestItem> items) {

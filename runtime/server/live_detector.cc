@@ -88,6 +88,7 @@ void LiveDetector::TakeEffects(const Pipeline& p, const Submit& submit) {
     records.erase(std::remove_if(records.begin(), records.end(), [&](const AlertRecord& r) { return r.id == a.id; }),
                   records.end());
     records.push_back(AlertRecord{a.id, detector_->AlertJson(i)});
+    if (listener_) listener_(a.topic, records.back().json);
     if (!detector_->alert_open(i)) ++stats_.closed;
     // Alerts are numbered in opening order and each is reported as changed
     // when it opens: one numbered past the last announced is new.

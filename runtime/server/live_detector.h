@@ -67,6 +67,12 @@ class LiveDetector {
   // Safe to call from inside `submit`.
   void Restore(std::vector<AlertRecord> records, std::vector<IngestItem> items);
 
+  // Told of every alert that opened, closed or carried a message, as
+  // TakeEffects takes it: its topic and its alert line (the Kafka bridge
+  // produces it to <prefix>.alerts). Set before the detector is used.
+  using AlertListener = std::function<void(const std::string& topic, const std::string& alert_line)>;
+  void set_alert_listener(AlertListener listener) { listener_ = std::move(listener); }
+
   // Closes alerts during silence (see above). Returns true if any closed.
   bool Tick(int64_t wall_ms);
 
@@ -84,6 +90,7 @@ class LiveDetector {
   bool SeenLocked(std::string_view id);
 
   const SentimentLexicon* lexicon_;
+  AlertListener listener_;
   mutable std::mutex mu_;
   std::unique_ptr<CrisisDetector> detector_;
   uint64_t generation_ = 0;
@@ -100,18 +107,21 @@ class LiveDetector {
 
 // The Processor's detection stage for one ingest thread: the shared
 // LiveDetector, told the pipeline generation the thread decides with and the
-// wall time of the request being decided.
+// wall time (set per request with set_wall_ms, or read from `clock` for each
+// message when one is given: the Kafka bridge's batches).
 class LiveDetectStage : public DetectStage {
  public:
-  LiveDetectStage(LiveDetector* detector, uint64_t generation) : detector_(detector), generation_(generation) {}
+  LiveDetectStage(LiveDetector* detector, uint64_t generation, std::function<int64_t()> clock = nullptr)
+      : detector_(detector), generation_(generation), clock_(std::move(clock)) {}
   void set_wall_ms(int64_t wall_ms) { wall_ms_ = wall_ms; }
   void Observe(const Pipeline& p, const Message& msg, std::string_view normalized, Decision* d) override {
-    detector_->Observe(generation_, p, msg, normalized, d, wall_ms_);
+    detector_->Observe(generation_, p, msg, normalized, d, clock_ ? clock_() : wall_ms_);
   }
 
  private:
   LiveDetector* detector_;
   uint64_t generation_;
+  std::function<int64_t()> clock_;
   int64_t wall_ms_ = 0;
 };
 
