@@ -17,6 +17,8 @@
 #include "cli/load_pipeline.h"
 #include "format/archive_format.h"
 #include "engine/detector/crisis_detector.h"
+#include "engine/processor.h"
+#include "engine/thread_tracker.h"
 #include "base/json_writer.h"
 
 namespace triage {
@@ -167,26 +169,38 @@ int RunBench(const BenchOptions& opts) {
                       Routing r = pipeline->routes().Route(views[static_cast<size_t>(i)], verdicts[static_cast<size_t>(i)]);
                       (void)r;
                     })});
-  DecisionWriter writer(pipeline->pack());
+  // End to end: what replay does per message, through the same Processor
+  // (thread context when the pack has a model, as in replay).
   std::string out;
   Decision d;
-  auto end_to_end = [&](CrisisDetector* detector) {
-    return [&, detector](int64_t i) {
+  auto end_to_end = [&](DetectStage* detect, ThreadTracker* threads, std::unique_ptr<Processor>* proc) {
+    Processor::Stages st;
+    st.detector = detect;
+    if (pipeline->classifier().model()) st.threads = threads;
+    // Not owning: `pipeline` outlives every stage.
+    std::shared_ptr<const Pipeline> shared(std::shared_ptr<const Pipeline>(), pipeline.get());
+    if (!Processor::Create(shared, st, proc).ok()) std::abort();  // the scratch above was allocated the same way
+    return [&, processor = proc->get()](int64_t i) {
       const auto& p = padded[static_cast<size_t>(i)];
       if (!parser.Parse(std::string_view(p.data(), p.size()), p.size() + simdjson::SIMDJSON_PADDING, &m).ok()) return;
-      if (!pipeline->Decide(m, scratch.get(), &d).ok()) return;
-      if (detector) detector->Observe(m, pipeline->pack(), scratch->normalized(), &d);
-      writer.Append(m, d, &out);
+      if (!processor->Process(&m, &d, &out).ok()) return;
       if (out.size() > (1 << 20)) out.clear();
     };
   };
-  // Parse + classify + route + write a decision line (replay without I/O).
-  stages.push_back({"end to end", best_of("end to end", end_to_end(nullptr))});
+  {
+    // Parse + context + classify + route + write a decision line (replay without I/O).
+    ThreadTracker threads;
+    std::unique_ptr<Processor> processor;
+    stages.push_back({"end to end", best_of("end to end", end_to_end(nullptr, &threads, &processor))});
+  }
   {
     // A fresh detector per pass would be fairer, but best-of keeps the
     // warm one; the detector's state stays bounded either way.
     CrisisDetector detector(pipeline->pack().detector());
-    stages.push_back({"end to end + detector", best_of("end to end + detector", end_to_end(&detector))});
+    CrisisDetectStage detect(&detector);
+    ThreadTracker threads;
+    std::unique_ptr<Processor> processor;
+    stages.push_back({"end to end + detector", best_of("end to end + detector", end_to_end(&detect, &threads, &processor))});
   }
 
   // What rules cost: classify again without each rule file, and without

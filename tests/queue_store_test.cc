@@ -41,21 +41,6 @@ std::vector<std::string> Ids(const std::vector<ClaimedMessage>& v) {
 
 }  // namespace
 
-TEST_CASE("State encoding round-trips and rejects garbage", "[store]") {
-  MessageState s{"support", Priority::kHigh, 42, MessageStatus::kClaimed, "agent-7", 123456, 99, "conv-1"};
-  MessageState back;
-  REQUIRE(DecodeState(EncodeState(s), &back));
-  CHECK(back.queue == "support");
-  CHECK(back.priority == Priority::kHigh);
-  CHECK(back.seq == 42);
-  CHECK(back.status == MessageStatus::kClaimed);
-  CHECK(back.agent == "agent-7");
-  CHECK(back.lease_until == 123456);
-  CHECK(back.conversation_id == "conv-1");
-  CHECK_FALSE(DecodeState("garbage", &back));
-  CHECK_FALSE(DecodeState("1\x1fq\x1f" "9\x1f" "1\x1f" "0\x1f\x1f" "0\x1f" "0\x1f\x1f", &back));  // priority 9
-}
-
 TEST_CASE("Ingest stores each id once - a retry is answered as a duplicate", "[store]") {
   test::TempDir dir;
   Clock clock;

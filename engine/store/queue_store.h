@@ -1,14 +1,8 @@
 // QueueStore: the durable home of accepted messages and the team queues.
 //
-// Everything lives in one embedded RocksDB database in a data directory:
-//
-//   column family  key                          value
-//   messages       message id                   the archive line as received
-//   decisions      message id                   the decision line (DecisionWriter)
-//   state          message id                   MessageState, encoded (small, mutable)
-//   events         message id \0 seq (BE64)     one event as JSON
-//   alerts         alert id                     the crisis alert as JSON (latest state)
-//   default        "next_seq"                   arrival counter (BE64)
+// Everything lives in one embedded RocksDB database in a data directory: the
+// messages, their decision lines, their state, their events and the crisis
+// alerts. The column families and every byte in them: store_format.h.
 //
 // A message is on exactly one queue. Queues are ordered by priority (urgent
 // first) then arrival. A claimed message carries a lease; when the lease
@@ -31,6 +25,10 @@
 // If RocksDB fails a write, the in-memory index can no longer be trusted:
 // the store turns read-only (every later mutation fails, healthy() is false)
 // and the operator restarts it, which recovers from the database.
+//
+// Inside (engine/store/): store_format.h (bytes on disk), queue_index.h (the
+// in-memory queues), assignment.h (push queues), group_writer.h (the writer
+// thread); queue_store.cc opens, recovers and ties them together.
 #ifndef TRIAGE_ENGINE_STORE_QUEUE_STORE_H_
 #define TRIAGE_ENGINE_STORE_QUEUE_STORE_H_
 
@@ -41,9 +39,10 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
+#include "engine/store/store_format.h"
 #include "format/event.h"
 #include "format/label.h"
-#include "base/status.h"
 
 namespace triage {
 
@@ -72,20 +71,6 @@ struct QueueStoreOptions {
   int64_t agent_ttl_ms = 30000;
   // Clock in milliseconds since the epoch; tests inject their own.
   std::function<int64_t()> now_ms;
-};
-
-enum class MessageStatus : uint8_t { kQueued = 0, kClaimed = 1, kDone = 2, kAssigned = 3 };
-std::string_view MessageStatusName(MessageStatus s);
-
-struct MessageState {
-  std::string queue;
-  Priority priority = Priority::kNormal;
-  uint64_t seq = 0;
-  MessageStatus status = MessageStatus::kQueued;
-  std::string agent;         // holder of the lease, or who closed it
-  int64_t lease_until = 0;   // ms since epoch, when claimed
-  int64_t received_ms = 0;
-  std::string conversation_id;
 };
 
 struct IngestItem {
@@ -222,10 +207,6 @@ class QueueStore {
   void AddEventImpl(std::string id, std::string conversation_id, Event event, EventDone done);
   std::unique_ptr<Impl> impl_;
 };
-
-// Encoding of MessageState in the state column family (exposed for tests).
-std::string EncodeState(const MessageState& s);
-bool DecodeState(std::string_view in, MessageState* s);
 
 }  // namespace triage
 

@@ -1,0 +1,121 @@
+// QueueStore's private state, shared by the files that implement it
+// (queue_store.cc: open, recovery and the writes; queue_store_reads.cc: the
+// queries). Not part of the store's interface: include queue_store.h.
+#ifndef TRIAGE_ENGINE_STORE_QUEUE_STORE_IMPL_H_
+#define TRIAGE_ENGINE_STORE_QUEUE_STORE_IMPL_H_
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/store/assignment.h"
+#include "engine/store/group_writer.h"
+#include "engine/store/queue_index.h"
+#include "engine/store/queue_store.h"
+#include "engine/store/store_format.h"
+
+namespace triage {
+
+struct QueueStore::Impl {
+  explicit Impl(QueueStoreOptions o) : opts(std::move(o)), assignment(opts.assignment, opts.agent_ttl_ms, &index) {}
+
+  QueueStoreOptions opts;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by ColumnFamily
+  rocksdb::ColumnFamilyHandle* cf(ColumnFamily c) const { return handles[c]; }
+
+  // Guards the index, the assignment, the counters and group_bodies. The
+  // writer holds it while it applies a group; reads while they look.
+  mutable std::mutex mu;
+  QueueIndex index;
+  Assignment assignment;
+  uint64_t next_seq = 1;
+  uint64_t next_event_seq = 1;
+  // Bodies of messages ingested in the group being applied (not yet readable
+  // from RocksDB), for claims and duplicates in the same group.
+  std::unordered_map<std::string, std::pair<std::string, std::string>> group_bodies;
+
+  std::unique_ptr<GroupWriter> writer;  // made once recovery is done
+
+  void PutState(rocksdb::WriteBatch& b, const std::string& id, const MessageState& s) {
+    b.Put(cf(kStateCf), id, EncodeState(s));
+  }
+  Assignment::StateSink Sink(rocksdb::WriteBatch& b) {
+    return [this, &b](const std::string& id, const MessageState& s) { PutState(b, id, s); };
+  }
+
+  // Returns expired leases to their queue (or straight to an agent).
+  void ExpireLeases(rocksdb::WriteBatch& b, int64_t now) {
+    while (std::optional<std::string> id = index.NextExpiredLease(now)) {
+      MessageState& s = index.At(*id);
+      index.RemoveLease(*id, s);
+      s.status = MessageStatus::kQueued;
+      s.agent.clear();
+      s.lease_until = 0;
+      index.AddReady(*id, s);
+      PutState(b, *id, s);
+      assignment.TryAssign(*id, s, now, Sink(b));
+    }
+  }
+
+  // The writer's hooks, around each group's operations.
+  void BeforeGroup(rocksdb::WriteBatch& b) {
+    int64_t now = opts.now_ms();
+    ExpireLeases(b, now);
+    assignment.ExpireAgents(now, Sink(b));
+    group_bodies.clear();
+  }
+  void AfterGroup(rocksdb::WriteBatch& b) {
+    group_bodies.clear();
+    if (b.Count() == 0) return;  // the counters move only with a write
+    std::string v;
+    PutBE64(next_seq, &v);
+    b.Put(cf(kDefaultCf), kNextSeqKey, v);
+    v.clear();
+    PutBE64(next_event_seq, &v);
+    b.Put(cf(kDefaultCf), kNextEventSeqKey, v);
+  }
+
+  Status Recover() {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(kStateCf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      MessageState s;
+      std::string id = it->key().ToString();
+      if (!DecodeState(it->value().ToString(), &s)) return Status::Corruption("state of message '" + id + "' is unreadable");
+      next_seq = std::max(next_seq, s.seq + 1);
+      if (s.status == MessageStatus::kDone) continue;
+      if (s.status == MessageStatus::kQueued) index.AddReady(id, s);
+      else if (s.status == MessageStatus::kAssigned) assignment.Restore(id, s, opts.now_ms());
+      else index.AddLease(id, s);
+      index.Activate(id, std::move(s));
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "recovery scan");
+    std::string v;
+    if (db->Get(rocksdb::ReadOptions(), cf(kDefaultCf), kNextSeqKey, &v).ok()) next_seq = std::max(next_seq, GetBE64(v));
+    if (db->Get(rocksdb::ReadOptions(), cf(kDefaultCf), kNextEventSeqKey, &v).ok()) next_event_seq = GetBE64(v);
+    return Status::OK();
+  }
+
+  // Pairs each id with its stored decision line.
+  std::vector<std::pair<std::string, std::string>> WithDecisions(std::vector<std::string> ids) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& id : ids) {
+      std::string d;
+      db->Get(rocksdb::ReadOptions(), cf(kDecisionsCf), id, &d);
+      out.emplace_back(std::move(id), std::move(d));
+    }
+    return out;
+  }
+};
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_STORE_QUEUE_STORE_IMPL_H_

@@ -1,0 +1,92 @@
+// Store format: every byte QueueStore puts on disk, and nothing else. A
+// stored database outlives the binary that wrote it, so whatever is here
+// changes only together with a migration; the rest of engine/store/ may move
+// freely.
+//
+// One embedded RocksDB database per data directory, with these column
+// families, opened in this order (ColumnFamily below):
+//
+//   column family  key                                value
+//   default        "next_seq"                         next arrival sequence number (BE64)
+//                  "next_event_seq"                   next event sequence number (BE64)
+//   messages       message id                         the archive line as received
+//   decisions      message id                         the decision line (DecisionWriter)
+//   state          message id                         MessageState (EncodeState; small, mutable)
+//   events         len(id) (BE32) | id | seq (BE64)   one event as JSON (EventKey)
+//   alerts         alert id                           the crisis alert as JSON (latest state)
+//
+// Big-endian integers make RocksDB's bytewise key order the numeric order:
+// the events of one message sort together and in the order they were
+// recorded. The length in front of the id keeps the events of "ab" from
+// sorting among those of "a" (a prefix scan for "a" would otherwise see them).
+//
+// Users: QueueStore (engine/store/queue_store.cc) writes and reads all of it;
+// runtime/server shows MessageStatusName; tests check the encodings. Nothing
+// here depends on RocksDB. Every function is pure and thread-safe.
+#ifndef TRIAGE_ENGINE_STORE_STORE_FORMAT_H_
+#define TRIAGE_ENGINE_STORE_STORE_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "format/label.h"
+
+namespace triage {
+
+// The column families, by their index in the open order. RocksDB requires
+// the open order to name every column family of the database; the index is
+// only how the store finds each handle, not part of the stored bytes.
+enum ColumnFamily : int { kDefaultCf = 0, kMessagesCf, kDecisionsCf, kStateCf, kEventsCf, kAlertsCf };
+inline constexpr int kNumColumnFamilies = 6;
+// Indexed by ColumnFamily. "default" is RocksDB's own default column family.
+inline constexpr std::string_view kColumnFamilyNames[kNumColumnFamilies] = {"default", "messages", "decisions",
+                                                                            "state",   "events",   "alerts"};
+
+// Keys of the counters in the default column family. Both are rewritten in
+// every group commit that writes anything, so a restart never reuses a number.
+inline constexpr std::string_view kNextSeqKey = "next_seq";
+inline constexpr std::string_view kNextEventSeqKey = "next_event_seq";
+
+// The numbers are stored: never renumber, only add.
+enum class MessageStatus : uint8_t { kQueued = 0, kClaimed = 1, kDone = 2, kAssigned = 3 };
+std::string_view MessageStatusName(MessageStatus s);
+
+struct MessageState {
+  std::string queue;
+  Priority priority = Priority::kNormal;
+  uint64_t seq = 0;
+  MessageStatus status = MessageStatus::kQueued;
+  std::string agent;         // holder of the lease, or who closed it
+  int64_t lease_until = 0;   // ms since epoch, when claimed
+  int64_t received_ms = 0;
+  std::string conversation_id;
+};
+
+// The value of a message in the state column family: format version "1",
+// then queue, priority, seq, status, agent, lease_until, received_ms and
+// conversation id, each followed by \x1f (unit separator), numbers in
+// decimal. Ids, queues and agents never contain \x1f (the HTTP layer rejects
+// control characters in them), so no escaping is needed.
+std::string EncodeState(const MessageState& s);
+// Parses what EncodeState wrote. False, with *s untouched, for anything
+// else: another version or field count, bytes after the last separator, a
+// number that is empty, signed where it cannot be, out of range for its type
+// or followed by other characters, a priority or status with no meaning.
+// Never throws.
+bool DecodeState(std::string_view in, MessageState* s);
+
+// 8 bytes, most significant first.
+void PutBE64(uint64_t v, std::string* out);
+// The inverse of PutBE64. Reads the first 8 bytes of `s`; a shorter `s`
+// gives the number of the bytes it has (PutBE64 never writes one).
+uint64_t GetBE64(std::string_view s);
+
+// The key prefix shared by every event of message `id`: len(id) (BE32) | id.
+std::string EventKeyPrefix(const std::string& id);
+// The key of event number `seq` of message `id`: EventKeyPrefix(id) | seq (BE64).
+std::string EventKey(const std::string& id, uint64_t seq);
+
+}  // namespace triage
+
+#endif  // TRIAGE_ENGINE_STORE_STORE_FORMAT_H_
