@@ -158,9 +158,21 @@ struct ServeOptions {
   std::string rules;
   std::string model;   // "": the pack's model; "none": rules only; else a model file
   bool kafka = false;  // also consume and route the config's kafka: topics
+  bool insecure_no_auth = false;  // listen off loopback without tokens
   FILE* err = stderr;
 };
 int RunServe(const ServeOptions& opts);
+
+// triage token new: a fresh random token, printed once with the auth: entry
+// (its SHA-256, never the token) to paste into the serve config.
+struct TokenNewOptions {
+  std::string name;
+  std::vector<std::string> scopes;
+  std::string agent;
+  FILE* out = stdout;
+  FILE* err = stderr;
+};
+int RunTokenNew(const TokenNewOptions& opts);
 
 }  // namespace triage
 

@@ -191,6 +191,19 @@ int main(int argc, char** argv) {
   serve_cmd->add_flag("--kafka", serve.kafka,
                       "Also consume the config's kafka: topics as a consumer-group member and produce decisions "
                       "to per-queue topics");
+  serve_cmd->add_flag("--insecure-no-auth", serve.insecure_no_auth,
+                      "Listen on a non-loopback address with no API token configured (only behind something that "
+                      "authenticates clients)");
+
+  triage::TokenNewOptions token_new;
+  auto* token_cmd = app.add_subcommand("token", "API tokens for triage serve");
+  token_cmd->require_subcommand(1);
+  auto* token_new_cmd = token_cmd->add_subcommand("new", "Print a fresh API token once, and the auth: entry for the serve config");
+  token_new_cmd->add_option("--name", token_new.name, "Who the token is for (shown in the audit log)")->required();
+  token_new_cmd->add_option("--scope", token_new.scopes, "ingest, agent, read, metrics or admin (repeatable)")
+      ->required()
+      ->check(CLI::IsMember({"ingest", "agent", "read", "metrics", "admin"}));
+  token_new_cmd->add_option("--agent", token_new.agent, "The agent an agent-scope token acts as");
 
   // An unknown command word is named (CLI11 alone says only that a
   // subcommand is required).
@@ -219,6 +232,7 @@ int main(int argc, char** argv) {
   if (*check_cmd) return triage::RunRulesCheck(check);
   if (*explain_cmd) return triage::RunRulesExplain(explain);
   if (*serve_cmd) return triage::RunServe(serve);
+  if (*token_new_cmd) return triage::RunTokenNew(token_new);
   if (*maturity_cmd) return triage::RunMaturity(maturity);
   if (*gen_cmd) return triage::RunGen(gen);
   if (*diff_cmd) return triage::RunDiff(diff);

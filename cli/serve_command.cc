@@ -22,6 +22,7 @@ int RunServe(const ServeOptions& opts) {
   if (!opts.data.empty()) config.data_dir = opts.data;
   if (!opts.rules.empty()) config.rules = opts.rules;
   if (!opts.model.empty()) config.model = opts.model;
+  config.insecure_no_auth = opts.insecure_no_auth;
   std::unique_ptr<Daemon> daemon;
   if (Status s = Daemon::Create(config, opts.err, &daemon); !s.ok()) {
     std::fprintf(opts.err, "triage serve: %s\n", s.message().c_str());

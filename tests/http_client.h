@@ -23,6 +23,12 @@ class HttpClient {
  public:
   explicit HttpClient(uint16_t port, std::string host = "127.0.0.1") : port_(port), host_(std::move(host)) {}
 
+  // A header sent with every request from now on ("" removes it).
+  void SetHeader(const std::string& name, const std::string& value) {
+    if (value.empty()) headers_.erase(name);
+    else headers_[name] = value;
+  }
+
   HttpResult Request(const std::string& method, const std::string& target, const std::string& body = "",
                      bool keep_alive = true) {
     namespace beast = boost::beast;
@@ -32,6 +38,7 @@ class HttpClient {
       if (!stream_) Connect();
       http::request<http::string_body> req{http::string_to_verb(method), target, 11};
       req.set(http::field::host, host_);
+      for (const auto& [name, value] : headers_) req.set(name, value);
       req.keep_alive(keep_alive);
       req.body() = body;
       req.prepare_payload();
@@ -56,14 +63,16 @@ class HttpClient {
  private:
   void Connect() {
     namespace asio = boost::asio;
-    stream_ = std::make_unique<boost::beast::tcp_stream>(io_);
-    asio::ip::tcp::resolver r(io_);
+    stream_ = std::make_unique<boost::beast::tcp_stream>(*io_);
+    asio::ip::tcp::resolver r(*io_);
     stream_->connect(r.resolve(host_, std::to_string(port_)));
   }
-  boost::asio::io_context io_;
+  // Held by pointer so that a client can be moved (the stream refers to it).
+  std::unique_ptr<boost::asio::io_context> io_ = std::make_unique<boost::asio::io_context>();
   std::unique_ptr<boost::beast::tcp_stream> stream_;
   uint16_t port_;
   std::string host_;
+  std::map<std::string, std::string> headers_;
 };
 
 }  // namespace triage::test

@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "runtime/server/auth.h"
 #include "runtime/server/daemon.h"
 #include "http_client.h"
 #include "raw_connection.h"
@@ -129,6 +130,7 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
       {"POST", "/webhooks/archive", R"({"id":"o:2","channel":"x","text":"hi"})", {{"Authorization", "Bearer bearer-token"}}},
       {"POST", "/webhooks/nowhere", "{}"},
       {"DELETE", "/v1/queues", ""},
+      {"POST", "/v1/admin/reload", ""},
   };
   std::set<std::pair<std::string, std::string>> exercised;
   for (const Probe& p : probes) {
@@ -179,6 +181,54 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
     INFO("not exercised: " << key.first << " " << key.second);
     CHECK((exercised.count(key) == 1 || key.second == "/webhooks/{platform}"));
   }
+  daemon->Stop();
+  run.join();
+  std::fclose(log);
+}
+
+TEST_CASE("With tokens configured, every documented /v1 operation and /metrics documents its 401 and 403",
+          "[daemon][openapi][auth]") {
+  auto ops = LoadSpec();
+  test::TempDir dir;
+  ServerConfig config;
+  config.host = "127.0.0.1";
+  config.port = 0;
+  config.data_dir = dir.path() + "/data";
+  config.rules = TRIAGE_RULES_DIR;
+  config.model = "none";
+  config.cache_dir = dir.path() + "/cache";
+  TokenEntry metrics_only;
+  metrics_only.name = "prometheus";
+  REQUIRE(ParseSha256Hex(TokenSha256Hex("metrics-token"), &metrics_only.sha256));
+  metrics_only.scopes = static_cast<Scopes>(Scope::kMetrics);
+  TokenEntry read_only = metrics_only;
+  read_only.name = "reader";
+  REQUIRE(ParseSha256Hex(TokenSha256Hex("read-token"), &read_only.sha256));
+  read_only.scopes = static_cast<Scopes>(Scope::kRead);
+  config.security.tokens = {metrics_only, read_only};
+  FILE* log = std::tmpfile();
+  std::unique_ptr<Daemon> daemon;
+  REQUIRE(Daemon::Create(config, log, &daemon).ok());
+  std::thread run([&] { daemon->Run(false); });
+  size_t checked = 0;
+  for (const auto& [key, op] : ops) {
+    const auto& [method, templ] = key;
+    if (templ.rfind("/v1/", 0) != 0 && templ != "/metrics") continue;
+    std::string path = std::regex_replace(templ, std::regex("\\{[a-z_]+\\}"), "x");
+    INFO(method << " " << templ);
+    test::HttpClient anonymous(daemon->port());
+    test::HttpResult r = anonymous.Request(method, path, "{}");
+    CHECK(r.status == 401);
+    CHECK(op.statuses.count(401) == 1);
+    // A token without the scope: /metrics needs metrics, the rest read or more.
+    test::HttpClient wrong(daemon->port());
+    wrong.SetHeader("Authorization", templ == "/metrics" ? "Bearer read-token" : "Bearer metrics-token");
+    r = wrong.Request(method, path, "{}");
+    CHECK(r.status == 403);
+    CHECK(op.statuses.count(403) == 1);
+    ++checked;
+  }
+  CHECK(checked >= 14);
   daemon->Stop();
   run.join();
   std::fclose(log);

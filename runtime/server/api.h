@@ -17,6 +17,10 @@
 //   GET|POST /webhooks/{meta,x,slack,telegram,mastodon,reddit,archive}
 //                                       platform handshakes, signature checks, normalized ingest
 //   GET  /healthz, /readyz, /metrics
+//   POST /v1/admin/reload               rules, tokens and certificate, as SIGHUP does
+//
+// Who may call what: auth.h (bearer tokens with scopes); every agent or
+// admin action and every refused token is a line in the audit log.
 //
 // Every error is a 4xx/5xx with a JSON body {"error": ..., "field"|"line": ...}.
 // The full contract is openapi.yaml at the top of the repository.
@@ -32,9 +36,12 @@
 #include "connectors/inbound_decoder.h"
 #include "engine/processor.h"
 #include "engine/store/queue_store.h"
+#include "runtime/server/audit_log.h"
+#include "runtime/server/auth.h"
 #include "runtime/server/live_detector.h"
 #include "runtime/server/metrics.h"
 #include "runtime/server/pipeline_holder.h"
+#include "runtime/server/routes.h"
 #include "runtime/server/server_config.h"
 #include "runtime/server/store_thread_context.h"
 
@@ -45,6 +52,7 @@ struct ApiResponse {
   std::string body;
   std::string content_type = "application/json";
   int retry_after_seconds = 0;  // > 0: send Retry-After
+  std::string www_authenticate; // 401: the WWW-Authenticate challenge
 };
 
 class Api {
@@ -58,8 +66,19 @@ class Api {
       LiveDetector* detector = nullptr)
       : config_(config), store_(store), pipelines_(pipelines), metrics_(metrics), detector_(detector) {}
 
+  // `remote`: the client's address, for the audit log.
   void Handle(std::string_view method, std::string_view target, const Headers& headers, std::string body,
-              Respond respond);
+              Respond respond, std::string_view remote = {});
+  // The tokens requests are checked against (none: the API is open). Safe to
+  // call while serving: a reload swaps the table.
+  void set_tokens(std::shared_ptr<const TokenTable> tokens);
+  std::shared_ptr<const TokenTable> tokens() const;
+  // Where agent and admin actions are recorded (null: nowhere).
+  void set_audit_log(AuditLog* audit) { audit_ = audit; }
+  // What POST /v1/admin/reload does: reloads, then calls `done` with the
+  // outcome (possibly on another thread).
+  using ReloadHook = std::function<void(std::function<void(Status)> done)>;
+  void set_reload_hook(ReloadHook hook) { reload_ = std::move(hook); }
   // Clock for Slack's replay window (seconds since the epoch); tests inject one.
   void set_clock(std::function<int64_t()> now_seconds) { now_seconds_ = std::move(now_seconds); }
 
@@ -124,6 +143,15 @@ class Api {
 
  private:
   std::vector<std::function<std::string()>> readiness_;
+
+  // Authentication and audit (router.cc).
+  ApiResponse Refuse(AuthFailure why, const Principal& who, ApiRoute route, const std::string& target,
+                     std::string_view remote, const std::string& agent);
+  void Reload(Respond respond);
+  mutable std::mutex tokens_mu_;
+  std::shared_ptr<const TokenTable> tokens_ = std::make_shared<TokenTable>();
+  AuditLog* audit_ = nullptr;
+  ReloadHook reload_;
 
   const ServerConfig& config_;
   QueueStore* store_;

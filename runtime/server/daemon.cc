@@ -17,6 +17,7 @@
 #include "runtime/server/pipeline_holder.h"
 #include "engine/store/queue_store.h"
 #include "runtime/server/request.h"
+#include "runtime/server/tls_context.h"
 
 namespace triage {
 
@@ -38,6 +39,7 @@ struct Daemon::Impl {
   std::unique_ptr<KafkaBridge> kafka;
   std::thread kafka_consumer;
   std::atomic<bool> kafka_stop{false};
+  std::unique_ptr<AuditLog> audit;
 
   void StartKafka() {
     if (!kafka) return;
@@ -66,7 +68,11 @@ struct Daemon::Impl {
     std::fflush(log);
   }
 
+  // Reloads the rule pack, then the security part of the config file (API
+  // tokens, the TLS certificate, the audit log's file). Each part that fails
+  // keeps its previous version serving; the result names every failure.
   Status Reload() {
+    std::string failed;
     Status s = pipelines->Reload();
     if (s.ok()) {
       metrics.reloads_ok.fetch_add(1);
@@ -75,8 +81,34 @@ struct Daemon::Impl {
     } else {
       metrics.reloads_failed.fetch_add(1);
       Log("rules reload rejected, the previous pack keeps serving:\n" + s.message());
+      failed = s.message();
     }
-    return s;
+    if (Status sec = ReloadSecurity(); !sec.ok()) {
+      Log(sec.message());
+      failed += (failed.empty() ? "" : "\n") + sec.message();
+    }
+    return failed.empty() ? Status::OK() : Status::InvalidArgument(failed);
+  }
+
+  Status ReloadSecurity() {
+    if (config.config_path.empty()) return Status::OK();
+    SecurityConfig sec;
+    if (Status s = LoadSecurityConfig(config.config_path, &sec); !s.ok())
+      return Status::InvalidArgument("security settings not reloaded, the previous ones stay:\n" + s.message());
+    if (sec.tls.enabled() != config.security.tls.enabled())
+      return Status::InvalidArgument("tls: switching TLS on or off needs a restart; nothing reloaded");
+    std::shared_ptr<boost::asio::ssl::context> tls;
+    if (sec.tls.enabled()) {
+      if (Status s = MakeTlsContext(sec.tls, &tls); !s.ok())
+        return Status::InvalidArgument("certificate not reloaded, the previous one stays: " + s.message());
+    }
+    if (tls) server->SetTlsContext(std::move(tls));
+    api->set_tokens(std::make_shared<TokenTable>(sec.tokens));
+    if (Status s = audit->Open(); !s.ok()) Log(s.message());
+    Log("security settings reloaded: " + std::to_string(sec.tokens.size()) + " API tokens" +
+        (sec.tls.enabled() ? ", certificate " + sec.tls.cert : ""));
+    config.security = std::move(sec);
+    return Status::OK();
   }
 
   void BeginDrain() {
@@ -125,14 +157,23 @@ struct Daemon::Impl {
         reload_cv.wait(l, [this] { return reload_requested || reload_stop; });
         if (reload_stop) return;
         reload_requested = false;
+        std::vector<std::function<void(Status)>> waiting;
+        waiting.swap(reload_waiting);
         l.unlock();
-        (void)Reload();  // it logs its outcome; a failed reload keeps the old pack serving
+        Status s = Reload();  // it logs its outcome; what failed keeps its old version serving
+        for (auto& done : waiting) done(s);
         l.lock();
       }
     });
   }
-  void RequestReload() {
+  // `done` (optional) is called with the outcome on the reload thread.
+  void RequestReload(std::function<void(Status)> done = {}) {
     std::lock_guard<std::mutex> l(reload_mu);
+    if (reload_stop) {
+      if (done) done(Status::Busy("the daemon is stopping"));
+      return;
+    }
+    if (done) reload_waiting.push_back(std::move(done));
     reload_requested = true;
     reload_cv.notify_one();
   }
@@ -143,6 +184,8 @@ struct Daemon::Impl {
       reload_cv.notify_one();
     }
     if (reloader.joinable()) reloader.join();
+    for (auto& done : reload_waiting) done(Status::Busy("the daemon is stopping"));
+    reload_waiting.clear();
   }
 
   std::unique_ptr<asio::steady_timer> drain_timer;
@@ -150,6 +193,7 @@ struct Daemon::Impl {
   std::mutex reload_mu;
   std::condition_variable reload_cv;
   bool reload_requested = false, reload_stop = false;
+  std::vector<std::function<void(Status)>> reload_waiting;
   std::thread reloader;
 };
 
@@ -166,6 +210,18 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   m.config = config;
   m.config.webhooks.FromEnvironment();
   m.log = log;
+  // Anyone who can reach the port could read and change every message: off
+  // loopback, tokens are required unless the operator says otherwise.
+  if (config.security.tokens.empty() && !IsLoopbackHost(config.host) && !config.insecure_no_auth)
+    return Status::InvalidArgument(
+        "listen: " + config.host + " is not a loopback address and no API token is configured, so anyone who can "
+        "reach the port could read, claim and change every message. Add tokens under auth: (`triage token new` "
+        "prints one), or pass --insecure-no-auth if something in front of the daemon authenticates its clients");
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (config.security.tls.enabled())
+    if (Status s = MakeTlsContext(config.security.tls, &tls); !s.ok()) return s;
+  m.audit = std::make_unique<AuditLog>(config.security.audit_log, log);
+  if (Status s = m.audit->Open(); !s.ok()) return s;
   PatternDatabaseOptions db;
   db.cache_dir = config.cache_dir.empty() ? PatternDatabase::DefaultCacheDir() : config.cache_dir;
   m.pipelines = std::make_unique<PipelineHolder>(config.rules.empty() ? Pipeline::DefaultRulesPath() : config.rules, db,
@@ -192,6 +248,10 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   else m.Log("tone lexicon: " + lexicon + " (" + std::to_string(m.lexicon.size()) + " words)");
   m.detector = std::make_unique<LiveDetector>(ls.ok() ? &m.lexicon : nullptr);
   m.api = std::make_unique<Api>(m.config, m.store.get(), m.pipelines.get(), &m.metrics, m.detector.get());
+  m.api->set_tokens(std::make_shared<TokenTable>(config.security.tokens));
+  m.api->set_audit_log(m.audit.get());
+  Impl* impl = &m;
+  m.api->set_reload_hook([impl](std::function<void(Status)> done) { impl->RequestReload(std::move(done)); });
   // The detector keeps no state across restarts: it relearns the baselines
   // from the messages stored in the last hours before serving.
   const int64_t warm_window_ms = 6 * 3600'000;
@@ -199,6 +259,7 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   if (warmed) m.Log("crisis detector warmed up on " + std::to_string(warmed) + " messages of the last 6 hours");
   m.server = std::make_unique<HttpServer>(m.io, m.config, m.api.get(), &m.metrics);
   if (Status s = m.server->Listen(); !s.ok()) return s;
+  m.server->SetTlsContext(std::move(tls));
   *out = std::move(d);
   return Status::OK();
 }
@@ -255,6 +316,11 @@ int Daemon::Run(bool handle_signals) {
         if (ec) return;
         if (sig == SIGHUP) {
           // Compile off the I/O threads; the swap itself is atomic.
+          AuditEntry e;
+          e.at_ms = WallMs();
+          e.who = "SIGHUP";
+          e.action = "reload";
+          m.audit->Record(e);
           m.RequestReload();
           wait_signals();
         } else {
@@ -269,7 +335,11 @@ int Daemon::Run(bool handle_signals) {
   m.server->StartAccepting();
   m.detector_timer = std::make_unique<asio::steady_timer>(m.io);
   m.TickDetector();
-  m.Log("listening on " + m.config.host + ":" + std::to_string(m.server->port()) + ", data in " + m.config.data_dir +
+  const size_t tokens = m.config.security.tokens.size();
+  m.Log("listening on " + m.config.host + ":" + std::to_string(m.server->port()) +
+        (m.server->tls() ? " (HTTPS)" : " (HTTP)") +
+        (tokens ? ", " + std::to_string(tokens) + " API tokens" : ", no API tokens (open to whoever reaches the port)") +
+        ", data in " + m.config.data_dir +
         ", rules from " + m.pipelines->rules_path() + (m.config.sync_writes ? ", durable writes" : ", unsynced writes"));
   std::vector<std::thread> threads;
   for (int i = 1; i < m.config.io_threads; ++i) threads.emplace_back([&m] { m.io.run(); });

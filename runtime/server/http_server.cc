@@ -5,6 +5,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <mutex>
@@ -16,50 +17,120 @@ namespace triage {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+
+// A connection, plain (Stream = beast::tcp_stream) or TLS (Stream =
+// beast::ssl_stream<beast::tcp_stream>). Its requests are read one at a
+// time: first the bytes of a new request (the connection is idle until one
+// arrives), then the header, then the body. Idle connections are closed at
+// once when the server drains; a request whose first bytes have arrived is
+// finished and answered.
+class HttpSessionBase {
+ public:
+  virtual ~HttpSessionBase() = default;
+  // The server is draining: an idle connection is closed now; a busy one
+  // finishes its request and closes after the answer (Connection: close).
+  virtual void Drain() = 0;
+};
 
 namespace {
 
-// A connection. Its requests are read one at a time: first the bytes of a new
-// request (the connection is idle until one arrives), then the header, then
-// the body. Idle connections are closed at once when the server drains;
-// a request whose first bytes have arrived is finished and answered.
-}  // namespace
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+std::string RemoteAddress(const tcp::socket& socket) {
+  beast::error_code ec;
+  tcp::endpoint ep = socket.remote_endpoint(ec);
+  if (ec) return "";
+  std::string a = ep.address().to_string();
+  if (ep.address().is_v6()) a = "[" + a + "]";
+  return a + ":" + std::to_string(ep.port());
+}
+
+template <class Stream>
+class HttpSession : public HttpSessionBase, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(tcp::socket socket, const ServerConfig& config, Api* api, ServerMetrics* metrics,
-          std::shared_ptr<std::atomic<size_t>> open)
-      : stream_(std::move(socket)), config_(config), api_(api), metrics_(metrics), open_(std::move(open)) {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  HttpSession(tcp::socket socket, std::shared_ptr<ssl::context> tls, const ServerConfig& config, Api* api,
+              ServerMetrics* metrics, std::shared_ptr<std::atomic<size_t>> open)
+      : remote_(RemoteAddress(socket)),
+        tls_(std::move(tls)),
+        stream_(MakeStream(std::move(socket), tls_.get())),
+        config_(config),
+        api_(api),
+        metrics_(metrics),
+        open_(std::move(open)) {
     open_->fetch_add(1);
     metrics_->connections_open.fetch_add(1, std::memory_order_relaxed);
   }
-  ~HttpSession() {
+  ~HttpSession() override {
     open_->fetch_sub(1);
     metrics_->connections_open.fetch_sub(1, std::memory_order_relaxed);
   }
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) self->DetectTls();
+      else self->WaitForRequest();
+    });
   }
 
-  // The server is draining: an idle connection is closed now; a busy one
-  // finishes its request and closes after the answer (Connection: close).
-  void Drain() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  void Drain() override {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->idle_) self->Close();
     });
   }
 
  private:
+  static Stream MakeStream(tcp::socket socket, ssl::context* tls) {
+    if constexpr (kTls) return Stream(std::move(socket), *tls);
+    else return Stream(std::move(socket));
+  }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // TLS: a client that speaks plain HTTP is told so (in plain HTTP) rather
+  // than left to time out; anything else must complete a handshake within
+  // the header timeout.
+  void DetectTls() {
+    lowest().expires_after(std::chrono::seconds(config_.header_timeout_seconds));
+    beast::async_detect_ssl(lowest(), buffer_, [self = this->shared_from_this()](beast::error_code ec, bool tls) {
+      if (ec) return self->CloseSocket();
+      if (!tls) {
+        self->metrics_->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        static const std::string kPlain =
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            "Content-Length: 63\r\n\r\n{\"error\":\"this port speaks HTTPS: plain HTTP is not accepted\"}\n";
+        return asio::async_write(self->lowest(), asio::buffer(kPlain),
+                                 [self](beast::error_code, size_t) { self->CloseSocket(); });
+      }
+      self->Handshake();
+    });
+  }
+
+  void Handshake() {
+    if constexpr (kTls) {
+      stream_.async_handshake(ssl::stream_base::server, buffer_.data(),
+                              [self = this->shared_from_this()](beast::error_code ec, size_t used) {
+                                if (ec) {
+                                  self->metrics_->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+                                  return self->CloseSocket();
+                                }
+                                self->buffer_.consume(used);
+                                self->WaitForRequest();
+                              });
+    }
+  }
+
   // Waits for the first bytes of the next request (bytes already buffered
   // from a pipelining client count).
   void WaitForRequest() {
     idle_ = true;
     if (api_->draining()) return Close();
     if (buffer_.size() > 0) return ReadHeader();
-    stream_.expires_after(std::chrono::seconds(first_ ? config_.header_timeout_seconds : config_.idle_timeout_seconds));
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    lowest().expires_after(std::chrono::seconds(first_ ? config_.header_timeout_seconds : config_.idle_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
       self->buffer_.commit(n);
       if (ec) return self->Close();
       self->ReadHeader();
@@ -72,9 +143,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->body_limit(config_.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds(config_.header_timeout_seconds));
+    lowest().expires_after(std::chrono::seconds(config_.header_timeout_seconds));
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -103,18 +174,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (!beast::iequals(expect->value(), "100-continue")) return WriteError(417, "unsupported Expect header");
       if (req.version() >= 11 && !parser_->is_done()) {
         static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        return asio::async_write(stream_, asio::buffer(kContinue), [self = shared_from_this()](beast::error_code ec, size_t) {
-          if (ec) return self->Close();
-          self->ReadBody();
-        });
+        return asio::async_write(stream_, asio::buffer(kContinue),
+                                 [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                                   if (ec) return self->Close();
+                                   self->ReadBody();
+                                 });
       }
     }
     ReadBody();
   }
 
   void ReadBody() {
-    stream_.expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    lowest().expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->OnReadError(ec);
       self->Dispatch();
     });
@@ -122,7 +194,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void OnReadError(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::connection_reset ||
-        ec == asio::error::operation_aborted || ec == asio::error::eof) {
+        ec == asio::error::operation_aborted || ec == asio::error::eof || ec == ssl::error::stream_truncated) {
       return Close();
     }
     if (ec == http::error::body_limit)
@@ -135,17 +207,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
-    stream_.expires_never();  // the handler may wait for a durable write
+    lowest().expires_never();  // the handler may wait for a durable write
     std::string method(req.method_string());
     std::string target(req.target());
     auto headers = [&req](std::string_view name) -> std::string {
       auto it = req.find(beast::string_view(name.data(), name.size()));
       return it == req.end() ? std::string() : std::string(it->value());
     };
-    api_->Handle(method, target, headers, std::move(req.body()), [self = shared_from_this()](ApiResponse r) {
-      // May run on the store's writer thread: hop back to this connection.
-      asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
-    });
+    api_->Handle(
+        method, target, headers, std::move(req.body()),
+        [self = this->shared_from_this()](ApiResponse r) {
+          // May run on the store's writer thread: hop back to this connection.
+          asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
+        },
+        remote_);
   }
 
   void WriteError(unsigned status, const std::string& message) {
@@ -158,23 +233,39 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->set(http::field::server, "triage");
     res->set(http::field::content_type, r.content_type);
     if (r.retry_after_seconds > 0) res->set(http::field::retry_after, std::to_string(r.retry_after_seconds));
+    if (!r.www_authenticate.empty()) res->set(http::field::www_authenticate, r.www_authenticate);
+    if constexpr (kTls) res->set(http::field::strict_transport_security, "max-age=31536000");
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_ && !api_->draining());
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    lowest().expires_after(std::chrono::seconds(config_.idle_timeout_seconds));
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec || !res->keep_alive()) return self->Close();
       self->WaitForRequest();
     });
   }
 
+  // TLS: a close_notify first (bounded by a short timeout), so the client
+  // can tell the end of the connection from a truncation.
   void Close() {
+    if constexpr (kTls) {
+      if (closing_) return;
+      closing_ = true;
+      lowest().expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->CloseSocket(); });
+    } else {
+      CloseSocket();
+    }
+  }
+  void CloseSocket() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  std::string remote_;
+  std::shared_ptr<ssl::context> tls_;  // kept alive while the connection uses it
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const ServerConfig& config_;
@@ -184,8 +275,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool keep_alive_ = true;
   bool first_ = true;
   bool idle_ = true;  // no byte of the next request has arrived
+  bool closing_ = false;
   unsigned version_ = 11;
 };
+
+}  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, const ServerConfig& config, Api* api, ServerMetrics* metrics)
     : io_(io), config_(config), api_(api), metrics_(metrics), acceptor_(asio::make_strand(io)) {}
@@ -207,6 +301,16 @@ Status HttpServer::Listen() {
 
 void HttpServer::StartAccepting() { Accept(); }
 
+void HttpServer::SetTlsContext(std::shared_ptr<ssl::context> tls) {
+  std::lock_guard<std::mutex> l(tls_mu_);
+  tls_ = std::move(tls);
+}
+
+bool HttpServer::tls() const {
+  std::lock_guard<std::mutex> l(tls_mu_);
+  return tls_ != nullptr;
+}
+
 void HttpServer::StopAccepting() {
   asio::post(acceptor_.get_executor(), [this] {
     beast::error_code ec;
@@ -221,7 +325,17 @@ void HttpServer::Accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-      if (open_sessions_->load() >= config_.max_connections) {
+      std::shared_ptr<ssl::context> tls;
+      {
+        std::lock_guard<std::mutex> l(tls_mu_);
+        tls = tls_;
+      }
+      if (open_sessions_->load() >= config_.max_connections && tls) {
+        // (A TLS client cannot read a plain answer: it is only closed.)
+        metrics_->rejected_connections.fetch_add(1, std::memory_order_relaxed);
+        beast::error_code wec;
+        socket.close(wec);
+      } else if (open_sessions_->load() >= config_.max_connections) {
         metrics_->rejected_connections.fetch_add(1, std::memory_order_relaxed);
         static const std::string kBusy =
             "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
@@ -230,7 +344,17 @@ void HttpServer::Accept() {
         asio::write(socket, asio::buffer(kBusy), wec);
         socket.close(wec);
       } else {
-        auto session = std::make_shared<HttpSession>(std::move(socket), config_, api_, metrics_, open_sessions_);
+        std::shared_ptr<HttpSessionBase> session;
+        if (tls) {
+          auto s = std::make_shared<HttpSession<TlsStream>>(std::move(socket), tls, config_, api_, metrics_, open_sessions_);
+          s->Start();
+          session = s;
+        } else {
+          auto s = std::make_shared<HttpSession<PlainStream>>(std::move(socket), nullptr, config_, api_, metrics_,
+                                                              open_sessions_);
+          s->Start();
+          session = s;
+        }
         {
           std::lock_guard<std::mutex> l(sessions_mu_);
           if (sessions_.size() > 64 && sessions_.size() > 2 * open_sessions_->load())
@@ -238,7 +362,6 @@ void HttpServer::Accept() {
                             sessions_.end());
           sessions_.push_back(session);
         }
-        session->Start();
       }
     }
     Accept();

@@ -9,6 +9,11 @@
 // transfer coding (any other coding is refused and the connection closed);
 // `Expect: 100-continue` is answered before the body is read.
 //
+// TLS: with a context (SetTlsContext) every connection is HTTPS. A client
+// that speaks plain HTTP to it gets a plain "400: this port speaks HTTPS"
+// and is closed; a failed handshake is counted and closed. A new context
+// (a renewed certificate) applies to the connections accepted after it.
+//
 // Draining (StopAccepting): no new connections; idle connections are closed
 // at once; a request whose first bytes have arrived is read, handled and
 // answered with "Connection: close".
@@ -28,9 +33,13 @@
 #include "runtime/server/server_config.h"
 #include "base/status.h"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace triage {
 
-class HttpSession;
+class HttpSessionBase;
 
 class HttpServer {
  public:
@@ -41,6 +50,9 @@ class HttpServer {
   void StartAccepting();
   void StopAccepting();
   uint16_t port() const { return port_; }
+  // null: plain HTTP. Safe to call while serving (SIGHUP's certificate reload).
+  void SetTlsContext(std::shared_ptr<boost::asio::ssl::context> tls);
+  bool tls() const;
   size_t open_sessions() const { return open_sessions_->load(); }
 
  private:
@@ -54,7 +66,9 @@ class HttpServer {
   uint16_t port_ = 0;
   std::shared_ptr<std::atomic<size_t>> open_sessions_ = std::make_shared<std::atomic<size_t>>(0);
   std::mutex sessions_mu_;
-  std::vector<std::weak_ptr<HttpSession>> sessions_;  // to close idle ones when draining
+  std::vector<std::weak_ptr<HttpSessionBase>> sessions_;  // to close idle ones when draining
+  mutable std::mutex tls_mu_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
 };
 
 }  // namespace triage

@@ -6,7 +6,7 @@ namespace triage {
 
 std::string_view EndpointName(Endpoint e) {
   constexpr std::string_view kNames[kNumEndpoints] = {"ingest", "queues",  "peek",   "claim",   "event", "get",
-                                                      "agents", "webhook", "health", "metrics", "alerts",  "reports", "other"};
+                                                      "agents", "webhook", "health", "metrics", "alerts",  "reports", "admin", "other"};
   return kNames[static_cast<int>(e)];
 }
 

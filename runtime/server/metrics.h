@@ -14,14 +14,15 @@
 #include <vector>
 
 #include "format/label.h"
+#include "runtime/server/auth.h"
 
 namespace triage {
 
 // The API endpoints, for per-endpoint request metrics.
 enum class Endpoint : uint8_t {
-  kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kAlerts, kReports, kOther
+  kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kAlerts, kReports, kAdmin, kOther
 };
-inline constexpr int kNumEndpoints = 13;
+inline constexpr int kNumEndpoints = 14;
 std::string_view EndpointName(Endpoint e);
 
 class LatencyHistogram {
@@ -76,7 +77,11 @@ struct ServerMetrics {
   // that were recognised but are not new messages.
   std::array<std::atomic<uint64_t>, 8> webhook_rejected{};  // index: platform slot (see api.cc)
   std::atomic<uint64_t> webhook_edits{0}, webhook_deletes{0}, webhook_echoes{0}, webhook_ignored{0};
-  std::atomic<uint64_t> webhook_unattributed{0};  // brand replies with no open message to attach to
+  std::atomic<uint64_t> webhook_unattributed{0};
+  // Requests refused by authentication, by reason (AuthFailure).
+  std::array<std::atomic<uint64_t>, kNumAuthFailures> auth_failures{};
+  // TLS handshakes that failed (plain HTTP on the TLS port among them).
+  std::atomic<uint64_t> tls_handshake_failures{0};  // brand replies with no open message to attach to
   std::array<LatencyHistogram, kNumEndpoints> latency;
   ResponseHistograms responses;
   // Components beside the daemon (the Kafka bridge of `serve --kafka`) append

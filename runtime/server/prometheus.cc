@@ -34,6 +34,12 @@ void Api::Metrics(Respond respond) {
           m.rejected_busy.load());
   counter("triage_rejected_connections_total", "Connections refused over max_connections", "",
           m.rejected_connections.load());
+  for (int i = 1; i < kNumAuthFailures; ++i)
+    counter("triage_auth_failures_total", i == 1 ? "API requests refused by authentication, by reason" : "",
+            "reason=\"" + std::string(AuthFailureName(static_cast<AuthFailure>(i))) + "\"",
+            m.auth_failures[i].load());
+  counter("triage_tls_handshake_failures_total", "TLS connections that failed before a request (plain HTTP included)",
+          "", m.tls_handshake_failures.load());
   counter("triage_rules_reloads_total", "Rule pack reloads (SIGHUP) by result", "result=\"ok\"", m.reloads_ok.load());
   counter("triage_rules_reloads_total", "", "result=\"failed\"", m.reloads_failed.load());
   static const char* kPlatforms[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive", "other"};

@@ -51,16 +51,137 @@ const QueueConfig* Api::QueueSettings(const std::string& q) const {
   return nullptr;
 }
 
+void Api::set_tokens(std::shared_ptr<const TokenTable> tokens) {
+  std::lock_guard<std::mutex> l(tokens_mu_);
+  tokens_ = std::move(tokens);
+}
+
+std::shared_ptr<const TokenTable> Api::tokens() const {
+  std::lock_guard<std::mutex> l(tokens_mu_);
+  return tokens_;
+}
+
+namespace {
+
+// The action an audited route records ("" for routes that are not audited:
+// reads are not actions).
+std::string_view AuditAction(ApiRoute r) {
+  switch (r) {
+    case ApiRoute::kClaim: return "claim";
+    case ApiRoute::kAddEvent: return "event";
+    case ApiRoute::kHeartbeat: return "heartbeat";
+    case ApiRoute::kReload: return "reload";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+ApiResponse Api::Refuse(AuthFailure why, const Principal& who, ApiRoute route, const std::string& target,
+                        std::string_view remote, const std::string& agent) {
+  metrics_->auth_failures[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+  ApiResponse r;
+  switch (why) {
+    case AuthFailure::kMissing:
+      r = Error(401, "authentication required: send Authorization: Bearer <token>");
+      r.www_authenticate = "Bearer realm=\"triage\"";
+      break;
+    case AuthFailure::kMalformed:
+      r = Error(401, "the Authorization header is not 'Bearer <token>'");
+      r.www_authenticate = "Bearer realm=\"triage\", error=\"invalid_request\"";
+      break;
+    case AuthFailure::kUnknown:
+      r = Error(401, "unknown token");
+      r.www_authenticate = "Bearer realm=\"triage\", error=\"invalid_token\"";
+      break;
+    case AuthFailure::kScope:
+      r = Error(403, "token '" + who.name + "' lacks the scope this endpoint needs");
+      break;
+    case AuthFailure::kAgent:
+      r = Error(403, "token '" + who.name + "' acts only as agent '" + who.agent + "', not '" + agent + "'", "agent");
+      break;
+    case AuthFailure::kNone: break;
+  }
+  if (audit_) {
+    AuditEntry e;
+    e.at_ms = WallMs();
+    e.who = who.name;
+    e.from = std::string(remote);
+    e.action = "auth_failed";
+    std::string_view action = AuditAction(route);
+    e.target = action.empty() ? target : std::string(action) + " " + target;
+    e.agent = agent;
+    e.reason = std::string(AuthFailureName(why));
+    e.status = r.status;
+    audit_->Record(e);
+  }
+  return r;
+}
+
 void Api::Handle(std::string_view method, std::string_view target, const Headers& headers, std::string body,
-                 Respond respond) {
+                 Respond respond, std::string_view remote) {
   auto start = Clock::now();
   RouteMatch m = MatchRoute(method, target);
   // `finish` may run after Handle returns (once a write is durable).
-  auto finish = [this, start, endpoint = m.endpoint, respond = std::move(respond)](ApiResponse r) mutable {
+  Respond finish = [this, start, endpoint = m.endpoint, respond = std::move(respond)](ApiResponse r) mutable {
     metrics_->RecordResponse(endpoint, r.status, std::chrono::duration<double>(Clock::now() - start).count());
     respond(std::move(r));
   };
   if (m.route == ApiRoute::kNone) return finish(Error(m.status, m.error, m.field));
+
+  // Who is calling, and may they? (Open routes: health, and the platform
+  // webhooks, which carry their own signatures.)
+  Principal who;
+  const std::shared_ptr<const TokenTable> tokens = this->tokens();
+  if (m.route == ApiRoute::kWebhook && m.param == "archive" && !tokens->empty()) {
+    // The archive webhook takes an ingest token; the webhook bearer token
+    // of older configs still works when one is configured.
+    AuthFailure f = tokens->Authenticate(headers("authorization"), Scope::kIngest, &who);
+    if (f == AuthFailure::kNone && method == "POST")
+      return Ingest(std::move(body), [finish = std::move(finish)](ApiResponse r) mutable {
+        if (r.status == 202) r.status = 200;  // as every webhook answers
+        finish(std::move(r));
+      });
+    if (f != AuthFailure::kNone && config_.webhooks.bearer_token.empty())
+      return finish(Refuse(f, who, m.route, m.param, remote, ""));
+  } else if (m.scope != Scope::kNone) {
+    AuthFailure f = tokens->Authenticate(headers("authorization"), m.scope, &who);
+    if (f != AuthFailure::kNone) return finish(Refuse(f, who, m.route, m.param, remote, ""));
+  }
+
+  // Actions taken as an agent: an agent token acts only as its own agent.
+  std::string acting;
+  JsonFields fields;
+  if (m.route == ApiRoute::kClaim || m.route == ApiRoute::kAddEvent) {
+    std::string bad;
+    if (ParseFields(body, &fields, &bad).ok())
+      if (auto a = fields.strings.find("agent"); a != fields.strings.end()) acting = a->second;
+  } else if (m.route == ApiRoute::kHeartbeat || m.route == ApiRoute::kAgentMessages) {
+    acting = m.param;
+  }
+  if (!acting.empty() && !who.MayActAs(acting))
+    return finish(Refuse(AuthFailure::kAgent, who, m.route, m.param, remote, acting));
+
+  // Agent and admin actions are audited with their outcome.
+  if (std::string_view action = AuditAction(m.route); audit_ && !action.empty()) {
+    AuditEntry e;
+    e.who = who.name;
+    e.from = std::string(remote);
+    e.action = std::string(action);
+    e.target = m.param;
+    e.agent = acting;
+    if (m.route == ApiRoute::kAddEvent) {
+      if (auto t = fields.strings.find("type"); t != fields.strings.end()) e.type = t->second;
+      if (auto q = fields.strings.find("to_queue"); q != fields.strings.end()) e.to_queue = q->second;
+    }
+    finish = [audit = audit_, e = std::move(e), finish = std::move(finish)](ApiResponse r) mutable {
+      e.at_ms = WallMs();
+      e.status = r.status;
+      audit->Record(e);
+      finish(std::move(r));
+    };
+  }
+
   switch (m.route) {
     case ApiRoute::kHealthz: return finish(Json(200, "{\"status\":\"ok\"}"));
     case ApiRoute::kReadyz: return finish(Readiness());
@@ -80,8 +201,17 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
     case ApiRoute::kSummary: return Report(/*maturity=*/false, m.query, std::move(finish));
     case ApiRoute::kMaturity: return Report(/*maturity=*/true, m.query, std::move(finish));
     case ApiRoute::kWebhook: return Webhook(method, m.param, m.query, headers, std::move(body), std::move(finish));
+    case ApiRoute::kReload: return Reload(std::move(finish));
     case ApiRoute::kNone: break;
   }
+}
+
+void Api::Reload(Respond respond) {
+  if (!reload_) return respond(Error(503, "reload is not available here"));
+  reload_([respond = std::move(respond)](Status s) {
+    if (s.ok()) return respond(Json(200, "{\"status\":\"reloaded\"}"));
+    respond(Error(422, "reload rejected; the previous configuration keeps serving: " + s.message()));
+  });
 }
 
 ApiResponse Api::Readiness() const {

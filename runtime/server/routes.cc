@@ -13,25 +13,29 @@ struct RouteSpec {
   std::string_view pattern;
   ApiRoute route;
   Endpoint endpoint;
+  Scope scope;
 };
 
 constexpr RouteSpec kRoutes[] = {
-    {"", "/healthz", ApiRoute::kHealthz, Endpoint::kHealth},
-    {"", "/readyz", ApiRoute::kReadyz, Endpoint::kHealth},
-    {"", "/metrics", ApiRoute::kMetrics, Endpoint::kMetrics},
-    {"POST", "/v1/messages", ApiRoute::kIngest, Endpoint::kIngest},
-    {"GET", "/v1/messages/{id}", ApiRoute::kGetMessage, Endpoint::kGet},
-    {"POST", "/v1/messages/{id}/events", ApiRoute::kAddEvent, Endpoint::kEvent},
-    {"GET", "/v1/queues", ApiRoute::kListQueues, Endpoint::kQueues},
-    {"GET", "/v1/queues/{queue}/messages", ApiRoute::kPeek, Endpoint::kPeek},
-    {"POST", "/v1/queues/{queue}/claim", ApiRoute::kClaim, Endpoint::kClaim},
-    {"GET", "/v1/agents", ApiRoute::kListAgents, Endpoint::kAgents},
-    {"GET", "/v1/agents/{agent}/messages", ApiRoute::kAgentMessages, Endpoint::kAgents},
-    {"POST", "/v1/agents/{agent}/heartbeat", ApiRoute::kHeartbeat, Endpoint::kAgents},
-    {"GET", "/v1/alerts", ApiRoute::kAlerts, Endpoint::kAlerts},
-    {"GET", "/v1/metrics/summary", ApiRoute::kSummary, Endpoint::kReports},
-    {"GET", "/v1/maturity", ApiRoute::kMaturity, Endpoint::kReports},
-    {"", "/webhooks/{platform}", ApiRoute::kWebhook, Endpoint::kWebhook},
+    {"", "/healthz", ApiRoute::kHealthz, Endpoint::kHealth, Scope::kNone},
+    {"", "/readyz", ApiRoute::kReadyz, Endpoint::kHealth, Scope::kNone},
+    {"", "/metrics", ApiRoute::kMetrics, Endpoint::kMetrics, Scope::kMetrics},
+    {"POST", "/v1/messages", ApiRoute::kIngest, Endpoint::kIngest, Scope::kIngest},
+    {"GET", "/v1/messages/{id}", ApiRoute::kGetMessage, Endpoint::kGet, Scope::kRead},
+    {"POST", "/v1/messages/{id}/events", ApiRoute::kAddEvent, Endpoint::kEvent, Scope::kAgent},
+    {"GET", "/v1/queues", ApiRoute::kListQueues, Endpoint::kQueues, Scope::kRead},
+    {"GET", "/v1/queues/{queue}/messages", ApiRoute::kPeek, Endpoint::kPeek, Scope::kRead},
+    {"POST", "/v1/queues/{queue}/claim", ApiRoute::kClaim, Endpoint::kClaim, Scope::kAgent},
+    {"GET", "/v1/agents", ApiRoute::kListAgents, Endpoint::kAgents, Scope::kRead},
+    {"GET", "/v1/agents/{agent}/messages", ApiRoute::kAgentMessages, Endpoint::kAgents, Scope::kAgent},
+    {"POST", "/v1/agents/{agent}/heartbeat", ApiRoute::kHeartbeat, Endpoint::kAgents, Scope::kAgent},
+    {"GET", "/v1/alerts", ApiRoute::kAlerts, Endpoint::kAlerts, Scope::kRead},
+    {"GET", "/v1/metrics/summary", ApiRoute::kSummary, Endpoint::kReports, Scope::kRead},
+    {"GET", "/v1/maturity", ApiRoute::kMaturity, Endpoint::kReports, Scope::kRead},
+    {"POST", "/v1/admin/reload", ApiRoute::kReload, Endpoint::kAdmin, Scope::kAdmin},
+    // Platforms sign their webhooks; /webhooks/archive takes an ingest token
+    // (the API checks it: the scope depends on the platform).
+    {"", "/webhooks/{platform}", ApiRoute::kWebhook, Endpoint::kWebhook, Scope::kNone},
 };
 
 // Path segments; empty segments ("//") are skipped.
@@ -97,6 +101,7 @@ RouteMatch MatchRoute(std::string_view method, std::string_view target) {
       return m;
     }
     m.route = r.route;
+    m.scope = r.scope;
     return m;
   }
   if (same_path) {

@@ -10,13 +10,17 @@
 //   GET  /v1/agents                         GET  /v1/agents/{agent}/messages
 //   POST /v1/agents/{agent}/heartbeat
 //   GET  /v1/alerts  /v1/metrics/summary  /v1/maturity
+//   POST /v1/admin/reload
 //   any  /webhooks/{platform}               (the platform decides: handshakes are GETs)
+//
+// Each route names the scope a token needs for it (auth.h); kNone: open.
 #ifndef TRIAGE_RUNTIME_SERVER_ROUTES_H_
 #define TRIAGE_RUNTIME_SERVER_ROUTES_H_
 
 #include <string>
 #include <string_view>
 
+#include "runtime/server/auth.h"
 #include "runtime/server/metrics.h"
 
 namespace triage {
@@ -28,12 +32,13 @@ enum class ApiRoute : uint8_t {
   kListQueues, kPeek, kClaim,
   kListAgents, kAgentMessages, kHeartbeat,
   kAlerts, kSummary, kMaturity,
-  kWebhook,
+  kWebhook, kReload,
 };
 
 struct RouteMatch {
   ApiRoute route = ApiRoute::kNone;
   Endpoint endpoint = Endpoint::kOther;  // the metrics bucket (also for its errors)
+  Scope scope = Scope::kNone;            // what a token needs for it
   std::string param;                     // {id}, {queue}, {agent} or {platform}, percent-decoded
   std::string_view query;                // after '?', not decoded
   // When route is kNone: 404 (no such path), 405 (the path exists; `allowed`

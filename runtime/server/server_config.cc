@@ -231,11 +231,17 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
         r.errors.push_back(r.Where(v, "kafka.format") + "must be archive, auto, meta, x, slack, telegram, mastodon or reddit");
     } else if (key == "maturity") {
       // Read below by MaturityConfig::LoadFile.
+    } else if (key == "auth" || key == "tls" || key == "audit_log") {
+      // Read below by LoadSecurityConfig.
     } else {
       r.errors.push_back(r.Where(it->first, key) + "unknown option");
     }
   }
-  if (r.errors.empty()) return MaturityConfig::LoadFile(path, &c->maturity);
+  if (r.errors.empty()) {
+    c->config_path = path;
+    if (Status s = LoadSecurityConfig(path, &c->security); !s.ok()) return s;
+    return MaturityConfig::LoadFile(path, &c->maturity);
+  }
   std::string msg;
   for (auto& e : r.errors) msg += e + "\n";
   msg.pop_back();

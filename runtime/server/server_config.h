@@ -14,6 +14,7 @@
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/response_metrics.h"
 #include "runtime/kafka/kafka_bridge.h"
+#include "runtime/server/security_config.h"
 #include "base/status.h"
 
 namespace triage {
@@ -88,6 +89,13 @@ struct ServerConfig {
   MaturityConfig maturity;
   // Kafka ingest (`kafka:`; used by `triage serve --kafka`). brokers empty: off.
   KafkaOptions kafka;
+  // API tokens, TLS and the audit log (see security_config.h); SIGHUP
+  // re-reads them from config_path.
+  SecurityConfig security;
+  std::string config_path;  // the file LoadFile read ("" when none)
+  // Listen on a non-loopback address with no token configured (the operator
+  // said so with --insecure-no-auth; otherwise the daemon refuses to start).
+  bool insecure_no_auth = false;
 
   // The SLA target and business hours of each configured queue.
   MetricsOptions MetricsOptionsFor(int64_t now_ms) const;
