@@ -86,6 +86,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // the next request (request smuggling).
     auto te = req.find(http::field::transfer_encoding);
     if (te != req.end()) {
+      // HTTP/1.0 has no transfer codings: its framing is faulty whatever the
+      // coding says (RFC 9112 6.1), and keep-alive must not keep it open.
+      if (req.version() < 11) return WriteError(400, "Transfer-Encoding in an HTTP/1.0 request");
       std::string v(te->value());
       while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
       size_t b = v.find_first_not_of(" \t");
