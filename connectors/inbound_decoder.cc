@@ -48,7 +48,8 @@ Status ToMessage(const NormalizedMessage& m, std::string_view brand, Message* ou
   out->created_at = m.created_at;
   if (!m.created_at.empty() && !ParseRfc3339(m.created_at, &out->created_at_ms))
     return Status::InvalidArgument("field 'created_at': expected an RFC 3339 time, got '" + m.created_at + "'");
-  return Status::OK();
+  // The archive format's size limits, as for a line that was parsed.
+  return CheckMessageLimits(*out);
 }
 
 Status InboundDecoder::Decode(std::string_view payload, size_t capacity, const ArchiveFormat& format,
