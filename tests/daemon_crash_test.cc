@@ -330,6 +330,15 @@ TEST_CASE("serve --kafka: SIGKILL mid-stream loses nothing, SIGTERM drains and l
 
 TEST_CASE("Out of file descriptors: no busy loop, new clients hear 503, service resumes when descriptors free up",
           "[daemon][limits][fd]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // Not under the sanitizers (TRIAGE_SANITIZE builds ASan and UBSan
+  // together): UBSan checks a vptr it has not seen before by reading memory
+  // through a pipe it opens (IsAccessibleMemoryRange); with the descriptor
+  // table full that fails, it reports a false "invalid vptr" and aborts the
+  // daemon (and a suppression cannot help: the type is unknown then).
+  SUCCEED("skipped under the sanitizers: their runtime needs file descriptors");
+  return;
+#endif
   test::TempDir dir;
   DaemonProcess daemon(dir.path() + "/data", dir.path() + "/daemon.log", dir.path() + "/cache");
   // max_connections far above what 64 descriptors allow: the descriptor
