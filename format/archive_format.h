@@ -59,8 +59,9 @@ inline constexpr size_t kMaxChannelBytes = 64;
 // characters, more than any registered tag needs.
 inline constexpr size_t kMaxLangBytes = 35;
 // text: the longest posts the platforms allow are about 40,000 characters
-// (Reddit, Slack); 64 KiB holds that in ASCII and anything a person types
-// into a DM or comment, and keeps one message far below max_body_bytes.
+// (Reddit, Slack; X's long posts 25,000); 64 KiB holds that in ASCII and
+// anything a person types into a DM or comment, and keeps one message far
+// below max_body_bytes. (Such a post in a 3-byte script would be refused.)
 inline constexpr size_t kMaxTextBytes = 64 * 1024;
 // Every other string (author.handle, brand, created_at, label, incident,
 // attachments[].type): names and tags.
