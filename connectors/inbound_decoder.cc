@@ -48,7 +48,14 @@ Status ToMessage(const NormalizedMessage& m, std::string_view brand, Message* ou
   out->created_at = m.created_at;
   if (!m.created_at.empty() && !ParseRfc3339(m.created_at, &out->created_at_ms))
     return Status::InvalidArgument("field 'created_at': expected an RFC 3339 time, got '" + m.created_at + "'");
-  return Status::OK();
+  // The archive format's size limits, as for a line that was parsed (the
+  // attachments are not in the Message, but they are in the stored line).
+  for (size_t i = 0; i < m.attachments.size(); ++i)
+    if (m.attachments[i].type.size() > kMaxFieldBytes)
+      return Status::InvalidArgument("field 'attachments[" + std::to_string(i) + "].type': " +
+                                     std::to_string(m.attachments[i].type.size()) + " bytes, over the limit of " +
+                                     std::to_string(kMaxFieldBytes));
+  return CheckMessageLimits(*out);
 }
 
 Status InboundDecoder::Decode(std::string_view payload, size_t capacity, const ArchiveFormat& format,

@@ -75,8 +75,8 @@ class InboundDecoder {
 };
 
 // The message model's view of a normalized platform message (no copy; valid
-// while `m` and `brand` are). Checks what the archive parser would: an id
-// and a channel. `line` is m.ToArchiveLine(brand), for created_at_ms.
+// while `m` and `brand` are). Checks what the archive parser would: an id,
+// a channel, created_at, and the field size limits (CheckMessageLimits).
 Status ToMessage(const NormalizedMessage& m, std::string_view brand, Message* out);
 
 }  // namespace triage

@@ -12,6 +12,13 @@
 // makes the line malformed, with an error that names the field
 // ("attachments[0].count").
 //
+// Strings are limited in size (kMax*Bytes below, counted after JSON
+// unescaping), and a key given twice is an error naming it: a line over a
+// limit or with a repeated field is malformed like any other. Repeated keys
+// are caught for the fields the format defines (unknown fields are skipped
+// unread, and stay unchecked); a key written with escapes ("i\u0064") is
+// that key.
+//
 // `attachments` (optional) notes the media a message carried, by the
 // platform's type name ("image", "audio", "file", "sticker", "photo", ...)
 // and count, as the webhook normalizers write it: a DM that is only a photo
@@ -27,6 +34,7 @@
 
 #include <simdjson.h>
 
+#include <cstddef>
 #include <string_view>
 
 #include "format/message.h"
@@ -34,6 +42,36 @@
 #include "base/status.h"
 
 namespace triage {
+
+// Field size limits, in bytes (after JSON unescaping). Every way a message
+// arrives (POST /v1/messages, webhooks, Kafka, replay) is held to them, so
+// what one line can make the store keep, the engine scan and an agent's
+// screen show is bounded, and every stored message can be fetched again.
+//
+// Ids (id, conversation_id, in_reply_to, author.id): the message id is a
+// store key and a URL path segment (GET /v1/messages/{id}, whose request
+// header is limited to 16 KiB, so up to 3 x 256 bytes once percent-encoded
+// fits easily); platform ids are well under 100 bytes.
+inline constexpr size_t kMaxIdBytes = 256;
+// channel: a platform name ("x", "facebook", "whatsapp", "email", ...).
+inline constexpr size_t kMaxChannelBytes = 64;
+// lang: a BCP 47 tag; RFC 5646 (4.4.1) asks implementations to take 35
+// characters, more than any registered tag needs.
+inline constexpr size_t kMaxLangBytes = 35;
+// text: the longest posts the platforms allow are about 40,000 characters
+// (Reddit, Slack; X's long posts 25,000); 64 KiB holds that in ASCII and
+// anything a person types into a DM or comment, and keeps one message far
+// below max_body_bytes. (Such a post in a 3-byte script would be refused.)
+inline constexpr size_t kMaxTextBytes = 64 * 1024;
+// Every other string (author.handle, brand, created_at, label, incident,
+// attachments[].type): names and tags.
+inline constexpr size_t kMaxFieldBytes = 256;
+
+// The limits above on a message however it was decoded (the parser calls
+// it; so does the webhook path, whose messages never pass the parser).
+// InvalidArgument naming the field ("field 'text': 70000 bytes, over the
+// limit of 65536").
+Status CheckMessageLimits(const Message& m);
 
 class ArchiveParser {
  public:

@@ -15,6 +15,22 @@ std::string EventTypeList() {
   return out;
 }
 
+Status CheckEventLimits(const Event& e, std::string_view time_field, std::string* field) {
+  auto too_long = [field](const char* name, size_t size, size_t limit) {
+    *field = name;
+    return Status::InvalidArgument(std::to_string(size) + " bytes, over the limit of " + std::to_string(limit));
+  };
+  if (e.agent.size() > kMaxAgentBytes) return too_long("agent", e.agent.size(), kMaxAgentBytes);
+  if (e.to_queue.size() > kMaxQueueNameBytes) return too_long("to_queue", e.to_queue.size(), kMaxQueueNameBytes);
+  if (e.note.size() > kMaxNoteBytes) return too_long("note", e.note.size(), kMaxNoteBytes);
+  if (e.at_ms < kMinEventMs || e.at_ms > kMaxEventMs) {
+    *field = std::string(time_field);
+    return Status::InvalidArgument("must lie from 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z (at_ms " +
+                                   std::to_string(kMinEventMs) + " to " + std::to_string(kMaxEventMs) + ")");
+  }
+  return Status::OK();
+}
+
 void AppendEventJson(const Event& e, int64_t recorded_ms, std::string_view from_queue, std::string* json) {
   *json += "{\"type\":";
   AppendJsonString(EventTypeName(e.type), json);

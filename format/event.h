@@ -11,6 +11,7 @@
 #define TRIAGE_FORMAT_EVENT_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,6 +53,27 @@ struct Event {
   std::string to_queue;  // rerouted only
   std::string note;
 };
+
+// Limits on an event, the same for POST /v1/messages/{id}/events and for
+// archive event lines (replay, Kafka), so that nothing over them is stored.
+// Agent and queue names are identifiers people type, and path segments
+// (/v1/agents/{agent}, /v1/queues/{queue}); a note is a remark, not a
+// transcript. The time must lie from 2000-01-01T00:00:00Z to
+// 2100-01-01T00:00:00Z (both included): anything else is a unit mistake
+// (seconds given as milliseconds) or garbage, and far-off values overflow
+// the response-time sums (at_ms minus the message's arrival).
+inline constexpr size_t kMaxAgentBytes = 128;
+inline constexpr size_t kMaxQueueNameBytes = 128;
+inline constexpr size_t kMaxNoteBytes = 4096;
+inline constexpr int64_t kMinEventMs = 946'684'800'000;    // 2000-01-01T00:00:00Z
+inline constexpr int64_t kMaxEventMs = 4'102'444'800'000;  // 2100-01-01T00:00:00Z
+
+// Checks e.agent, e.to_queue, e.note and e.at_ms against the limits above.
+// InvalidArgument, with *field set to the field over its limit ("agent",
+// "to_queue", "note", or `time_field`: the name the time was given under,
+// "at" or "at_ms"); the message says what is wrong with it, and callers
+// put the field's name in front.
+Status CheckEventLimits(const Event& e, std::string_view time_field, std::string* field);
 
 // The stored form: {"type":..,"agent":..,"at_ms":..,"recorded_ms":..} plus
 // "from_queue" and "to_queue" for a reroute (from_queue: the queue the

@@ -7,6 +7,8 @@
 #include <map>
 
 #include "engine/pipeline.h"
+#include "format/archive_format.h"
+#include "format/event.h"
 #include "runtime/server/api.h"
 #include "runtime/server/request.h"
 #include "runtime/server/routes.h"
@@ -311,4 +313,133 @@ TEST_CASE("Api: webhook handshakes and authentication failures", "[api][errors][
   r = t.Call("POST", "/webhooks/reddit", "[1]", {{"authorization", "Bearer tok"}});
   CHECK(r.status == 400);
   CHECK(Has(r, "reddit payload"));
+}
+
+TEST_CASE("MatchRoute: path parameters longer than anything stored under them are a 400 naming them",
+          "[api][routes][limits]") {
+  struct Case {
+    std::string method, prefix, suffix, field;
+    size_t limit;
+  };
+  const Case cases[] = {
+      {"GET", "/v1/messages/", "", "id", kMaxIdBytes},
+      {"POST", "/v1/messages/", "/events", "id", kMaxIdBytes},
+      {"GET", "/v1/queues/", "/messages", "queue", kMaxQueueNameBytes},
+      {"POST", "/v1/queues/", "/claim", "queue", kMaxQueueNameBytes},
+      {"GET", "/v1/agents/", "/messages", "agent", kMaxAgentBytes},
+      {"POST", "/v1/agents/", "/heartbeat", "agent", kMaxAgentBytes},
+  };
+  for (const Case& c : cases) {
+    INFO(c.method << " " << c.prefix << "{" << c.field << "}" << c.suffix);
+    CHECK(MatchRoute(c.method, c.prefix + std::string(c.limit, 'a') + c.suffix).status == 0);
+    RouteMatch m = MatchRoute(c.method, c.prefix + std::string(c.limit + 1, 'a') + c.suffix);
+    CHECK(m.status == 400);
+    CHECK(m.field == c.field);
+    CHECK_THAT(m.error, Catch::Contains("over the limit of " + std::to_string(c.limit)));
+    // Counted once decoded: %41 is one byte.
+    std::string encoded;
+    for (size_t i = 0; i < c.limit; ++i) encoded += "%41";
+    CHECK(MatchRoute(c.method, c.prefix + encoded + c.suffix).status == 0);
+  }
+}
+
+TEST_CASE("Request bodies: a key given twice is a 400 naming it", "[api][parse][limits]") {
+  JsonFields f;
+  std::string bad;
+  Status s = ParseFields(R"({"agent":"a","agent":"b"})", &f, &bad);
+  CHECK_FALSE(s.ok());
+  CHECK(bad == "agent");
+  CHECK(s.message() == "'agent' is given twice");
+  bad.clear();
+  CHECK_FALSE(ParseFields(R"({"max":1,"agent":"a","max":2})", &f, &bad).ok());
+  CHECK(bad == "max");
+  bad.clear();
+  CHECK_FALSE(ParseFields(R"({"note":null,"note":"x"})", &f, &bad).ok());  // null counts
+  CHECK(bad == "note");
+  bad.clear();
+  CHECK_FALSE(ParseFields(R"({"a\u0067ent":"a","agent":"b"})", &f, &bad).ok());  // keys compared unescaped
+  CHECK(bad == "agent");
+
+  InProcessApi t;
+  ApiResponse r = t.Call("POST", "/v1/queues/support/claim", R"({"agent":"ana","agent":"bob"})");
+  CHECK(r.status == 400);
+  CHECK(Has(r, "\"field\":\"agent\""));
+  r = t.Call("POST", "/v1/messages/t:1/events", R"({"type":"replied","type":"resolved","agent":"ana"})");
+  CHECK(r.status == 400);
+  CHECK(Has(r, "\"field\":\"type\""));
+  r = t.Call("POST", "/v1/agents/ana/heartbeat", R"({"queues":["support"],"queues":["sales"]})");
+  CHECK(r.status == 400);
+  CHECK(Has(r, "\"field\":\"queues\""));
+}
+
+TEST_CASE("Api: names, notes, lists and event times over their limits are a 400 naming the field",
+          "[api][errors][limits]") {
+  InProcessApi t;
+  auto field_of = [](const ApiResponse& r) {
+    size_t at = r.body.find("\"field\":\"");
+    return at == std::string::npos ? std::string() : r.body.substr(at + 9, r.body.find('"', at + 9) - at - 9);
+  };
+  const std::string long_agent(kMaxAgentBytes + 1, 'a');
+  ApiResponse r = t.Call("POST", "/v1/queues/support/claim", R"({"agent":")" + long_agent + "\"}");
+  CHECK(r.status == 400);
+  CHECK(field_of(r) == "agent");
+  CHECK(Has(r, "129 bytes, over the limit of 128"));
+
+  auto event = [&](const std::string& fields) { return t.Call("POST", "/v1/messages/t:1/events", "{" + fields + "}"); };
+  r = event(R"("type":"replied","agent":")" + long_agent + "\"");
+  CHECK(r.status == 400);
+  CHECK(field_of(r) == "agent");
+  r = event(R"("type":"replied","agent":"ana","note":")" + std::string(kMaxNoteBytes + 1, 'n') + "\"");
+  CHECK(r.status == 400);
+  CHECK(field_of(r) == "note");
+  CHECK(Has(r, "4097 bytes, over the limit of 4096"));
+  r = event(R"("type":"rerouted","agent":"ana","to_queue":")" + std::string(kMaxQueueNameBytes + 1, 'q') + "\"");
+  CHECK(r.status == 400);
+  CHECK(field_of(r) == "to_queue");
+  CHECK(Has(r, "over the limit of 128"));  // not echoed back
+  // Times: at_ms of -2^63 once overflowed the response-time sums.
+  for (const char* at_ms : {"-9223372036854775808", "9223372036854775807", "0", "946684799999", "4102444800001"}) {
+    INFO(at_ms);
+    r = event(R"("type":"replied","agent":"ana","at_ms":)" + std::string(at_ms));
+    CHECK(r.status == 400);
+    CHECK(field_of(r) == "at_ms");
+    CHECK(Has(r, "2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z"));
+  }
+  for (const char* at : {"1999-12-31T23:59:59Z", "2100-01-01T00:00:01Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"}) {
+    INFO(at);
+    r = event(R"("type":"replied","agent":"ana","at":")" + std::string(at) + "\"");
+    CHECK(r.status == 400);
+    CHECK(field_of(r) == "at");
+  }
+
+  std::string many = "[";
+  for (size_t i = 0; i <= kMaxListEntries; ++i) many += std::string(i ? "," : "") + "\"support\"";
+  many += "]";
+  r = t.Call("POST", "/v1/agents/ana/heartbeat", R"({"queues":)" + many + "}");
+  CHECK(r.status == 400);
+  CHECK(field_of(r) == "queues");
+  CHECK(Has(r, "65 entries, over the limit of 64"));
+  r = t.Call("POST", "/v1/agents/ana/heartbeat", R"({"queues":[")" + std::string(kMaxQueueNameBytes + 1, 'q') + "\"]}");
+  CHECK(r.status == 400);
+  CHECK(field_of(r) == "queues");
+  CHECK(Has(r, "over the limit of 128"));
+}
+
+TEST_CASE("Api: ingest refuses a message whose fields are over their limits, naming the field", "[api][errors][limits]") {
+  InProcessApi t;
+  auto line = [](const std::string& field, const std::string& value) {
+    return R"({"id":"t:1","channel":"x","text":"t",")" + field + R"(":")" + value + "\"}";
+  };
+  ApiResponse r = t.Call("POST", "/v1/messages", R"({"id":")" + std::string(4 << 20, 'i') + R"(","channel":"x","text":"t"})");
+  CHECK(r.status == 400);
+  CHECK(Has(r, "field 'id': 4194304 bytes, over the limit of 256"));
+  r = t.Call("POST", "/v1/messages", R"({"id":"t:1","channel":"x","text":")" + std::string(kMaxTextBytes + 1, 't') + "\"}");
+  CHECK(r.status == 400);
+  CHECK(Has(r, "field 'text': 65537 bytes"));
+  r = t.Call("POST", "/v1/messages", line("lang", std::string(kMaxLangBytes + 1, 'e')));
+  CHECK(Has(r, "field 'lang'"));
+  r = t.Call("POST", "/v1/messages", R"({"id":"t:1","channel":"x","text":"t","id":"t:2"})");
+  CHECK(r.status == 400);
+  CHECK(Has(r, "field 'id': given twice"));
+  CHECK(t.metrics.ingest_stored.load() == 0);
 }

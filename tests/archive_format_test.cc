@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "format/archive_event.h"
 #include "format/archive_format.h"
 
 using namespace triage;
@@ -98,4 +103,104 @@ TEST_CASE("RFC 3339 timestamps parse to epoch milliseconds", "[archive]") {
   CHECK_FALSE(ParseRfc3339("2026-10-08T20:00:30.Z", &ms));
   CHECK_FALSE(ParseRfc3339("2026-10-08T20:00:30Zjunk", &ms));
   CHECK_FALSE(ParseRfc3339("", &ms));
+}
+
+TEST_CASE("Field size limits: each string field is refused one byte over its limit, naming it", "[archive][limits]") {
+  // Each field at its limit parses; one byte more is an error naming it.
+  struct Case {
+    std::string field;  // as named in the error
+    size_t limit;
+    std::function<std::string(const std::string&)> line;
+  };
+  auto with = [](const std::string& json_field) {
+    return [json_field](const std::string& v) {
+      return R"({"id":"a","channel":"x","text":"t",)" + json_field + R"(":")" + v + "\"}";
+    };
+  };
+  const std::vector<Case> cases = {
+      {"id", kMaxIdBytes, [](const std::string& v) { return R"({"id":")" + v + R"(","channel":"x","text":"t"})"; }},
+      {"channel", kMaxChannelBytes, [](const std::string& v) { return R"({"id":"a","channel":")" + v + R"(","text":"t"})"; }},
+      {"text", kMaxTextBytes, [](const std::string& v) { return R"({"id":"a","channel":"x","text":")" + v + "\"}"; }},
+      {"conversation_id", kMaxIdBytes, with("\"conversation_id")},
+      {"in_reply_to", kMaxIdBytes, with("\"in_reply_to")},
+      {"brand", kMaxFieldBytes, with("\"brand")},
+      {"lang", kMaxLangBytes, with("\"lang")},
+      {"label", kMaxFieldBytes, with("\"label")},
+      {"incident", kMaxFieldBytes, with("\"incident")},
+      {"author.id", kMaxIdBytes,
+       [](const std::string& v) { return R"({"id":"a","channel":"x","text":"t","author":{"id":")" + v + "\"}}"; }},
+      {"author.handle", kMaxFieldBytes,
+       [](const std::string& v) { return R"({"id":"a","channel":"x","text":"t","author":{"handle":")" + v + "\"}}"; }},
+      {"attachments[0].type", kMaxFieldBytes,
+       [](const std::string& v) {
+         return R"({"id":"a","channel":"x","text":"t","attachments":[{"type":")" + v + R"(","count":1}]})";
+       }},
+  };
+  for (const Case& c : cases) {
+    INFO(c.field);
+    Message m;
+    CHECK(Parse(c.line(std::string(c.limit, 'a')), &m).ok());
+    CHECK(Error(c.line(std::string(c.limit + 1, 'a'))) ==
+          "field '" + c.field + "': " + std::to_string(c.limit + 1) + " bytes, over the limit of " + std::to_string(c.limit));
+  }
+  // created_at is an RFC 3339 time, which never comes near its limit: a
+  // long one is refused as a bad time.
+  CHECK_THAT(Error(R"({"id":"a","channel":"x","text":"t","created_at":")" + std::string(300, '1') + "\"}"),
+             Catch::StartsWith("field 'created_at'"));
+  // Counted after unescaping: 256 escaped characters are 256 bytes.
+  std::string escaped;
+  for (size_t i = 0; i < kMaxIdBytes; ++i) escaped += "\\u0041";
+  Message m;
+  REQUIRE(Parse(R"({"id":")" + escaped + R"(","channel":"x","text":"t"})", &m).ok());
+  CHECK(m.id == std::string(kMaxIdBytes, 'A'));
+  // The limits are the documented ones.
+  CHECK(kMaxIdBytes == 256);
+  CHECK(kMaxTextBytes == 65536);
+  CHECK(CheckMessageLimits(m).ok());
+}
+
+TEST_CASE("A field given twice makes the line malformed, naming it - escaped keys included", "[archive][limits]") {
+  CHECK(Error(R"({"id":"a","channel":"x","text":"t","id":"b"})") == "field 'id': given twice");
+  CHECK(Error(R"({"id":"a","channel":"x","text":"t","text":"u"})") == "field 'text': given twice");
+  CHECK(Error(R"({"id":"a","channel":"x","text":"t","lang":null,"lang":"en"})") == "field 'lang': given twice");
+  CHECK(Error(R"({"id":"a","channel":"x","text":"t","author":{"id":"u"},"author":{"id":"v"}})") ==
+        "field 'author': given twice");
+  CHECK(Error(R"({"id":"a","channel":"x","text":"t","author":{"id":"u","id":"v"}})") == "field 'author.id': given twice");
+  CHECK(Error(R"({"id":"a","channel":"x","text":"t","author":{"followers":1,"followers":2}})") ==
+        "field 'author.followers': given twice");
+  CHECK(Error(R"({"id":"a","channel":"x","text":"t","attachments":[{"type":"image","count":1,"count":2}]})") ==
+        "field 'attachments[0].count': given twice");
+  // A key with an escape is that key: the same field, given twice.
+  CHECK(Error(R"({"id":"a","channel":"x","text":"t","i\u0064":"b"})") == "field 'id': given twice");
+  Message m;
+  REQUIRE(Parse(R"({"i\u0064":"a","channel":"x","t\u0065xt":"hello","author":{"h\u0061ndle":"h"}})", &m).ok());
+  CHECK(m.id == "a");
+  CHECK(m.text == "hello");
+  CHECK(m.author.handle == "h");
+  // Unknown fields are skipped unread, repeated or not.
+  CHECK(Parse(R"({"id":"a","channel":"x","text":"t","extra":1,"extra":2})", &m).ok());
+}
+
+TEST_CASE("Event lines: a field given twice, sizes and the time range are checked", "[archive][limits]") {
+  ArchiveEvent ev;
+  const std::string head = R"({"type":"event","message":"x:1","event":"replied",)";
+  REQUIRE(ParseArchiveEvent(head + R"("agent":"ana","at":"2026-10-01T10:05:00Z"})", &ev).ok());
+  CHECK(ParseArchiveEvent(head + R"("agent":"ana","agent":"bob","at":"2026-10-01T10:05:00Z"})", &ev).message() ==
+        "field 'agent': given twice");
+  CHECK(ParseArchiveEvent(head + R"("agent":")" + std::string(kMaxAgentBytes + 1, 'a') + R"(","at":"2026-10-01T10:05:00Z"})",
+                          &ev).message() == "field 'agent': 129 bytes, over the limit of 128");
+  CHECK(ParseArchiveEvent(head + R"("agent":"ana","note":")" + std::string(kMaxNoteBytes + 1, 'n') +
+                              R"(","at":"2026-10-01T10:05:00Z"})",
+                          &ev).message() == "field 'note': 4097 bytes, over the limit of 4096");
+  CHECK_THAT(ParseArchiveEvent(head + R"("agent":"ana","at":"1999-12-31T23:59:59Z"})", &ev).message(),
+             Catch::StartsWith("field 'at': must lie from 2000-01-01T00:00:00Z to 2100-01-01T00:00:00Z"));
+  CHECK(ParseArchiveEvent(head + R"("agent":"ana","at":"2000-01-01T00:00:00Z"})", &ev).ok());
+  CHECK(ParseArchiveEvent(head + R"("agent":"ana","at":"2100-01-01T00:00:00Z"})", &ev).ok());
+  CHECK_FALSE(ParseArchiveEvent(head + R"("agent":"ana","at":"2100-01-01T00:00:00.001Z"})", &ev).ok());
+  CHECK(ParseArchiveEvent(R"({"type":"event","message":")" + std::string(kMaxIdBytes + 1, 'm') +
+                              R"(","event":"replied","agent":"ana","at":"2026-10-01T10:05:00Z"})",
+                          &ev).message() == "field 'message': 257 bytes, over the limit of 256");
+  // A message line that repeats "type" is still not an event line.
+  CHECK(ParseArchiveEvent(R"({"id":"a","channel":"x","text":"t","type":"x","type":"y"})", &ev).code() ==
+        Status::Code::kNotFound);
 }

@@ -101,7 +101,7 @@ TEST_CASE("Peek, claim, events and GET of a message work together", "[daemon]") 
 
   // Reroute moves the message to another queue.
   auto rr = c.Request("POST", "/v1/messages/p:2/events",
-                      R"({"type":"rerouted","agent":"bob","at_ms":1,"to_queue":"product","note":"a feature request"})");
+                      R"({"type":"rerouted","agent":"bob","at_ms":1795428000000,"to_queue":"product","note":"a feature request"})");
   CHECK(rr.status == 201);
   CHECK_THAT(c.Request("GET", "/v1/queues/product/messages").body, Catch::Contains("\"id\":\"p:2\""));
   CHECK_THAT(c.Request("GET", "/v1/messages/p:2").body, Catch::Contains("\"queue\":\"product\",\"priority\""));
@@ -112,14 +112,14 @@ TEST_CASE("Event and claim requests are validated field by field", "[daemon]") {
   test::HttpClient c(d.port());
   REQUIRE(c.Request("POST", "/v1/messages", Msg("v:1", "refund please")).status == 202);
   auto e = [&](const std::string& body) { return c.Request("POST", "/v1/messages/v:1/events", body); };
-  CHECK_THAT(e(R"({"type":"liked","agent":"a","at_ms":1})").body, Catch::Contains("\"field\":\"type\""));
-  CHECK_THAT(e(R"({"type":"replied","at_ms":1})").body, Catch::Contains("\"field\":\"agent\""));
+  CHECK_THAT(e(R"({"type":"liked","agent":"a","at_ms":1795428000000})").body, Catch::Contains("\"field\":\"type\""));
+  CHECK_THAT(e(R"({"type":"replied","at_ms":1795428000000})").body, Catch::Contains("\"field\":\"agent\""));
   CHECK_THAT(e(R"({"type":"replied","agent":"a","at":"yesterday"})").body, Catch::Contains("\"field\":\"at\""));
-  CHECK_THAT(e(R"({"type":"rerouted","agent":"a","at_ms":1,"to_queue":"nowhere"})").body,
+  CHECK_THAT(e(R"({"type":"rerouted","agent":"a","at_ms":1795428000000,"to_queue":"nowhere"})").body,
              Catch::Contains("\"field\":\"to_queue\""));
-  CHECK_THAT(e(R"({"type":"replied","agent":["a"],"at_ms":1})").body, Catch::Contains("\"field\":\"agent\""));
+  CHECK_THAT(e(R"({"type":"replied","agent":["a"],"at_ms":1795428000000})").body, Catch::Contains("\"field\":\"agent\""));
   CHECK(e("not json").status == 400);
-  CHECK(c.Request("POST", "/v1/messages/zzz/events", R"({"type":"replied","agent":"a","at_ms":1})").status == 404);
+  CHECK(c.Request("POST", "/v1/messages/zzz/events", R"({"type":"replied","agent":"a","at_ms":1795428000000})").status == 404);
   // Without a time the event happened when the daemon records it (openapi.yaml).
   CHECK(e(R"({"type":"replied","agent":"a"})").status == 201);
   std::string got = c.Request("GET", "/v1/messages/v:1").body;
@@ -312,9 +312,10 @@ TEST_CASE("serve classifies a reply with its conversation's earlier message, als
   ServerConfig config;
   config.data_dir = data.path() + "/data";
   config.model = std::string(TRIAGE_RULES_DIR) + "/default.model";  // thread context is the model's input
-  auto msg = [](const std::string& id, const std::string& text, const std::string& extra) {
-    return R"({"id":")" + id + R"(","channel":"whatsapp","kind":"private","conversation_id":"c-1","author":{"id":"u-7"},"text":")" +
-           text + R"(","lang":"en")" + extra + "}";
+  auto msg = [](const std::string& id, const std::string& text, const std::string& extra,
+                const std::string& conversation = "c-1") {
+    return R"({"id":")" + id + R"(","channel":"whatsapp","kind":"private","conversation_id":")" + conversation +
+           R"(","author":{"id":"u-7"},"text":")" + text + R"(","lang":"en")" + extra + "}";
   };
   auto scores_of = [](const std::string& body) {
     size_t at = body.find("\"scores\":");
@@ -326,7 +327,7 @@ TEST_CASE("serve classifies a reply with its conversation's earlier message, als
     RunningDaemon d(config);
     test::HttpClient http(d.port());
     // The same reply with no earlier message, for comparison.
-    auto alone = http.Request("POST", "/v1/messages", msg("th:0", "still nothing", ",\"conversation_id\":\"c-0\""));
+    auto alone = http.Request("POST", "/v1/messages", msg("th:0", "still nothing", "", "c-0"));
     REQUIRE(alone.status == 202);
     alone_scores = scores_of(alone.body);
     auto first = http.Request("POST", "/v1/messages", msg("th:1", "my parcel 4471 never arrived, it was due monday", ""));

@@ -163,3 +163,46 @@ TEST_CASE("A config with an unknown assignment mode is rejected", "[daemon][conf
   Status s = ServerConfig::LoadFile(path, &cfg);
   CHECK_THAT(s.message(), Catch::Contains(":2: queues.support.assignment: must be pull, round_robin or capacity"));
 }
+
+TEST_CASE("Settings that contradict each other are refused, naming both and their lines", "[daemon][config]") {
+  test::TempDir dir;
+  auto load = [&](const std::string& name, const std::string& yaml) {
+    ServerConfig c;
+    Status s = ServerConfig::LoadFile(dir.Write(name, yaml), &c);
+    INFO(s.message());
+    CHECK_FALSE(s.ok());
+    return s.message();
+  };
+  // A default lease above the maximum: every claim without lease_seconds would be refused.
+  std::string m = load("lease.yaml", "listen: :9000\nmax_lease_seconds: 100\n");
+  CHECK_THAT(m, Catch::Contains(dir.path() + "/lease.yaml:2: default_lease_seconds: 300 (the default) is greater than "
+                                            "max_lease_seconds 100 (line 2)"));
+  m = load("lease2.yaml", "default_lease_seconds: 600\nmax_lease_seconds: 599\n");
+  CHECK_THAT(m, Catch::Contains("lease2.yaml:1: default_lease_seconds: 600 (line 1) is greater than max_lease_seconds 599 (line 2)"));
+  ServerConfig equal;
+  CHECK(ServerConfig::LoadFile(dir.Write("lease3.yaml", "default_lease_seconds: 600\nmax_lease_seconds: 600\n"), &equal).ok());
+
+  // A queue listed twice: which entry would it get?
+  m = load("queues.yaml", "queues:\n  - {name: support, sla_seconds: 60}\n  - {name: sales}\n  - {name: support, sla_seconds: 7}\n");
+  CHECK_THAT(m, Catch::Contains("queues.yaml:4: queues: queue 'support' is listed twice (first on line 2)"));
+  // A name no API path could carry.
+  m = load("long.yaml", "queues:\n  - {name: " + std::string(129, 'q') + "}\n");
+  CHECK_THAT(m, Catch::Contains("long.yaml:2: queues: a queue name of 129 bytes, over the limit of 128"));
+  // A cap on open conversations that a pull queue would silently ignore.
+  m = load("cap.yaml", "queues:\n  - name: support\n    max_open_per_agent: 3\n");
+  CHECK_THAT(m, Catch::Contains("cap.yaml:3: queues.support.max_open_per_agent: applies to round_robin and capacity "
+                                "queues; 'support' is a pull queue"));
+  ServerConfig push;
+  REQUIRE(ServerConfig::LoadFile(dir.Write("push.yaml", "queues:\n  - {name: support, assignment: capacity, max_open_per_agent: 3}\n"),
+                                 &push).ok());
+  CHECK(push.queues[0].max_open_per_agent == 3);
+
+  // A key given twice, at any depth: yaml-cpp keeps both, and its readers
+  // would disagree on which one the file says.
+  m = load("dup.yaml", "max_connections: 10\nlisten: :9000\nmax_connections: 20\n");
+  CHECK_THAT(m, Catch::Contains("dup.yaml:3: max_connections: given twice (first on line 1)"));
+  m = load("dup2.yaml", "webhooks:\n  bearer_token: a\n  bearer_token: b\n");
+  CHECK_THAT(m, Catch::Contains("dup2.yaml:3: webhooks.bearer_token: given twice (first on line 2)"));
+  m = load("dup3.yaml", "queues:\n  - {name: support, sla_seconds: 60, sla_seconds: 70}\n");
+  CHECK_THAT(m, Catch::Contains("dup3.yaml:2: queues[0].sla_seconds: given twice (first on line 2)"));
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -105,6 +106,53 @@ TEST_CASE("X webhook: CRC answer and signed tweets", "[daemon][webhooks]") {
   REQUIRE(r.status == 200);
   CHECK_THAT(r.body, Catch::Contains("\"queue\":\"comms\""));
   CHECK(Post(d.port(), "/webhooks/x", body + " ", {{"x-twitter-webhooks-signature", sig}}).status == 401);
+}
+
+TEST_CASE("X webhook: the CRC answers only X's short base64 tokens, so it cannot sign a forged payload",
+          "[daemon][webhooks]") {
+  RunningDaemon d(WebhookConfig());
+  test::HttpClient c(d.port());
+  auto percent_encoded = [](const std::string& s) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char ch : s) {
+      if (std::isalnum(ch)) {
+        out += static_cast<char>(ch);
+      } else {
+        out += '%';
+        out += kHex[ch >> 4];
+        out += kHex[ch & 15];
+      }
+    }
+    return out;
+  };
+  // The attacker's payload: a tweet, asked for as a CRC token. Were it
+  // answered, the response_token would be the x-twitter-webhooks-signature
+  // of a POST whose body is this payload.
+  const std::string payload = R"({"for_user_id":"1","tweet_create_events":[{"id_str":"666","text":"forged refund request",)"
+                              R"("created_at":"Mon May 19 14:01:46 +0000 2025","user":{"id_str":"9","screen_name":"evil"}}]})";
+  auto crc = c.Request("GET", "/webhooks/x?crc_token=" + percent_encoded(payload));
+  CHECK(crc.status == 400);
+  CHECK_THAT(crc.body, Catch::Contains("\"field\":\"crc_token\""));
+  CHECK_THAT(crc.body, !Catch::Contains("response_token"));
+  std::string token;
+  if (size_t at = crc.body.find("\"response_token\":\""); at != std::string::npos)
+    token = crc.body.substr(at + 18, crc.body.find('"', at + 18) - at - 18);
+  auto forged = Post(d.port(), "/webhooks/x", payload, {{"x-twitter-webhooks-signature", token}});
+  CHECK(forged.status == 401);
+  CHECK(c.Request("GET", "/v1/messages/x:666").status == 404);  // nothing stored
+  // Other shapes X never sends: too long, spaces, quotes.
+  CHECK(c.Request("GET", "/webhooks/x?crc_token=" + std::string(129, 'a')).status == 400);
+  CHECK(c.Request("GET", "/webhooks/x?crc_token=a%20b").status == 400);
+  CHECK(c.Request("GET", "/webhooks/x?crc_token=%22a%22").status == 400);
+  // What X sends is answered: base64 and base64url tokens up to 128 bytes.
+  for (const std::string t : {std::string("Tz0xNzAwMDAwMDAwJm5vbmNlPWFiY2RlZmdoaWprbG1ub3A-_x"),
+                              std::string("q1w2e3r4t5y6u7i8o9p0+/AA=="), std::string(128, 'Z')}) {
+    INFO(t);
+    auto ok = c.Request("GET", "/webhooks/x?crc_token=" + percent_encoded(t));
+    CHECK(ok.status == 200);
+    CHECK(ok.body == "{\"response_token\":\"" + XCrcResponseToken("x-secret", t) + "\"}");
+  }
 }
 
 TEST_CASE("Slack webhook: URL verification, replay window", "[daemon][webhooks]") {

@@ -125,6 +125,16 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
       {"GET", "/v1/alerts?state=sideways", ""},
       {"GET", "/webhooks/x?crc_token=abc", ""},
       {"GET", "/webhooks/x", ""},
+      {"GET", "/webhooks/x?crc_token=%7B%22a%22%3A1%7D", ""},  // not a token X sends
+      // Input limits and repeated keys (README "Running the daemon").
+      {"GET", "/v1/agents/" + std::string(129, 'a') + "/messages", ""},
+      {"GET", "/v1/queues/" + std::string(129, 'q') + "/messages", ""},
+      {"GET", "/v1/messages/" + std::string(257, 'i'), ""},
+      {"POST", "/v1/messages", R"({"id":"o:9","channel":"x","text":"t","id":"o:10"})"},
+      {"POST", "/v1/messages", R"({"id":"o:9","channel":"x","text":"t","lang":")" + std::string(36, 'e') + "\"}"},
+      {"POST", "/v1/messages/o:1/events", R"({"type":"replied","agent":"ann","at_ms":-9223372036854775808})"},
+      {"POST", "/v1/queues/support/claim", R"({"agent":"ann","agent":"bob"})"},
+      {"POST", "/v1/agents/ann/heartbeat", R"({"queues":[")" + std::string(129, 'q') + R"("]})"},
       {"GET", "/webhooks/meta?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1", ""},
       {"POST", "/webhooks/archive", msg, {{"Authorization", "Bearer wrong"}}},
       {"POST", "/webhooks/archive", R"({"id":"o:2","channel":"x","text":"hi"})", {{"Authorization", "Bearer bearer-token"}}},

@@ -239,3 +239,29 @@ TEST_CASE("Bot and moderator notices among the platform samples are not crisis, 
   CHECK(notices > 0);  // the samples hold moderator removal notices
 }
 
+
+TEST_CASE("A normalized message over a size limit is refused by the webhook path as its archive line is",
+          "[webhooks][normalize][limits]") {
+  const std::string long_type(kMaxFieldBytes + 1, 't'), long_sender(kMaxIdBytes + 1, 's');
+  const std::string attachment = WrapMessaging("page", R"({"sender":{"id":"a"},"recipient":{"id":"p"},"timestamp":1,
+      "message":{"mid":"m1","attachments":[{"type":")" + long_type + R"(","payload":{}}]}})");
+  const std::string sender = WrapMessaging("page", R"({"sender":{"id":")" + long_sender + R"("},"recipient":{"id":"p"},)"
+                                                   R"("timestamp":1,"message":{"mid":"m2","text":"hi"}})");
+  for (const auto& [payload, field] : {std::pair{attachment, std::string("attachments[0].type")},
+                                       // (the conversation id holds the sender's id: it is over first)
+                                       std::pair{sender, std::string("conversation_id")}}) {
+    INFO(field);
+    auto normalized = Run(Platform::kMeta, payload);
+    Message parsed;
+    ArchiveParser parser;
+    Status line = parser.ParseCopy(OnlyLine(normalized), &parsed);
+    CHECK_THAT(line.message(), Catch::StartsWith("field '" + field + "': ") && Catch::Contains("over the limit of"));
+    InboundDecoder decoder;
+    DecodedPayload out;
+    ArchiveFormat meta;
+    meta.kind = ArchiveFormat::Kind::kPlatform;
+    meta.platform = Platform::kMeta;
+    Status webhook = decoder.Decode(payload, meta, &out);
+    CHECK_THAT(webhook.message(), Catch::Contains("field '" + field + "': ") && Catch::Contains("over the limit of"));
+  }
+}

@@ -24,6 +24,10 @@ void Api::Claim(const std::string& queue, std::string body, Respond respond) {
   auto agent = f.strings.find("agent");
   if (agent == f.strings.end() || agent->second.empty() || HasControlChars(agent->second))
     return respond(Error(400, "'agent' is required: a non-empty string without control characters", "agent"));
+  if (agent->second.size() > kMaxAgentBytes)
+    return respond(Error(400, "'agent': " + std::to_string(agent->second.size()) + " bytes, over the limit of " +
+                                  std::to_string(kMaxAgentBytes),
+                         "agent"));
   int64_t lease = config_.default_lease_seconds;
   if (auto it = f.ints.find("lease_seconds"); it != f.ints.end()) lease = it->second;
   if (lease < 1 || lease > config_.max_lease_seconds)
@@ -62,20 +66,24 @@ void Api::AddEvent(const std::string& id, std::string body, Respond respond) {
   e.agent = f.strings.count("agent") ? f.strings["agent"] : "";
   if (e.agent.empty() || HasControlChars(e.agent))
     return respond(Error(400, "'agent' is required: a non-empty string without control characters", "agent"));
+  std::string_view time_field = "at_ms";
   if (auto it = f.ints.find("at_ms"); it != f.ints.end()) {
     e.at_ms = it->second;
   } else if (auto at = f.strings.find("at"); at != f.strings.end()) {
     if (!ParseRfc3339(at->second, &e.at_ms)) return respond(Error(400, "'at' must be an RFC 3339 timestamp", "at"));
+    time_field = "at";
   } else {
     // Not given: it happened now (the time the daemon records it).
     e.at_ms = now_seconds_ ? now_seconds_() * 1000 : WallMs();
   }
-  if (e.type == EventType::kRerouted) {
-    e.to_queue = f.strings.count("to_queue") ? f.strings["to_queue"] : "";
-    if (e.to_queue.empty() || !KnownQueue(e.to_queue))
-      return respond(Error(400, "'to_queue' must name a known queue for a reroute", "to_queue"));
-  }
+  if (e.type == EventType::kRerouted) e.to_queue = f.strings.count("to_queue") ? f.strings["to_queue"] : "";
   if (auto n = f.strings.find("note"); n != f.strings.end()) e.note = n->second;
+  // Sizes and the time first: a name over its limit is not echoed back in
+  // an error below, and a time out of range never reaches the histograms.
+  if (Status s = CheckEventLimits(e, time_field, &bad); !s.ok())
+    return respond(Error(400, "'" + bad + "': " + s.message(), bad));
+  if (e.type == EventType::kRerouted && (e.to_queue.empty() || !KnownQueue(e.to_queue)))
+    return respond(Error(400, "'to_queue' must name a known queue for a reroute", "to_queue"));
   // Response-time histograms: the first reply and the first resolution of a
   // message, timed from its arrival (created_at, or when it was stored).
   std::string histogram_kind, histogram_queue;
@@ -113,8 +121,17 @@ void Api::Heartbeat(const std::string& agent, std::string body, Respond respond)
   auto queues = f.lists.find("queues");
   if (queues == f.lists.end() || queues->second.empty())
     return respond(Error(400, "'queues' is required: the queues this agent works on", "queues"));
-  for (const auto& q : queues->second)
+  if (queues->second.size() > kMaxListEntries)
+    return respond(Error(400, "'queues': " + std::to_string(queues->second.size()) + " entries, over the limit of " +
+                                  std::to_string(kMaxListEntries),
+                         "queues"));
+  for (const auto& q : queues->second) {
+    if (q.size() > kMaxQueueNameBytes)
+      return respond(Error(400, "'queues': an entry of " + std::to_string(q.size()) + " bytes, over the limit of " +
+                                    std::to_string(kMaxQueueNameBytes),
+                           "queues"));
     if (!KnownQueue(q)) return respond(Error(400, "no queue '" + q + "'", "queues"));
+  }
   store_->Heartbeat(agent, queues->second,
                     [respond = std::move(respond), agent, metrics = metrics_](Status st, QueueStore::AgentStatus a) {
                       if (!st.ok()) return respond(StoreFailure(st, metrics));

@@ -258,6 +258,7 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   size_t warmed = m.api->WarmDetector(warm_window_ms);
   if (warmed) m.Log("crisis detector warmed up on " + std::to_string(warmed) + " messages of the last 6 hours");
   m.server = std::make_unique<HttpServer>(m.io, m.config, m.api.get(), &m.metrics);
+  m.server->set_log([impl](const std::string& msg) { impl->Log(msg); });
   if (Status s = m.server->Listen(); !s.ok()) return s;
   m.server->SetTlsContext(std::move(tls));
   *out = std::move(d);

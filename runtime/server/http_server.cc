@@ -7,7 +7,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -157,6 +163,9 @@ class HttpSession : public HttpSessionBase, public std::enable_shared_from_this<
     // the next request (request smuggling).
     auto te = req.find(http::field::transfer_encoding);
     if (te != req.end()) {
+      // HTTP/1.0 has no transfer codings: its framing is faulty whatever the
+      // coding says (RFC 9112 6.1), and keep-alive must not keep it open.
+      if (req.version() < 11) return WriteError(400, "Transfer-Encoding in an HTTP/1.0 request");
       std::string v(te->value());
       while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
       size_t b = v.find_first_not_of(" \t");
@@ -282,7 +291,16 @@ class HttpSession : public HttpSessionBase, public std::enable_shared_from_this<
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, const ServerConfig& config, Api* api, ServerMetrics* metrics)
-    : io_(io), config_(config), api_(api), metrics_(metrics), acceptor_(asio::make_strand(io)) {}
+    : io_(io),
+      config_(config),
+      api_(api),
+      metrics_(metrics),
+      acceptor_(asio::make_strand(io)),
+      accept_timer_(acceptor_.get_executor()) {}
+
+HttpServer::~HttpServer() {
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
+}
 
 Status HttpServer::Listen() {
   beast::error_code ec;
@@ -296,6 +314,9 @@ Status HttpServer::Listen() {
   if (ec)
     return Status::IOError("listen on " + config_.host + ":" + std::to_string(config_.port) + ": " + ec.message());
   port_ = acceptor_.local_endpoint().port();
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (reserve_fd_ < 0)
+    return Status::IOError(std::string("listen: cannot open /dev/null (the reserve descriptor): ") + std::strerror(errno));
   return Status::OK();
 }
 
@@ -315,6 +336,7 @@ void HttpServer::StopAccepting() {
   asio::post(acceptor_.get_executor(), [this] {
     beast::error_code ec;
     acceptor_.close(ec);
+    accept_timer_.cancel();
   });
   std::lock_guard<std::mutex> l(sessions_mu_);
   for (auto& w : sessions_)
@@ -324,7 +346,16 @@ void HttpServer::StopAccepting() {
 void HttpServer::Accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
+    // A client that gave up before we took its connection: nothing is wrong.
+    if (ec == asio::error::connection_aborted || ec == asio::error::interrupted) return Accept();
+    if (ec) return OnAcceptError(ec);
+    if (accept_backoff_.count() > 0) {
+      accept_backoff_ = std::chrono::milliseconds(0);
+      if (log_)
+        log_("accepting connections again after " + std::to_string(episode_errors_) + " accept failures");
+      episode_errors_ = 0;
+    }
+    {  // a new connection
       std::shared_ptr<ssl::context> tls;
       {
         std::lock_guard<std::mutex> l(tls_mu_);
@@ -366,6 +397,69 @@ void HttpServer::Accept() {
     }
     Accept();
   });
+}
+
+void HttpServer::OnAcceptError(const boost::system::error_code& ec) {
+  const bool emfile = ec == boost::system::errc::too_many_files_open;
+  const bool enfile = ec == boost::system::errc::too_many_files_open_in_system;
+  const AcceptError reason = emfile ? AcceptError::kEmfile : enfile ? AcceptError::kEnfile : AcceptError::kOther;
+  metrics_->accept_errors[static_cast<int>(reason)].fetch_add(1, std::memory_order_relaxed);
+  if (emfile || enfile) shed_unlogged_ += ShedWaitingConnections();
+  ++errors_unlogged_;
+  ++episode_errors_;
+  // Re-arming at once would fail again at once (the connection is still
+  // waiting, the table still full): wait, longer each time.
+  accept_backoff_ = accept_backoff_.count() == 0 ? std::chrono::milliseconds(50)
+                                                 : std::min(2 * accept_backoff_, std::chrono::milliseconds(1000));
+  // One line when it starts, then at most one every 10 s while it lasts.
+  auto now = std::chrono::steady_clock::now();
+  if (log_ && (episode_errors_ == 1 || now - last_log_ >= std::chrono::seconds(10))) {
+    log_("accept failed: " + ec.message() + " (" + std::to_string(errors_unlogged_) + " times since the last report; " +
+         std::to_string(shed_unlogged_) + " connections answered 503); retrying in " +
+         std::to_string(accept_backoff_.count()) + " ms, backing off up to 1 s");
+    errors_unlogged_ = 0;
+    shed_unlogged_ = 0;
+    last_log_ = now;
+  }
+  accept_timer_.expires_after(accept_backoff_);
+  accept_timer_.async_wait([this](const boost::system::error_code& tec) {
+    if (tec || !acceptor_.is_open()) return;
+    Accept();
+  });
+}
+
+size_t HttpServer::ShedWaitingConnections() {
+  static constexpr char kOutOfDescriptors[] =
+      "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nContent-Length: 42\r\n\r\n{\"error\":\"out of file descriptors; retry\"}";
+  static_assert(sizeof("{\"error\":\"out of file descriptors; retry\"}") - 1 == 42);
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  reserve_fd_ = -1;
+  // Straight on the listening socket, non-blocking (as asio keeps it for
+  // async_accept; said again here, since a blocking accept would stall the
+  // strand): an empty backlog is EAGAIN, never a wait. Bounded, so that a
+  // flood cannot hold the strand either.
+  beast::error_code ec;
+  acceptor_.native_non_blocking(true, ec);
+  size_t shed = 0;
+  const bool plain = !tls();  // a TLS client cannot read a plain answer: it is only closed
+  for (; shed < 256 && !ec; ++shed) {
+    int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) break;
+    if (plain) (void)!::send(fd, kOutOfDescriptors, sizeof kOutOfDescriptors - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(fd, SHUT_WR);
+    // Read what the client already sent, so that the close is a FIN and not
+    // a reset that could discard the answer before the client reads it.
+    char sink[4096];
+    for (int i = 0; i < 16 && ::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+    }
+    ::close(fd);
+  }
+  metrics_->accept_shed.fetch_add(shed, std::memory_order_relaxed);
+  // Another thread may take the freed slot first; then the next failure
+  // tries again (and sheds nothing until it has the reserve).
+  reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  return shed;
 }
 
 }  // namespace triage

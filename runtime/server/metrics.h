@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "format/label.h"
@@ -24,6 +25,14 @@ enum class Endpoint : uint8_t {
 };
 inline constexpr int kNumEndpoints = 14;
 std::string_view EndpointName(Endpoint e);
+
+// Why accept() failed: the process's descriptor limit (EMFILE), the
+// system's (ENFILE), or anything else (ENOBUFS, ENOMEM, ...).
+enum class AcceptError : uint8_t { kEmfile, kEnfile, kOther };
+inline constexpr int kNumAcceptErrors = 3;
+constexpr std::string_view AcceptErrorName(AcceptError e) {
+  return e == AcceptError::kEmfile ? "emfile" : e == AcceptError::kEnfile ? "enfile" : "other";
+}
 
 class LatencyHistogram {
  public:
@@ -70,6 +79,10 @@ struct ServerMetrics {
   std::array<std::atomic<uint64_t>, 6> responses_by_class{};  // index: status / 100
   std::atomic<uint64_t> rejected_busy{0};
   std::atomic<uint64_t> rejected_connections{0};
+  // accept() failures, by AcceptError, and the connections answered 503 and
+  // closed because the process was out of file descriptors (HttpServer).
+  std::array<std::atomic<uint64_t>, kNumAcceptErrors> accept_errors{};
+  std::atomic<uint64_t> accept_shed{0};
   std::atomic<uint64_t> reloads_ok{0};
   std::atomic<uint64_t> reloads_failed{0};
   std::atomic<uint64_t> connections_open{0};

@@ -40,6 +40,12 @@ void Api::Metrics(Respond respond) {
             m.auth_failures[i].load());
   counter("triage_tls_handshake_failures_total", "TLS connections that failed before a request (plain HTTP included)",
           "", m.tls_handshake_failures.load());
+  for (int i = 0; i < kNumAcceptErrors; ++i)
+    counter("triage_accept_errors_total", i == 0 ? "accept() failures by reason (the listener backs off after each)" : "",
+            "reason=\"" + std::string(AcceptErrorName(static_cast<AcceptError>(i))) + "\"", m.accept_errors[i].load());
+  counter("triage_accept_shed_connections_total",
+          "Connections answered 503 and closed because the process was out of file descriptors", "",
+          m.accept_shed.load());
   counter("triage_rules_reloads_total", "Rule pack reloads (SIGHUP) by result", "result=\"ok\"", m.reloads_ok.load());
   counter("triage_rules_reloads_total", "", "result=\"failed\"", m.reloads_failed.load());
   static const char* kPlatforms[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive", "other"};

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <set>
 
 #include "base/json_writer.h"
 
@@ -20,6 +21,7 @@ Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_fi
     if (e == simdjson::INCORRECT_TYPE) return Status::InvalidArgument("the body must be a JSON object");
     return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
   }
+  std::set<std::string, std::less<>> seen;  // keys, those given as null too
   for (auto field : obj) {
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
@@ -28,6 +30,10 @@ Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_fi
     od::json_type t;
     if (auto e = v.type().get(t)) return Status::InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(e));
     std::string k(key);
+    if (!seen.insert(k).second) {
+      *bad_field = k;
+      return Status::InvalidArgument("'" + k + "' is given twice");
+    }
     if (t == od::json_type::string) {
       std::string_view s;
       if (v.get_string().get(s)) {

@@ -24,8 +24,13 @@ struct JsonFields {
 };
 
 // Reads a JSON object body: strings, integers and lists of strings by key.
-// *bad_field names the field an error is about.
+// *bad_field names the field an error is about. A key given twice is an
+// error naming it ({"agent":"a","agent":"b"} means nothing one can trust).
 Status ParseFields(const std::string& body, JsonFields* out, std::string* bad_field);
+
+// The most entries a list field of a request body may hold (the queues of
+// a heartbeat: an agent works a handful).
+inline constexpr size_t kMaxListEntries = 64;
 
 // The expected type of each field a body may hold: a field given with
 // another type is an error naming it (a "max":"3" is refused, not ignored).

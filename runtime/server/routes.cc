@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "format/archive_format.h"
+#include "format/event.h"
 #include "runtime/server/request.h"
 
 namespace triage {
@@ -74,6 +76,16 @@ std::string_view Described(std::string_view param_name) {
   return param_name;
 }
 
+// The longest value a path parameter may have once decoded: what can be
+// stored under that name (format/archive_format.h, format/event.h). Longer
+// ones name nothing, and are refused before any lookup.
+size_t MaxBytes(std::string_view param_name) {
+  if (param_name == "id") return kMaxIdBytes;
+  if (param_name == "queue") return kMaxQueueNameBytes;
+  if (param_name == "agent") return kMaxAgentBytes;
+  return 64;  // {platform}: a platform name
+}
+
 }  // namespace
 
 RouteMatch MatchRoute(std::string_view method, std::string_view target) {
@@ -96,6 +108,14 @@ RouteMatch MatchRoute(std::string_view method, std::string_view target) {
     if (!name.empty() && (!UrlDecode(raw, &m.param) || m.param.empty() || HasControlChars(m.param))) {
       m.status = 400;
       m.error = "bad " + std::string(Described(name)) + " in the path";
+      m.field = std::string(name);
+      m.param.clear();
+      return m;
+    }
+    if (!name.empty() && m.param.size() > MaxBytes(name)) {
+      m.status = 400;
+      m.error = std::string(Described(name)) + " in the path is " + std::to_string(m.param.size()) +
+                " bytes, over the limit of " + std::to_string(MaxBytes(name));
       m.field = std::string(name);
       m.param.clear();
       return m;

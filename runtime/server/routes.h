@@ -43,7 +43,8 @@ struct RouteMatch {
   std::string_view query;                // after '?', not decoded
   // When route is kNone: 404 (no such path), 405 (the path exists; `allowed`
   // says which method) or 400 (a path parameter that is not percent-encoded
-  // text: `field` names it). `error` is the message to answer with.
+  // text, or longer than anything stored under it: {id} 256 bytes, {queue}
+  // and {agent} 128; `field` names it). `error` is the message to answer with.
   unsigned status = 0;
   std::string error;
   std::string field;

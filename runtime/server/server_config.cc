@@ -4,6 +4,10 @@
 
 #include <cstdlib>
 #include <limits>
+#include <map>
+#include <optional>
+
+#include "format/event.h"
 
 namespace triage {
 
@@ -39,6 +43,24 @@ struct Reader {
   void String(const YAML::Node& n, const std::string& key, std::string* out) {
     if (!n.IsScalar()) errors.push_back(Where(n, key) + "must be a string");
     else *out = n.Scalar();
+  }
+  // A key given twice in one mapping, anywhere in the file. YAML forbids it,
+  // but yaml-cpp keeps both: iterating sees the last value and lookups the
+  // first, so the two readers of the file would disagree on what it says.
+  void UniqueKeys(const YAML::Node& n, const std::string& path) {
+    if (n.IsSequence()) {
+      for (size_t i = 0; i < n.size(); ++i) UniqueKeys(n[i], path + "[" + std::to_string(i) + "]");
+      return;
+    }
+    if (!n.IsMap()) return;
+    std::map<std::string, int> first_line;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar()) continue;
+      std::string key = it->first.Scalar(), name = path.empty() ? key : path + "." + key;
+      auto [at, inserted] = first_line.emplace(key, it->first.Mark().line + 1);
+      if (!inserted) errors.push_back(Where(it->first, name) + "given twice (first on line " + std::to_string(at->second) + ")");
+      UniqueKeys(it->second, name);
+    }
   }
 };
 
@@ -88,6 +110,12 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
   if (!root || root.IsNull()) return Status::OK();
   Reader r{path, {}};
   if (!root.IsMap()) return Status::InvalidArgument(path + ": the config must be a mapping");
+  r.UniqueKeys(root, "");
+  // For the checks across keys after the loop: where each was set.
+  // (std::optional: assigning a YAML::Node to a bound one would rewrite the
+  // node it was bound to.)
+  std::optional<YAML::Node> default_lease_at, max_lease_at;
+  std::map<std::string, int> queue_lines;  // name -> line of its first listing
   for (auto it = root.begin(); it != root.end(); ++it) {
     std::string key = it->first.Scalar();
     YAML::Node v = it->second;
@@ -128,8 +156,10 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       r.Int(v, key, &c->drain_timeout_seconds, 0, 3600);
     } else if (key == "default_lease_seconds") {
       r.Int(v, key, &c->default_lease_seconds, 1, 7 * 86400);
+      default_lease_at.emplace(v);
     } else if (key == "max_lease_seconds") {
       r.Int(v, key, &c->max_lease_seconds, 1, 30 * 86400);
+      max_lease_at.emplace(v);
     } else if (key == "max_claim") {
       r.Int(v, key, &c->max_claim, 1, 100000);
     } else if (key == "agent_ttl_seconds") {
@@ -167,6 +197,15 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
           continue;
         }
         qc.name = q["name"].Scalar();
+        // A name must be unique (which entry would a queue get?), and fit
+        // the API (a path segment, a to_queue) like any queue name.
+        const int line = q["name"].Mark().line + 1;
+        if (auto [at, inserted] = queue_lines.emplace(qc.name, line); !inserted)
+          r.errors.push_back(r.Where(q["name"], "queues") + "queue '" + qc.name + "' is listed twice (first on line " +
+                             std::to_string(at->second) + ")");
+        if (qc.name.size() > kMaxQueueNameBytes)
+          r.errors.push_back(r.Where(q["name"], "queues") + "a queue name of " + std::to_string(qc.name.size()) +
+                             " bytes, over the limit of " + std::to_string(kMaxQueueNameBytes));
         for (auto f = q.begin(); f != q.end(); ++f) {
           std::string k = f->first.Scalar();
           if (k == "sla_seconds") {
@@ -187,6 +226,11 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
             r.errors.push_back(r.Where(f->first, "queues." + qc.name) + "unknown key '" + k + "'");
           }
         }
+        // Agents claim from a pull queue as much as they like: a cap on
+        // their open conversations there would be silently ignored.
+        if (qc.assignment == "pull" && qc.max_open_per_agent > 0)
+          r.errors.push_back(r.Where(q["max_open_per_agent"], "queues." + qc.name + ".max_open_per_agent") +
+                             "applies to round_robin and capacity queues; '" + qc.name + "' is a pull queue");
         c->queues.push_back(qc);
       }
     } else if (key == "kafka") {
@@ -236,6 +280,17 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
     } else {
       r.errors.push_back(r.Where(it->first, key) + "unknown option");
     }
+  }
+  // Each valid on its own, together a contradiction: every claim without
+  // lease_seconds would be refused.
+  if (c->default_lease_seconds > c->max_lease_seconds) {
+    auto said = [](const std::optional<YAML::Node>& at, int64_t value) {
+      return std::to_string(value) + (at ? " (line " + std::to_string(at->Mark().line + 1) + ")" : " (the default)");
+    };
+    const YAML::Node& where = default_lease_at ? *default_lease_at : max_lease_at ? *max_lease_at : root;
+    r.errors.push_back(r.Where(where, "default_lease_seconds") +
+                       said(default_lease_at, c->default_lease_seconds) + " is greater than max_lease_seconds " +
+                       said(max_lease_at, c->max_lease_seconds) + "; the default lease must be allowed");
   }
   if (r.errors.empty()) {
     c->config_path = path;

@@ -26,6 +26,23 @@ std::string UrlDecodedParam(std::string_view query, std::string_view name) {
   return out;
 }
 
+// X's CRC answer is sha256=base64(HMAC(consumer secret, crc_token)), which
+// is also the signature X puts on a POST whose body is crc_token: answering
+// any token would sign any body an attacker chooses (a JSON payload of
+// tweets, say). So only what X sends is answered: a short token in the
+// base64/base64url alphabet, which can never be a JSON payload.
+constexpr size_t kMaxCrcTokenBytes = 128;
+
+bool IsXCrcToken(std::string_view t) {
+  if (t.empty() || t.size() > kMaxCrcTokenBytes) return false;
+  for (char c : t) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+              c == '=' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // Platform webhooks: the platform's handshake (GET), then on POST its
@@ -66,6 +83,12 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
     if (platform == "x") {
       std::string crc = UrlDecodedParam(query, "crc_token");
       if (crc.empty()) return respond(Error(400, "crc_token is required", "crc_token"));
+      // Checked before anything is signed (see IsXCrcToken).
+      if (!IsXCrcToken(crc))
+        return respond(Error(400,
+                             "crc_token must be at most " + std::to_string(kMaxCrcTokenBytes) +
+                                 " bytes of A-Z a-z 0-9 + / = _ -",
+                             "crc_token"));
       if (w.x_consumer_secret.empty()) return reject(SignatureCheck::kNoSecret);
       std::string out = "{\"response_token\":";
       AppendJsonString(XCrcResponseToken(w.x_consumer_secret, crc), &out);
