@@ -51,11 +51,10 @@ std::string PostHead(const std::string& target, size_t length, const std::string
 
 }  // namespace
 
-TEST_CASE("Body and batch limits answer 413 - too many connections get 503", "[daemon][limits]") {
+TEST_CASE("Body and batch limits answer 413", "[daemon][limits]") {
   ServerConfig cfg;
   cfg.max_body_bytes = 2048;
   cfg.max_batch_messages = 3;
-  cfg.max_connections = 2;
   RunningDaemon d(cfg);
   test::HttpClient c(d.port());
   auto big = c.Request("POST", "/v1/messages", Msg("big", std::string(4000, 'a')));
@@ -67,13 +66,22 @@ TEST_CASE("Body and batch limits answer 413 - too many connections get 503", "[d
   auto batch = c2.Request("POST", "/v1/messages", four);
   CHECK(batch.status == 413);
   CHECK_THAT(batch.body, Catch::Contains("max_batch_messages"));
-  // c2 holds one connection; c3 the second; c4 is over the limit.
-  test::HttpClient c3(d.port());
-  REQUIRE(c3.Request("GET", "/healthz").status == 200);
-  test::HttpClient c4(d.port());
-  auto refused = c4.Request("GET", "/healthz");
+}
+
+TEST_CASE("Connections over max_connections get 503 with Retry-After", "[daemon][limits]") {
+  // A fresh daemon: connections closed by earlier answers are counted until
+  // their sessions are gone, which is not at a moment a test can know.
+  ServerConfig cfg;
+  cfg.max_connections = 2;
+  RunningDaemon d(cfg);
+  test::HttpClient first(d.port()), second(d.port());  // both kept alive
+  REQUIRE(first.Request("GET", "/healthz").status == 200);
+  REQUIRE(second.Request("GET", "/healthz").status == 200);
+  test::HttpClient third(d.port());
+  auto refused = third.Request("GET", "/healthz");
   CHECK(refused.status == 503);
   CHECK(refused.headers["Retry-After"] == "1");
+  CHECK(first.Request("GET", "/healthz").status == 200);  // the two held connections still work
 }
 
 TEST_CASE("Garbage on the wire gets 400 and a closed connection", "[daemon][limits]") {
