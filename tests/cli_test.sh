@@ -111,17 +111,21 @@ check "no line-by-line flood" [ "$(wc -l < "$tmp/two.err")" -le 3 ]
 "$triage" rules explain --lang es "quiero un reembolso" > "$tmp/explain" 2>&1
 check "explain shows the fired rule" grep -q "refund_request" "$tmp/explain"
 
+# The port a daemon started with --listen 127.0.0.1:0 logs (empty if it
+# did not start within 30 s).
+serve_port() {
+  for _ in $(seq 1 300); do
+    sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/serve.log" | grep . && return 0
+    sleep 0.1
+  done
+}
+
 # serve: SIGHUP reloads (a bad pack is rejected and the old one keeps
 # serving), SIGTERM drains and stops cleanly
 cp -r "$src/rules/default" "$tmp/live-rules"
 "$triage" serve --listen 127.0.0.1:0 --data "$tmp/data" --rules "$tmp/live-rules" 2> "$tmp/serve.log" &
 pid=$!
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/serve.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+port=$(serve_port)
 check "serve starts and logs its port" [ -n "$port" ]
 # Waits up to 30 s for a line in the daemon's log (reloads are slow under sanitizers).
 wait_log() {
@@ -152,21 +156,21 @@ check "SIGTERM drains and closes cleanly" grep -q "stopped cleanly" "$tmp/serve.
 "$triage" token new --name two --scope read > "$tmp/tok2"
 tok1=$(sed -n 's/^token: //p' "$tmp/tok1")
 tok2=$(sed -n 's/^token: //p' "$tmp/tok2")
-{ echo "listen: 127.0.0.1:0"; echo "data_dir: $tmp/data-auth"; echo "audit_log: $tmp/audit.log"; echo "auth:"; sed -n '/^  - name:/,$p' "$tmp/tok1"; } > "$tmp/auth.yaml"
+# The serve config with the auth: entry `triage token new` printed into $1.
+auth_config() {
+  { echo "listen: 127.0.0.1:0"; echo "data_dir: $tmp/data-auth"; echo "audit_log: $tmp/audit.log"; echo "auth:"
+    sed -n '/^  - name:/,$p' "$1"; } > "$tmp/auth.yaml"
+}
+auth_config "$tmp/tok1"
 "$triage" serve --config "$tmp/auth.yaml" 2> "$tmp/serve.log" &
 pid=$!
-port=""
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/serve.log")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+port=$(serve_port)
 check "serve with tokens starts" [ -n "$port" ]
 get() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "http://127.0.0.1:$port/v1/queues"; }
 if command -v curl > /dev/null && [ -n "$port" ]; then
   check "a token from triage token new is accepted" [ "$(get "$tok1")" = 200 ]
   check "another token is refused" [ "$(get "$tok2")" = 401 ]
-  { echo "listen: 127.0.0.1:0"; echo "data_dir: $tmp/data-auth"; echo "audit_log: $tmp/audit.log"; echo "auth:"; sed -n '/^  - name:/,$p' "$tmp/tok2"; } > "$tmp/auth.yaml"
+  auth_config "$tmp/tok2"
   kill -HUP "$pid"
   check "SIGHUP reloads the tokens" wait_log "security settings reloaded: 1 API tokens"
   check "the new token is accepted after SIGHUP" [ "$(get "$tok2")" = 200 ]

@@ -216,13 +216,8 @@ TEST_CASE("Token changes apply on reload, and a bad auth: section keeps the old 
 
 TEST_CASE("serve refuses to listen off loopback with no token unless told --insecure-no-auth", "[daemon][auth]") {
   test::TempDir dir;
-  ServerConfig c;
+  ServerConfig c = test::LocalConfig(dir);
   c.host = "0.0.0.0";
-  c.port = 0;
-  c.data_dir = dir.path() + "/data";
-  c.rules = TRIAGE_RULES_DIR;
-  c.model = "none";
-  c.cache_dir = dir.path() + "/cache";
   FILE* log = std::tmpfile();
   std::unique_ptr<Daemon> daemon;
   Status s = Daemon::Create(c, log, &daemon);

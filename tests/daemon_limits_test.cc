@@ -17,24 +17,10 @@
 
 using namespace triage;
 using test::Msg;
+using test::PercentEncoded;
 using test::RunningDaemon;
 
 namespace {
-
-std::string PercentEncoded(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 // The "field" of an error body, or its message when the error names the
 // field there ("field 'text': ...", as for a malformed line).

@@ -76,12 +76,7 @@ TEST_CASE("TLS: a renewed certificate is served after a reload, and a broken one
 
 TEST_CASE("TLS: a missing or unreadable certificate stops the start, naming the file", "[daemon][tls]") {
   test::TempDir dir;
-  ServerConfig c;
-  c.port = 0;
-  c.data_dir = dir.path() + "/data";
-  c.rules = TRIAGE_RULES_DIR;
-  c.model = "none";
-  c.cache_dir = dir.path() + "/cache";
+  ServerConfig c = test::LocalConfig(dir);
   c.security.tls = {dir.path() + "/missing.pem", dir.path() + "/missing.key"};
   FILE* log = std::tmpfile();
   std::unique_ptr<Daemon> daemon;

@@ -112,26 +112,12 @@ TEST_CASE("X webhook: the CRC answers only X's short base64 tokens, so it cannot
           "[daemon][webhooks]") {
   RunningDaemon d(WebhookConfig());
   test::HttpClient c(d.port());
-  auto percent_encoded = [](const std::string& s) {
-    static const char* kHex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char ch : s) {
-      if (std::isalnum(ch)) {
-        out += static_cast<char>(ch);
-      } else {
-        out += '%';
-        out += kHex[ch >> 4];
-        out += kHex[ch & 15];
-      }
-    }
-    return out;
-  };
   // The attacker's payload: a tweet, asked for as a CRC token. Were it
   // answered, the response_token would be the x-twitter-webhooks-signature
   // of a POST whose body is this payload.
   const std::string payload = R"({"for_user_id":"1","tweet_create_events":[{"id_str":"666","text":"forged refund request",)"
                               R"("created_at":"Mon May 19 14:01:46 +0000 2025","user":{"id_str":"9","screen_name":"evil"}}]})";
-  auto crc = c.Request("GET", "/webhooks/x?crc_token=" + percent_encoded(payload));
+  auto crc = c.Request("GET", "/webhooks/x?crc_token=" + test::PercentEncoded(payload));
   CHECK(crc.status == 400);
   CHECK_THAT(crc.body, Catch::Contains("\"field\":\"crc_token\""));
   CHECK_THAT(crc.body, !Catch::Contains("response_token"));
@@ -149,7 +135,7 @@ TEST_CASE("X webhook: the CRC answers only X's short base64 tokens, so it cannot
   for (const std::string t : {std::string("Tz0xNzAwMDAwMDAwJm5vbmNlPWFiY2RlZmdoaWprbG1ub3A-_x"),
                               std::string("q1w2e3r4t5y6u7i8o9p0+/AA=="), std::string(128, 'Z')}) {
     INFO(t);
-    auto ok = c.Request("GET", "/webhooks/x?crc_token=" + percent_encoded(t));
+    auto ok = c.Request("GET", "/webhooks/x?crc_token=" + test::PercentEncoded(t));
     CHECK(ok.status == 200);
     CHECK(ok.body == "{\"response_token\":\"" + XCrcResponseToken("x-secret", t) + "\"}");
   }

@@ -12,6 +12,22 @@
 
 namespace triage::test {
 
+// `s` percent-encoded for a URL: every byte but ASCII letters and digits.
+inline std::string PercentEncoded(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 struct HttpResult {
   int status = 0;  // 0: connection failed
   std::string body;

@@ -16,6 +16,7 @@
 #include "runtime/server/daemon.h"
 #include "http_client.h"
 #include "raw_connection.h"
+#include "running_daemon.h"
 #include "test_util.h"
 
 using namespace triage;
@@ -69,13 +70,7 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
   auto ops = LoadSpec();
   REQUIRE(ops.size() >= 15);
   test::TempDir dir;
-  ServerConfig config;
-  config.host = "127.0.0.1";
-  config.port = 0;
-  config.data_dir = dir.path() + "/data";
-  config.rules = TRIAGE_RULES_DIR;
-  config.model = "none";
-  config.cache_dir = dir.path() + "/cache";
+  ServerConfig config = test::LocalConfig(dir);
   config.webhooks.x_consumer_secret = "x-secret";
   config.webhooks.meta_verify_token = "verify-me";
   config.webhooks.bearer_token = "bearer-token";
@@ -200,13 +195,7 @@ TEST_CASE("With tokens configured, every documented /v1 operation and /metrics d
           "[daemon][openapi][auth]") {
   auto ops = LoadSpec();
   test::TempDir dir;
-  ServerConfig config;
-  config.host = "127.0.0.1";
-  config.port = 0;
-  config.data_dir = dir.path() + "/data";
-  config.rules = TRIAGE_RULES_DIR;
-  config.model = "none";
-  config.cache_dir = dir.path() + "/cache";
+  ServerConfig config = test::LocalConfig(dir);
   TokenEntry metrics_only;
   metrics_only.name = "prometheus";
   REQUIRE(ParseSha256Hex(TokenSha256Hex("metrics-token"), &metrics_only.sha256));

@@ -16,6 +16,20 @@
 namespace triage::test {
 
 
+// A config for a daemon a test creates itself: a free loopback port, data
+// and pattern cache under `dir`, the bundled rules without the model (as
+// RunningDaemon does).
+inline ServerConfig LocalConfig(const TempDir& dir) {
+  ServerConfig c;
+  c.host = "127.0.0.1";
+  c.port = 0;
+  c.data_dir = dir.path() + "/data";
+  c.rules = TRIAGE_RULES_DIR;
+  c.model = "none";
+  c.cache_dir = dir.path() + "/cache";
+  return c;
+}
+
 // Runs a daemon on a free loopback port for the duration of a test.
 struct RunningDaemon {
   TempDir dir;

@@ -30,7 +30,14 @@ std::string_view ScopeName(Scope s) {
   return "none";
 }
 
-std::string ScopeList() { return "ingest, agent, read, metrics or admin"; }
+std::string ScopeList() {
+  std::string out;
+  for (size_t i = 0; i < std::size(kScopeNames); ++i) {
+    if (i) out += i + 1 == std::size(kScopeNames) ? " or " : ", ";
+    out += kScopeNames[i];
+  }
+  return out;
+}
 
 std::string_view AuthFailureName(AuthFailure f) {
   switch (f) {

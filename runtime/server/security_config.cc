@@ -66,15 +66,24 @@ void ReadToken(const std::string& file, const YAML::Node& t, size_t index, std::
 
 }  // namespace
 
-Status LoadSecurityConfig(const std::string& path, SecurityConfig* out) {
-  YAML::Node root;
+Status LoadConfigYaml(const std::string& path, YAML::Node* root) {
   try {
-    root = YAML::LoadFile(path);
+    *root = YAML::LoadFile(path);
   } catch (const YAML::BadFile&) {
     return Status::IOError(path + ": cannot read the config file");
   } catch (const YAML::ParserException& e) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   }
+  return Status::OK();
+}
+
+Status LoadSecurityConfig(const std::string& path, SecurityConfig* out) {
+  YAML::Node root;
+  if (Status s = LoadConfigYaml(path, &root); !s.ok()) return s;
+  return ReadSecurityConfig(root, path, out);
+}
+
+Status ReadSecurityConfig(const YAML::Node& root, const std::string& path, SecurityConfig* out) {
   SecurityConfig c;
   std::vector<std::string> errors;
   if (root && root.IsMap()) {

@@ -24,6 +24,10 @@
 #include "base/status.h"
 #include "runtime/server/auth.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace triage {
 
 struct TlsConfig {
@@ -38,10 +42,16 @@ struct SecurityConfig {
   std::string audit_log;  // empty: audit lines go to the daemon's log
 };
 
-// Reads the auth:, tls: and audit_log: keys of the config file `path` (other
-// keys are left to ServerConfig). Errors name the file, line and key; every
-// error is reported, not only the first.
+// Reads the auth:, tls: and audit_log: keys of `root`, the parsed config
+// file `path` (other keys are left to ServerConfig). Errors name the file,
+// line and key; every error is reported, not only the first.
+Status ReadSecurityConfig(const YAML::Node& root, const std::string& path, SecurityConfig* out);
+// The same from the file itself (a reload reads only this part).
 Status LoadSecurityConfig(const std::string& path, SecurityConfig* out);
+
+// Parses a YAML config file; the error names the file (and the line of a
+// syntax error).
+Status LoadConfigYaml(const std::string& path, YAML::Node* root);
 
 // Whether `host` is a loopback address (127.0.0.0/8, ::1 or "localhost"):
 // the only place the daemon listens without tokens unless told otherwise.

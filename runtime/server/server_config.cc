@@ -100,13 +100,7 @@ Status ServerConfig::SetListen(const std::string& listen) {
 
 Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
   YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    return Status::IOError(path + ": cannot read the config file");
-  } catch (const YAML::ParserException& e) {
-    return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
-  }
+  if (Status s = LoadConfigYaml(path, &root); !s.ok()) return s;
   if (!root || root.IsNull()) return Status::OK();
   Reader r{path, {}};
   if (!root.IsMap()) return Status::InvalidArgument(path + ": the config must be a mapping");
@@ -294,7 +288,7 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
   }
   if (r.errors.empty()) {
     c->config_path = path;
-    if (Status s = LoadSecurityConfig(path, &c->security); !s.ok()) return s;
+    if (Status s = ReadSecurityConfig(root, path, &c->security); !s.ok()) return s;
     return MaturityConfig::LoadFile(path, &c->maturity);
   }
   std::string msg;
