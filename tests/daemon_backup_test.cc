@@ -67,7 +67,7 @@ TEST_CASE("POST /v1/admin/backup without backup_dir: 409 that says what to set",
   CHECK(HttpClient(d.port()).Request("GET", "/v1/admin/backup").status == 405);
 }
 
-TEST_CASE("POST /v1/admin/backup: 200 with the backup, which restores; admin scope only", "[backup][daemon][auth]") {
+TEST_CASE("POST /v1/admin/backup: 200 with the backup, which restores, for admin tokens only", "[backup][daemon][auth]") {
   test::TempDir keep;
   ServerConfig config;
   config.backup_dir = keep.path() + "/backups";

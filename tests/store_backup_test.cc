@@ -298,7 +298,7 @@ TEST_CASE("An unfinished backup is listed as such, never restored, and removed b
   CHECK(listing.backups.size() == 2);
 }
 
-TEST_CASE("One backup into a directory at a time; never into the data directory", "[backup][store]") {
+TEST_CASE("One backup into a directory at a time, and never into the data directory", "[backup][store]") {
   test::TempDir dir;
   auto store = OpenStore(dir.path() + "/data");
   Ingest(*store, 0, 5);
@@ -323,7 +323,7 @@ TEST_CASE("One backup into a directory at a time; never into the data directory"
   CHECK_FALSE(fs::exists(dir.path() + "/data/backups"));
 }
 
-TEST_CASE("triage backup: a closed store is backed up read-only; a held one points to the daemon's endpoint",
+TEST_CASE("triage backup: a closed store is backed up read-only, a held one points to the daemon's endpoint",
           "[backup]") {
   test::TempDir dir;
   const std::string data = dir.path() + "/data", backups = dir.path() + "/backups";
