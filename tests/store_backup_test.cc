@@ -162,8 +162,8 @@ TEST_CASE("Backups are incremental, numbered, and any of them restores", "[backu
 
   RestoreRequest one;
   one.backup_id = 1;
-  REQUIRE(RestoreStoreBackup(backups, dir.path() + "/one", one, nullptr).ok());
-  CHECK(Dump(*OpenRestored(dir.path() + "/one")).size() == 2000);
+  REQUIRE(RestoreStoreBackup(backups, dir.path() + "/new/parents/one", one, nullptr).ok());
+  CHECK(Dump(*OpenRestored(dir.path() + "/new/parents/one")).size() == 2000);
   REQUIRE(RestoreStoreBackup(backups, dir.path() + "/latest", RestoreRequest(), nullptr).ok());
   CHECK(Dump(*OpenRestored(dir.path() + "/latest")) == Dump(*store));
   RestoreRequest missing;
@@ -223,6 +223,8 @@ TEST_CASE("Restore refuses a non-empty target unless --force, and never replaces
   run = test::RunCommand(cli, &RunRestore);
   INFO(run.err);
   CHECK(run.rc == kExitOk);
+  CHECK_FALSE(fs::exists(dir.path() + "/empty.restoring"));
+  CHECK(Dump(*OpenRestored(dir.path() + "/empty")).size() == 10);
   CHECK_THAT(run.out, Catch::StartsWith("backup 1 of " + backups));
   CHECK_THAT(run.out, Catch::Contains("10 messages) restored into " + dir.path() + "/empty"));
 }

@@ -254,6 +254,7 @@ Status RestoreStoreBackup(const std::string& backup_dir, const std::string& data
                                    " and the data directory must not contain one another");
   std::error_code ec;
   const bool exists = fs::exists(target, ec);
+  bool replacing = false;  // a store is in the target
   if (exists) {
     if (!fs::is_directory(target, ec)) return Status::InvalidArgument(dir + ": exists and is not a directory");
     if (DatabaseLockHeld(dir + "/LOCK"))
@@ -266,6 +267,7 @@ Status RestoreStoreBackup(const std::string& backup_dir, const std::string& data
       if (!fs::exists(target / "CURRENT", ec))
         return Status::InvalidArgument(dir + ": not empty and holds no store (no CURRENT file); --force "
                                        "replaces only a store");
+      replacing = true;
     }
   }
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine;
@@ -276,29 +278,45 @@ Status RestoreStoreBackup(const std::string& backup_dir, const std::string& data
     return Status::Corruption(s.message() + "; nothing restored (`triage backup --list` shows the others; "
                               "--backup N restores one)");
   }
-  // Restored beside the target, checked, then moved into place: a restore
-  // that fails leaves the target as it was.
-  const std::string staging = dir + ".restoring";
-  fs::remove_all(staging, ec);
-  rocksdb::IOStatus r = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), info.backup_id, staging, staging);
+  // A new directory or a store being replaced: restored beside it, checked,
+  // then moved into place, so that a restore that fails leaves nothing
+  // half-made and the old store as it was. An existing empty directory (a
+  // mount point, say: it can be neither removed nor renamed onto) is
+  // restored into directly and emptied again if that fails.
+  const bool staged = !exists || replacing;
+  const std::string into = staged ? dir + ".restoring" : dir;
+  auto clean = [&] {
+    if (staged) {
+      fs::remove_all(into, ec);
+      return;
+    }
+    for (const auto& e : fs::directory_iterator(into, ec)) fs::remove_all(e.path(), ec);
+  };
+  if (staged) {
+    fs::remove_all(into, ec);
+    if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  }
+  const std::string backup_n = "backup " + std::to_string(info.backup_id);
+  rocksdb::IOStatus r = engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), info.backup_id, into, into);
   if (!r.ok()) {
-    fs::remove_all(staging, ec);
-    return FromBackupEngine(r, backup_dir + ": restoring backup " + std::to_string(info.backup_id) + " into " + staging +
-                            " failed");
+    clean();
+    return FromBackupEngine(r, backup_dir + ": restoring " + backup_n + " into " + into + " failed");
   }
   {
     std::unique_ptr<QueueStore> check;
-    if (Status s = QueueStore::OpenReadOnly(staging, &check); !s.ok()) {
-      fs::remove_all(staging, ec);
-      return Status::Corruption(backup_dir + ": backup " + std::to_string(info.backup_id) +
-                                " was restored but does not open as a store: " + s.message());
+    if (Status s = QueueStore::OpenReadOnly(into, &check); !s.ok()) {
+      clean();
+      return Status::Corruption(backup_dir + ": " + backup_n + " was restored but does not open as a store: " +
+                                s.message());
     }
   }
-  if (exists) fs::remove_all(target, ec);
-  if (!ec) fs::rename(staging, target, ec);
-  if (ec)
-    return Status::IOError(dir + ": cannot move the restored store into place (" + ec.message() + "); it is in " +
-                           staging);
+  if (staged) {
+    if (replacing) fs::remove_all(target, ec);
+    if (!ec) fs::rename(into, target, ec);
+    if (ec)
+      return Status::IOError(dir + ": cannot move the restored store into place (" + ec.message() + "); it is in " +
+                             into);
+  }
   if (out) *out = Summarize(info);
   return Status::OK();
 }

@@ -77,9 +77,11 @@ struct RestoreRequest {
 
 // Restores a backup into `data_dir`, which must be absent or empty unless
 // request.replace. The backup is verified first (a damaged one is refused,
-// naming the file: there is no silent fall-back to an older backup), restored
-// into DATA_DIR.restoring beside it, opened read-only to check it, and only
-// then moved into place. *out describes the backup restored.
+// naming the file: there is no silent fall-back to an older backup), then
+// restored and opened read-only to check it: a new directory or a replaced
+// store by way of DATA_DIR.restoring beside it, moved into place once it
+// opens; an existing empty directory directly. *out describes the backup
+// restored.
 Status RestoreStoreBackup(const std::string& backup_dir, const std::string& data_dir, const RestoreRequest& request,
                           BackupSummary* out);
 
