@@ -79,7 +79,6 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
   config.webhooks.x_consumer_secret = "x-secret";
   config.webhooks.meta_verify_token = "verify-me";
   config.webhooks.bearer_token = "bearer-token";
-  config.backup_dir = dir.path() + "/backups";
   for (auto& q : config.queues)
     if (q.name == "product") q.assignment = "round_robin";
   FILE* log = std::tmpfile();
@@ -142,7 +141,7 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
       {"POST", "/webhooks/nowhere", "{}"},
       {"DELETE", "/v1/queues", ""},
       {"POST", "/v1/admin/reload", ""},
-      {"POST", "/v1/admin/backup", ""},
+      {"POST", "/v1/admin/backup", ""},  // 409: no backup_dir (200 in daemon_backup_test.cc, not run under TSan)
       {"GET", "/v1/admin/backup", ""},
   };
   std::set<std::pair<std::string, std::string>> exercised;
