@@ -163,6 +163,32 @@ struct ServeOptions {
 };
 int RunServe(const ServeOptions& opts);
 
+// triage backup: a checked backup of a data directory that no daemon holds
+// (opened read-only) into a backup directory of numbered backups; or, with
+// --list, what a backup directory holds (--verify: and whether each backup
+// reads back whole). A store a running `triage serve` holds: the command says
+// to ask the daemon (POST /v1/admin/backup). Layout: engine/store/store_backup.h.
+struct BackupOptions {
+  CommonOptions common;  // out and err only
+  std::string data;      // the store to back up
+  std::string to;        // the backup directory
+  bool list = false;
+  bool verify = false;   // with or without --list: list, checking every file of every backup
+};
+int RunBackup(const BackupOptions& opts);
+
+// triage restore: backup N (default: the latest complete one) of a backup
+// directory into an absent or empty data directory, or, with --force, in
+// place of the store in DATA_DIR; checked, then opened read-only.
+struct RestoreOptions {
+  CommonOptions common;  // out and err only
+  std::string from;      // the backup directory
+  std::string to;        // the data directory
+  uint32_t backup = 0;   // 0: the latest
+  bool force = false;
+};
+int RunRestore(const RestoreOptions& opts);
+
 // triage token new: a fresh random token, printed once with the auth: entry
 // (its SHA-256, never the token) to paste into the serve config.
 struct TokenNewOptions {

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -205,6 +206,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"ingest", "agent", "read", "metrics", "admin"}));
   token_new_cmd->add_option("--agent", token_new.agent, "The agent an agent-scope token acts as");
 
+  triage::BackupOptions backup;
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "Back up a data directory no daemon holds (a running daemon: POST /v1/admin/backup), or list backups");
+  backup_cmd->add_option("--data", backup.data, "The data directory to back up (opened read-only)");
+  backup_cmd->add_option("--to", backup.to, "The backup directory (numbered, incremental backups)")->required();
+  backup_cmd->add_flag("--list", backup.list, "List the backups in --to: id, time, size, files, messages");
+  backup_cmd->add_flag("--verify", backup.verify, "List, and read back every file of every backup against its checksum");
+
+  triage::RestoreOptions restore;
+  auto* restore_cmd = app.add_subcommand("restore", "Restore a backup into a new data directory, check it and open it");
+  restore_cmd->add_option("--from", restore.from, "The backup directory")->required();
+  restore_cmd->add_option("--to", restore.to, "The data directory to create (absent or empty)")->required();
+  restore_cmd->add_option("--backup", restore.backup, "Which backup (default: the latest complete one)")
+      ->check(WholeNumber(1, UINT32_MAX));
+  restore_cmd->add_flag("--force", restore.force,
+                        "Replace the store in a non-empty --to (never one a running daemon holds)");
+
   // An unknown command word is named (CLI11 alone says only that a
   // subcommand is required).
   if (argc >= 2 && argv[1][0] != '-') {
@@ -238,5 +256,7 @@ int main(int argc, char** argv) {
   if (*diff_cmd) return triage::RunDiff(diff);
   if (*bench_cmd) return triage::RunBench(bench);
   if (*normalize_cmd) return triage::RunNormalize(normalize);
+  if (*backup_cmd) return triage::RunBackup(backup);
+  if (*restore_cmd) return triage::RunRestore(restore);
   return triage::kExitUsage;
 }

@@ -77,6 +77,7 @@ TEST_CASE("Every endpoint: no token and unknown tokens get 401, a token without 
       {"GET", "/v1/agents/alice/messages", "", Scope::kAgent},
       {"GET", "/metrics", "", Scope::kMetrics},
       {"POST", "/v1/admin/reload", "", Scope::kAdmin},
+      {"POST", "/v1/admin/backup", "", Scope::kAdmin},
   };
   const std::vector<std::pair<std::string, Scope>> tokens = {{"tok-ingest", Scope::kIngest},
                                                              {"tok-alice", Scope::kAgent},

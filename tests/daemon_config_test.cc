@@ -49,6 +49,7 @@ TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemo
   CHECK(loaded.host == defaults.host);
   CHECK(loaded.port == defaults.port);
   CHECK(loaded.data_dir == defaults.data_dir);
+  CHECK(loaded.backup_dir == defaults.backup_dir);
   CHECK(loaded.sync_writes == defaults.sync_writes);
   CHECK(loaded.max_pending_writes == defaults.max_pending_writes);
   CHECK(loaded.io_threads == defaults.io_threads);

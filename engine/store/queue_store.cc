@@ -32,13 +32,15 @@ int64_t SystemNowMs() {
       .count();
 }
 
-// Whether a process holds RocksDB's lock on `lock_file` (an fcntl write lock,
-// taken by DB::Open). Asks with an open-file-description lock query: it sees
-// classic POSIX locks of every process, this one included, and neither takes
-// nor changes a lock. Closing the descriptor drops this process's own POSIX
-// locks on the file, so when this process is the holder the descriptor is
-// left open (a store opened twice by one process: never in the commands).
-bool LockHeld(const std::string& lock_file) {
+}  // namespace
+
+// RocksDB's lock is an fcntl write lock, taken by DB::Open. Asks with an
+// open-file-description lock query: it sees classic POSIX locks of every
+// process, this one included, and neither takes nor changes a lock. Closing
+// the descriptor drops this process's own POSIX locks on the file, so when
+// this process is the holder the descriptor is left open (a store opened
+// twice by one process: never in the commands).
+bool DatabaseLockHeld(const std::string& lock_file) {
   int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;  // no LOCK: no writer has ever opened it
   struct flock fl {};
@@ -48,8 +50,6 @@ bool LockHeld(const std::string& lock_file) {
   if (!(held && fl.l_pid == ::getpid())) ::close(fd);
   return held;
 }
-
-}  // namespace
 
 QueueStore::QueueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -68,7 +68,7 @@ Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::
 Status QueueStore::OpenReadOnly(const std::string& dir, std::unique_ptr<QueueStore>* out) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return Status::NotFound(dir + ": no such data directory");
-  if (LockHeld(dir + "/LOCK"))
+  if (DatabaseLockHeld(dir + "/LOCK"))
     return Status::IOError(dir + ": the database is locked by another process");
   return OpenImpl(dir, QueueStoreOptions(), true, out);
 }
@@ -77,6 +77,8 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
                             std::unique_ptr<QueueStore>* out) {
   if (!options.now_ms) options.now_ms = SystemNowMs;
   auto impl = std::make_unique<Impl>(std::move(options));
+  impl->dir = dir;
+  impl->read_only = read_only;
   rocksdb::DBOptions dbo;
   dbo.create_if_missing = !read_only;
   dbo.create_missing_column_families = !read_only;

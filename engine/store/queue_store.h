@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "engine/store/store_backup.h"
 #include "engine/store/store_format.h"
 #include "format/event.h"
 #include "format/label.h"
@@ -196,6 +197,17 @@ class QueueStore {
   Status RecentMessages(int64_t since_ms, size_t max, std::vector<std::string>* raw) const;
   uint64_t pending_ops() const;
   bool healthy() const;
+
+  // Writes a consistent backup of the store into `backup_dir` (created if
+  // missing), then reads it back and checks every file's checksum
+  // (store_backup.h has the layout and why it is consistent). Writes go on
+  // meanwhile; the call takes as long as the copy, so never make it on a
+  // thread that must answer quickly. Busy when another backup into
+  // `backup_dir` is running, in any process; InvalidArgument for a
+  // backup_dir inside the data directory. A backup that fails its check is
+  // deleted and the error (Corruption) names the file. A read-only store is
+  // copied without a flush: its write-ahead log is copied as it is.
+  Status Backup(const std::string& backup_dir, BackupSummary* out) const;
 
   static bool IsBusy(const Status& s) { return s.IsBusy(); }
 

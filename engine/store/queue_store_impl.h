@@ -24,10 +24,16 @@
 
 namespace triage {
 
+// Whether a process (this one included) holds RocksDB's lock on
+// `lock_file` (DIR/LOCK): whether a writer has the database open.
+bool DatabaseLockHeld(const std::string& lock_file);
+
 struct QueueStore::Impl {
   explicit Impl(QueueStoreOptions o) : opts(std::move(o)), assignment(opts.assignment, opts.agent_ttl_ms, &index) {}
 
   QueueStoreOptions opts;
+  std::string dir;         // the data directory, as opened
+  bool read_only = false;  // OpenReadOnly: no writes, no flush
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by ColumnFamily
   rocksdb::ColumnFamilyHandle* cf(ColumnFamily c) const { return handles[c]; }

@@ -18,6 +18,7 @@
 //                                       platform handshakes, signature checks, normalized ingest
 //   GET  /healthz, /readyz, /metrics
 //   POST /v1/admin/reload               rules, tokens and certificate, as SIGHUP does
+//   POST /v1/admin/backup               a checked backup of the store into backup_dir
 //
 // Who may call what: auth.h (bearer tokens with scopes); every agent or
 // admin action and every refused token is a line in the audit log.
@@ -79,6 +80,11 @@ class Api {
   // outcome (possibly on another thread).
   using ReloadHook = std::function<void(std::function<void(Status)> done)>;
   void set_reload_hook(ReloadHook hook) { reload_ = std::move(hook); }
+  // What POST /v1/admin/backup does (backup_job.h): a backup into the
+  // config's backup_dir, then `done` with the outcome on another thread
+  // (Busy: one is already running).
+  using BackupHook = std::function<void(std::function<void(Status, BackupSummary)> done)>;
+  void set_backup_hook(BackupHook hook) { backup_ = std::move(hook); }
   // Clock for Slack's replay window (seconds since the epoch); tests inject one.
   void set_clock(std::function<int64_t()> now_seconds) { now_seconds_ = std::move(now_seconds); }
 
@@ -148,10 +154,12 @@ class Api {
   ApiResponse Refuse(AuthFailure why, const Principal& who, ApiRoute route, const std::string& target,
                      std::string_view remote, const std::string& agent);
   void Reload(Respond respond);
+  void Backup(Respond respond);
   mutable std::mutex tokens_mu_;
   std::shared_ptr<const TokenTable> tokens_ = std::make_shared<TokenTable>();
   AuditLog* audit_ = nullptr;
   ReloadHook reload_;
+  BackupHook backup_;
 
   const ServerConfig& config_;
   QueueStore* store_;

@@ -13,6 +13,7 @@
 
 #include "runtime/kafka/kafka_bridge.h"
 #include "runtime/server/api.h"
+#include "runtime/server/backup_job.h"
 #include "runtime/server/http_server.h"
 #include "runtime/server/pipeline_holder.h"
 #include "engine/store/queue_store.h"
@@ -26,10 +27,13 @@ namespace asio = boost::asio;
 struct Daemon::Impl {
   ServerConfig config;
   FILE* log = stderr;
+  // Before io: handlers still queued when io is destroyed (an answer posted
+  // after the drain, by the store's writer or a backup) hold connections,
+  // whose destructors count themselves out of the metrics.
+  ServerMetrics metrics;
   asio::io_context io;
   std::unique_ptr<QueueStore> store;
   std::unique_ptr<PipelineHolder> pipelines;
-  ServerMetrics metrics;
   SentimentLexicon lexicon;
   std::unique_ptr<LiveDetector> detector;
   std::unique_ptr<Api> api;
@@ -40,6 +44,7 @@ struct Daemon::Impl {
   std::thread kafka_consumer;
   std::atomic<bool> kafka_stop{false};
   std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<BackupJob> backup;  // null without backup_dir
 
   void StartKafka() {
     if (!kafka) return;
@@ -199,6 +204,7 @@ struct Daemon::Impl {
 
 Daemon::~Daemon() {
   if (!impl_) return;
+  if (impl_->backup) impl_->backup->Stop();
   impl_->StopReloader();
   impl_->StopKafka();  // when Run() never ran
 }
@@ -252,6 +258,12 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   m.api->set_audit_log(m.audit.get());
   Impl* impl = &m;
   m.api->set_reload_hook([impl](std::function<void(Status)> done) { impl->RequestReload(std::move(done)); });
+  if (!config.backup_dir.empty()) {
+    m.backup = std::make_unique<BackupJob>(m.store.get(), config.backup_dir, [impl](const std::string& msg) { impl->Log(msg); });
+    BackupJob* job = m.backup.get();
+    m.api->set_backup_hook([job](std::function<void(Status, BackupSummary)> done) { job->Start(std::move(done)); });
+    m.metrics.sources.push_back([job](std::string* out) { job->AppendMetrics(out); });
+  }
   // The detector keeps no state across restarts: it relearns the baselines
   // from the messages stored in the last hours before serving.
   const int64_t warm_window_ms = 6 * 3600'000;
@@ -348,6 +360,7 @@ int Daemon::Run(bool handle_signals) {
   for (auto& t : threads) t.join();
   m.StopReloader();
   m.StopKafka();  // before the store closes: the bridge reads thread context from it
+  if (m.backup) m.backup->Stop();  // a running backup finishes first: it reads the open store
   signals.reset();
   m.detector_timer.reset();
   // Closing the store writes out every pending operation, then closes RocksDB.

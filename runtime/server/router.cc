@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/json_writer.h"
+#include "base/rfc3339.h"
 #include "runtime/server/request.h"
 #include "runtime/server/routes.h"
 
@@ -71,6 +72,7 @@ std::string_view AuditAction(ApiRoute r) {
     case ApiRoute::kAddEvent: return "event";
     case ApiRoute::kHeartbeat: return "heartbeat";
     case ApiRoute::kReload: return "reload";
+    case ApiRoute::kBackup: return "backup";
     default: return "";
   }
 }
@@ -202,6 +204,7 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
     case ApiRoute::kMaturity: return Report(/*maturity=*/true, m.query, std::move(finish));
     case ApiRoute::kWebhook: return Webhook(method, m.param, m.query, headers, std::move(body), std::move(finish));
     case ApiRoute::kReload: return Reload(std::move(finish));
+    case ApiRoute::kBackup: return Backup(std::move(finish));
     case ApiRoute::kNone: break;
   }
 }
@@ -211,6 +214,29 @@ void Api::Reload(Respond respond) {
   reload_([respond = std::move(respond)](Status s) {
     if (s.ok()) return respond(Json(200, "{\"status\":\"reloaded\"}"));
     respond(Error(422, "reload rejected; the previous configuration keeps serving: " + s.message()));
+  });
+}
+
+void Api::Backup(Respond respond) {
+  if (config_.backup_dir.empty())
+    return respond(Error(409, "no backup_dir configured: set backup_dir in the serve config and restart"));
+  if (!backup_) return respond(Error(503, "backups are not available here"));
+  if (draining_) return respond(Error(503, "draining: no new backup"));
+  backup_([respond = std::move(respond)](Status s, BackupSummary b) {
+    if (s.IsBusy()) return respond(Error(409, s.message()));
+    if (!s.ok()) return respond(Error(500, "backup failed: " + s.message()));
+    std::string body = "{\"id\":";
+    AppendJsonInt(b.id, &body);
+    body += ",\"time\":";
+    AppendJsonString(FormatRfc3339(b.time_s * 1000), &body);
+    body += ",\"bytes\":";
+    AppendJsonInt(static_cast<int64_t>(b.bytes), &body);
+    body += ",\"files\":";
+    AppendJsonInt(b.files, &body);
+    body += ",\"messages\":";
+    AppendJsonInt(b.messages, &body);
+    body += ",\"verified\":true}";
+    respond(Json(200, std::move(body)));
   });
 }
 

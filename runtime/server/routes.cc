@@ -35,6 +35,7 @@ constexpr RouteSpec kRoutes[] = {
     {"GET", "/v1/metrics/summary", ApiRoute::kSummary, Endpoint::kReports, Scope::kRead},
     {"GET", "/v1/maturity", ApiRoute::kMaturity, Endpoint::kReports, Scope::kRead},
     {"POST", "/v1/admin/reload", ApiRoute::kReload, Endpoint::kAdmin, Scope::kAdmin},
+    {"POST", "/v1/admin/backup", ApiRoute::kBackup, Endpoint::kAdmin, Scope::kAdmin},
     // Platforms sign their webhooks; /webhooks/archive takes an ingest token
     // (the API checks it: the scope depends on the platform).
     {"", "/webhooks/{platform}", ApiRoute::kWebhook, Endpoint::kWebhook, Scope::kNone},

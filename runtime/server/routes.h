@@ -10,7 +10,7 @@
 //   GET  /v1/agents                         GET  /v1/agents/{agent}/messages
 //   POST /v1/agents/{agent}/heartbeat
 //   GET  /v1/alerts  /v1/metrics/summary  /v1/maturity
-//   POST /v1/admin/reload
+//   POST /v1/admin/reload  /v1/admin/backup
 //   any  /webhooks/{platform}               (the platform decides: handshakes are GETs)
 //
 // Each route names the scope a token needs for it (auth.h); kNone: open.
@@ -32,7 +32,7 @@ enum class ApiRoute : uint8_t {
   kListQueues, kPeek, kClaim,
   kListAgents, kAgentMessages, kHeartbeat,
   kAlerts, kSummary, kMaturity,
-  kWebhook, kReload,
+  kWebhook, kReload, kBackup,
 };
 
 struct RouteMatch {

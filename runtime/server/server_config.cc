@@ -122,6 +122,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       }
     } else if (key == "data_dir") {
       r.String(v, key, &c->data_dir);
+    } else if (key == "backup_dir") {
+      r.String(v, key, &c->backup_dir);
     } else if (key == "sync_writes") {
       r.Bool(v, key, &c->sync_writes);
     } else if (key == "max_pending_writes") {

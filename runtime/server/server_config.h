@@ -53,6 +53,9 @@ struct ServerConfig {
   uint16_t port = 8080;
   // storage
   std::string data_dir = "triage-data";
+  // Where POST /v1/admin/backup writes its numbered backups (store_backup.h);
+  // empty: backups through the API are off (409).
+  std::string backup_dir;
   bool sync_writes = true;          // fsync the WAL per group commit
   size_t max_pending_writes = 10000;
   // rules
