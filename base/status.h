@@ -18,8 +18,9 @@ namespace triage {
 class [[nodiscard]] Status {
  public:
   // kBusy: over capacity for now; the same request may succeed later (HTTP
-  // 503 with Retry-After).
-  enum class Code { kOk = 0, kInvalidArgument, kNotFound, kIOError, kCorruption, kInternal, kBusy };
+  // 503 with Retry-After). kNoSpace: the disk is full (an I/O error with a
+  // cause the operator can act on: free space; HTTP 507).
+  enum class Code { kOk = 0, kInvalidArgument, kNotFound, kIOError, kCorruption, kInternal, kBusy, kNoSpace };
 
   Status() = default;
   static Status OK() { return Status(); }
@@ -29,9 +30,11 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
   static Status Busy(std::string msg) { return Status(Code::kBusy, std::move(msg)); }
+  static Status NoSpace(std::string msg) { return Status(Code::kNoSpace, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsBusy() const { return code_ == Code::kBusy; }
+  bool IsNoSpace() const { return code_ == Code::kNoSpace; }
   Code code() const { return code_; }
   const std::string& message() const { return msg_; }
   // "OK" or the message.

@@ -18,11 +18,19 @@
 // operation completes with Busy ("busy: too many pending writes", HTTP 503)
 // rather than letting the queue and its latency grow; after shutdown began,
 // Busy ("busy: shutting down"). A writer made read-only refuses everything
-// with IOError and starts no thread. If a write fails, the operations of its
-// group complete with the error and the writer turns read-only for good
-// (IOError "... restart to recover"): the store's in-memory state already
-// holds the group's effects, so it no longer matches the database, and only a
-// restart, which recovers from the database, makes them agree again.
+// with IOError and starts no thread.
+//
+// If a write fails, the writer stops writing: no further call reaches the
+// database until the store has recovered. The store's in-memory state holds
+// the group's effects and no longer matches the database, so the writer asks
+// the store to recover (`recover`, on the writer thread, which is therefore
+// the only thread that can touch the database handle while it does): at once
+// (then the operations of the failed group, and those still waiting, complete
+// with the error), then every recovery_interval_ms, and at once again on
+// RequestRecovery().
+// While failed, Submit refuses with the status the last `recover` returned
+// (the store's "read-only: no space left on device" and the like); once
+// `recover` returns OK the writer takes operations again.
 //
 // It knows nothing of messages: what an operation does is its apply.
 //
@@ -39,6 +47,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -58,6 +67,12 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what);
 class GroupWriter {
  public:
   using Apply = std::function<void(rocksdb::WriteBatch&)>;
+  // Writes one group's batch (with the WAL sync, when the store syncs).
+  using Write = std::function<rocksdb::Status(rocksdb::WriteBatch*)>;
+  // Makes the store writable again after `failure` (`fresh`: the write that
+  // just failed; else a retry): OK, or why it is still read-only (what
+  // refused operations are answered with).
+  using Recover = std::function<Status(const Status& failure, bool fresh)>;
   struct Op {
     Apply apply;                           // on the writer, under the store's mutex
     std::function<void(Status)> complete;  // after the group's write (or at once if refused)
@@ -69,34 +84,47 @@ class GroupWriter {
     size_t max_group_ops = 4096;
     int64_t idle_wakeup_ms = 1000;
     bool read_only = false;        // refuse every operation; no thread
+    int64_t recovery_interval_ms = 5000;  // between recovery attempts while failed
+    // Not OK: start failed (the store could not be opened for writing), as
+    // after a write failure, with the first retry one interval later.
+    Status initial_failure;
   };
 
-  // `db` and `mu` must outlive the writer. `before` and `after` run once per
-  // group (also for a group of no operations).
-  GroupWriter(rocksdb::DB* db, Options options, std::mutex* mu, Apply before, Apply after);
+  // `mu` must outlive the writer. `before` and `after` run once per group
+  // (also for a group of no operations).
+  GroupWriter(Write write, Options options, std::mutex* mu, Apply before, Apply after, Recover recover);
   ~GroupWriter();
   GroupWriter(const GroupWriter&) = delete;
   GroupWriter& operator=(const GroupWriter&) = delete;
 
   void Submit(Op op);
   size_t pending() const;
-  // A write failed: every later operation is refused.
+  // A write failed and the store has not recovered yet: operations are refused.
   bool failed() const { return failed_; }
+  // Try to recover now rather than at the next interval (SIGHUP). No effect
+  // when not failed.
+  void RequestRecovery();
 
  private:
   void Run();
+  // Failed: waits for the next attempt, then makes it. False when stopping.
+  bool RecoverStep();
 
-  rocksdb::DB* const db_;
+  const Write write_;
   const Options opts_;
   std::mutex* const mu_;  // the store's: guards what apply/before/after touch
   const Apply before_;
   const Apply after_;
+  const Recover recover_;
 
-  mutable std::mutex qmu_;  // guards pending_ and stopping_
+  mutable std::mutex qmu_;  // guards pending_, stopping_, failure_ and the recovery schedule
   std::condition_variable qcv_;
   std::deque<Op> pending_;
   bool stopping_ = false;
-  std::atomic<bool> failed_{false};
+  std::atomic<bool> failed_{false};  // written under qmu_; read anywhere
+  Status failure_;                   // while failed: what Submit answers
+  bool recovery_requested_ = false;
+  std::chrono::steady_clock::time_point next_recovery_;
   std::thread thread_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -22,6 +23,7 @@
 #include <unordered_map>
 
 #include "engine/store/queue_store_impl.h"
+#include "engine/store/store_info_log.h"
 
 namespace triage {
 
@@ -31,6 +33,17 @@ int64_t SystemNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// Declines RocksDB's automatic recovery from a background error: the store
+// recovers by reopening the database on its writer thread, and a RocksDB
+// resuming by itself meanwhile (its no-space recovery polls in a thread of
+// its own) would race with that.
+class NoAutoRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
 
 }  // namespace
 
@@ -56,9 +69,7 @@ QueueStore::QueueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 QueueStore::~QueueStore() {
   if (!impl_) return;
   impl_->writer.reset();  // drains: every operation submitted completes first
-  for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
-  impl_->handles.clear();
-  if (impl_->db) impl_->db->Close();
+  impl_->CloseDb();
 }
 
 Status QueueStore::Open(const std::string& dir, QueueStoreOptions options, std::unique_ptr<QueueStore>* out) {
@@ -79,10 +90,18 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
   auto impl = std::make_unique<Impl>(std::move(options));
   impl->dir = dir;
   impl->read_only = read_only;
-  rocksdb::DBOptions dbo;
+  rocksdb::DBOptions& dbo = impl->dbo;
   dbo.create_if_missing = !read_only;
   dbo.create_missing_column_families = !read_only;
   dbo.max_background_jobs = 2;
+  if (impl->opts.test_env) dbo.env = impl->opts.test_env;
+  // RocksDB's LOG through a writer a full disk cannot abort (see
+  // store_info_log.h). Not for OpenReadOnly, which must change nothing in
+  // the directory (RocksDB's read-only open leaves LOG alone).
+  if (!read_only) dbo.info_log = std::make_shared<StoreInfoLog>(dir);
+  // The store recovers by reopening (store_recovery.cc): RocksDB's own
+  // background recovery from a full disk would race with it.
+  dbo.listeners.push_back(std::make_shared<NoAutoRecovery>());
   rocksdb::ColumnFamilyOptions cfo;
   // Every ingest looks its ids up in `state` to detect duplicates, and almost
   // all of them are new: a bloom filter answers most of those misses without
@@ -91,27 +110,45 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   state_cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (int c = 0; c < kNumColumnFamilies; ++c)
-    cfs.emplace_back(std::string(kColumnFamilyNames[c]), c == kStateCf ? state_cfo : cfo);
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, cfs, &impl->handles, &raw)
-                                : rocksdb::DB::Open(dbo, dir, cfs, &impl->handles, &raw);
+    impl->cf_descs.emplace_back(std::string(kColumnFamilyNames[c]), c == kStateCf ? state_cfo : cfo);
+  rocksdb::Status s = impl->OpenDb(/*for_write=*/!read_only);
+  // A database that exists but cannot be opened for writing (a full disk,
+  // an I/O error) is served read-only, and the store recovers by itself once
+  // the disk allows it: a daemon that exits instead would only be restarted
+  // into the same failure. Not when another process holds it (its lock).
+  Status start_failure;
+  if (!s.ok() && !read_only && s.IsIOError() && !DatabaseLockHeld(dir + "/LOCK")) {
+    start_failure = FromRocks(s, "open");
+    if (!impl->OpenDb(/*for_write=*/false).ok()) start_failure = Status::OK();  // nothing to serve: fail below
+    else s = rocksdb::Status::OK();
+  }
   if (!s.ok()) return Status::IOError(dir + ": cannot open the database: " + s.ToString());
-  impl->db.reset(raw);
   std::unique_ptr<QueueStore> store(new QueueStore(std::move(impl)));
   Impl* p = store->impl_.get();
   Status rs = p->Recover();
   if (!rs.ok()) return Status::Corruption(dir + ": " + rs.message());
+  if (!start_failure.ok()) {
+    p->health.SetReadOnly(start_failure, /*count_failure=*/false);
+    p->Log(StoreHealth::FailureLine(start_failure, /*at_open=*/true));
+  }
   GroupWriter::Options wo;
   wo.sync = p->opts.sync_writes;
   wo.max_pending_ops = p->opts.max_pending_ops;
   wo.max_group_ops = p->opts.max_group_ops;
   wo.idle_wakeup_ms = p->opts.lease_check_interval_ms;  // how soon an expired lease is noticed
   wo.read_only = read_only;
+  wo.recovery_interval_ms = p->opts.recovery_interval_ms;
+  if (!start_failure.ok()) wo.initial_failure = p->health.Refusal();
+  const bool sync = p->opts.sync_writes;
   p->writer = std::make_unique<GroupWriter>(
-      p->db.get(), wo, &p->mu, [p](rocksdb::WriteBatch& b) { p->BeforeGroup(b); },
-      [p](rocksdb::WriteBatch& b) { p->AfterGroup(b); });
+      [p, sync](rocksdb::WriteBatch* b) {
+        rocksdb::WriteOptions o;
+        o.sync = sync;
+        return p->db->Write(o, b);
+      },
+      wo, &p->mu, [p](rocksdb::WriteBatch& b) { p->BeforeGroup(b); }, [p](rocksdb::WriteBatch& b) { p->AfterGroup(b); },
+      [p](const Status& failure, bool fresh) { return p->TryRecover(failure, fresh); });
   *out = std::move(store);
   return Status::OK();
 }
@@ -206,19 +243,36 @@ void QueueStore::Claim(std::string queue, std::string agent, size_t max_messages
 }
 
 void QueueStore::AddEvent(std::string id, Event event, EventDone done) {
-  AddEventImpl(std::move(id), "", std::move(event), std::move(done));
+  AddEventImpl(std::move(id), "", std::move(event), "", std::move(done));
 }
 
 void QueueStore::AddEventToConversation(std::string conversation_id, Event event, EventDone done) {
-  AddEventImpl("", std::move(conversation_id), std::move(event), std::move(done));
+  AddEventImpl("", std::move(conversation_id), std::move(event), "", std::move(done));
 }
 
-void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Event event, EventDone done) {
+void QueueStore::AddEvent(std::string id, Event event, std::string dedupe_key, EventDone done) {
+  AddEventImpl(std::move(id), "", std::move(event), std::move(dedupe_key), std::move(done));
+}
+
+void QueueStore::AddEventToConversation(std::string conversation_id, Event event, std::string dedupe_key,
+                                        EventDone done) {
+  AddEventImpl("", std::move(conversation_id), std::move(event), std::move(dedupe_key), std::move(done));
+}
+
+void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Event event, std::string dedupe_key,
+                              EventDone done) {
   auto result = std::make_shared<Status>();
   Impl* p = impl_.get();
   p->writer->Submit(GroupWriter::Op{
-      [p, result, id_arg = std::move(id_arg), conversation = std::move(conversation),
-       event = std::move(event)](rocksdb::WriteBatch& b) {
+      [p, result, id_arg = std::move(id_arg), conversation = std::move(conversation), event = std::move(event),
+       dedupe_key = std::move(dedupe_key)](rocksdb::WriteBatch& b) {
+        // Recorded before (a platform's retry): done, nothing to write.
+        if (!dedupe_key.empty()) {
+          std::string seen;
+          if (p->group_dedupe.count(dedupe_key) ||
+              p->db->Get(rocksdb::ReadOptions(), p->cf(kDefaultCf), EventDedupeKey(dedupe_key), &seen).ok())
+            return;
+        }
         std::string id = id_arg;
         if (!conversation.empty()) {
           // The newest open message of the conversation, resolved here on the
@@ -245,6 +299,10 @@ void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Even
         std::string json;
         AppendEventJson(event, p->opts.now_ms(), state.queue, &json);
         b.Put(p->cf(kEventsCf), EventKey(id, p->next_event_seq++), json);
+        if (!dedupe_key.empty()) {
+          b.Put(p->cf(kDefaultCf), EventDedupeKey(dedupe_key), id);
+          p->group_dedupe.insert(dedupe_key);
+        }
 
         // Effects on the queues.
         if (was_open) {
@@ -337,5 +395,9 @@ Status QueueStore::AddEventSync(const std::string& id, Event event) {
 uint64_t QueueStore::pending_ops() const { return impl_->writer->pending(); }
 
 bool QueueStore::healthy() const { return !impl_->writer->failed(); }
+
+StoreHealthInfo QueueStore::health() const { return impl_->health.Get(); }
+
+void QueueStore::RequestRecovery() { impl_->writer->RequestRecovery(); }
 
 }  // namespace triage

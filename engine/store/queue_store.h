@@ -22,9 +22,25 @@
 // reads from RocksDB. They may show an operation up to one group commit
 // before it is durable.
 //
-// If RocksDB fails a write, the in-memory index can no longer be trusted:
-// the store turns read-only (every later mutation fails, healthy() is false)
-// and the operator restarts it, which recovers from the database.
+// If RocksDB fails a write (a full disk, an I/O error), the store turns
+// read-only: it makes no further write to the database, every mutation fails
+// with the cause (Status::NoSpace when the disk is full, else IOError),
+// healthy() is false, and reads go on, from an index rebuilt from what is
+// durable (the failed group's effects are dropped: its callers got the
+// error). It recovers by itself: at once, then every recovery_interval_ms and
+// on RequestRecovery(), the writer thread closes the database and opens it
+// again for writing; once that works it rebuilds the index and takes writes
+// again. Until it works the database is open with OpenForReadOnly. A store
+// whose database cannot be opened for writing at start-up (a full disk)
+// starts the same way, read-only, instead of failing to open.
+// store_health.h has the state; why RocksDB's LOG is written by the store:
+// store_info_log.h.
+//
+// Threads and the reopen: the database handle changes only on the writer
+// thread, holding the store's db lock exclusively (and the index mutex);
+// every read holds the db lock shared while it uses the handle. So a reopen
+// waits for the reads in progress (a backup included) and reads wait for the
+// reopen; neither sees a closed handle.
 //
 // Inside (engine/store/): store_format.h (bytes on disk), queue_index.h (the
 // in-memory queues), assignment.h (push queues), group_writer.h (the writer
@@ -42,8 +58,13 @@
 #include "base/status.h"
 #include "engine/store/store_backup.h"
 #include "engine/store/store_format.h"
+#include "engine/store/store_health.h"
 #include "format/event.h"
 #include "format/label.h"
+
+namespace rocksdb {
+class Env;
+}
 
 namespace triage {
 
@@ -72,6 +93,14 @@ struct QueueStoreOptions {
   int64_t agent_ttl_ms = 30000;
   // Clock in milliseconds since the epoch; tests inject their own.
   std::function<int64_t()> now_ms;
+  // Read-only after a write failure: how often to try to become writable again.
+  int64_t recovery_interval_ms = 5000;
+  // The store's own log lines (read-only, writable again); stderr when unset.
+  // Called on the writer thread.
+  std::function<void(const std::string&)> log;
+  // Tests only: the RocksDB Env (its FileSystem) the database is opened with,
+  // to inject I/O errors. Not owned; must outlive the store. Null: the default.
+  rocksdb::Env* test_env = nullptr;
 };
 
 struct IngestItem {
@@ -153,6 +182,12 @@ class QueueStore {
   // conversation: for replies that name no message, such as Messenger and
   // Instagram page echoes. NotFound when the conversation has none open.
   void AddEventToConversation(std::string conversation_id, Event event, EventDone done);
+  // The same, at most once per `dedupe_key` (the platform's id of the reply):
+  // an event whose key is already stored is not recorded again and `done`
+  // gets OK, so a platform's retry of a delivery counts once. The key is
+  // stored with the event, in the same write.
+  void AddEvent(std::string id, Event event, std::string dedupe_key, EventDone done);
+  void AddEventToConversation(std::string conversation_id, Event event, std::string dedupe_key, EventDone done);
 
   // Marks `agent` online for `queues` until now + agent_ttl_ms, and assigns it
   // waiting messages of those push queues up to its capacity.
@@ -196,7 +231,12 @@ class QueueStore {
   // crisis detector after a restart. Scans the state column family.
   Status RecentMessages(int64_t since_ms, size_t max, std::vector<std::string>* raw) const;
   uint64_t pending_ops() const;
+  // False while read-only after a write failure (see the top of this file).
   bool healthy() const;
+  StoreHealthInfo health() const;
+  // Try to become writable again now (SIGHUP) rather than at the next
+  // interval. Returns at once; no effect when writable.
+  void RequestRecovery();
 
   // Writes a consistent backup of the store into `backup_dir` (created if
   // missing), then reads it back and checks every file's checksum
@@ -216,7 +256,7 @@ class QueueStore {
   explicit QueueStore(std::unique_ptr<Impl> impl);
   static Status OpenImpl(const std::string& dir, QueueStoreOptions options, bool read_only,
                          std::unique_ptr<QueueStore>* out);
-  void AddEventImpl(std::string id, std::string conversation_id, Event event, EventDone done);
+  void AddEventImpl(std::string id, std::string conversation_id, Event event, std::string dedupe_key, EventDone done);
   std::unique_ptr<Impl> impl_;
 };
 

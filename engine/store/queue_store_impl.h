@@ -11,7 +11,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "engine/store/queue_index.h"
 #include "engine/store/queue_store.h"
 #include "engine/store/store_format.h"
+#include "engine/store/store_health.h"
 
 namespace triage {
 
@@ -34,9 +37,32 @@ struct QueueStore::Impl {
   QueueStoreOptions opts;
   std::string dir;         // the data directory, as opened
   bool read_only = false;  // OpenReadOnly: no writes, no flush
+
+  // The database handle. Replaced only by the writer thread (recovery), with
+  // db_mu held exclusively and mu held; every other thread uses the handle
+  // (and `handles`, `db_writable`) only while holding db_mu shared, which
+  // ReadLock() takes. Null only if a recovery could open the database in no
+  // way; reads then fail with IOError.
+  mutable std::shared_mutex db_mu;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by ColumnFamily
+  bool db_writable = false;  // opened for writing (not OpenForReadOnly)
   rocksdb::ColumnFamilyHandle* cf(ColumnFamily c) const { return handles[c]; }
+  std::shared_lock<std::shared_mutex> ReadLock() const { return std::shared_lock<std::shared_mutex>(db_mu); }
+  static Status Unavailable() { return Status::IOError("the store's database is not open (recovery failed)"); }
+
+  // Open parameters, kept for reopening (store_recovery.cc).
+  rocksdb::DBOptions dbo;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cf_descs;
+  StoreHealth health;
+  // Opens the database into db/handles, for writing or with OpenForReadOnly.
+  rocksdb::Status OpenDb(bool for_write);
+  // Closes it (handles destroyed first).
+  void CloseDb();
+  // GroupWriter's recover hook: closes the database, opens it for writing
+  // (else read-only), rebuilds the index from it. On the writer thread.
+  Status TryRecover(const Status& failure, bool fresh);
+  void Log(const std::string& line) const;
 
   // Guards the index, the assignment, the counters and group_bodies. The
   // writer holds it while it applies a group; reads while they look.
@@ -48,6 +74,8 @@ struct QueueStore::Impl {
   // Bodies of messages ingested in the group being applied (not yet readable
   // from RocksDB), for claims and duplicates in the same group.
   std::unordered_map<std::string, std::pair<std::string, std::string>> group_bodies;
+  // Dedupe keys of events recorded in the group being applied.
+  std::unordered_set<std::string> group_dedupe;
 
   std::unique_ptr<GroupWriter> writer;  // made once recovery is done
 
@@ -78,9 +106,11 @@ struct QueueStore::Impl {
     ExpireLeases(b, now);
     assignment.ExpireAgents(now, Sink(b));
     group_bodies.clear();
+    group_dedupe.clear();
   }
   void AfterGroup(rocksdb::WriteBatch& b) {
     group_bodies.clear();
+    group_dedupe.clear();
     if (b.Count() == 0) return;  // the counters move only with a write
     std::string v;
     PutBE64(next_seq, &v);
@@ -110,12 +140,13 @@ struct QueueStore::Impl {
     return Status::OK();
   }
 
-  // Pairs each id with its stored decision line.
+  // Pairs each id with its stored decision line. Takes the db lock.
   std::vector<std::pair<std::string, std::string>> WithDecisions(std::vector<std::string> ids) const {
     std::vector<std::pair<std::string, std::string>> out;
+    auto dl = ReadLock();
     for (auto& id : ids) {
       std::string d;
-      db->Get(rocksdb::ReadOptions(), cf(kDecisionsCf), id, &d);
+      if (db) db->Get(rocksdb::ReadOptions(), cf(kDecisionsCf), id, &d);
       out.emplace_back(std::move(id), std::move(d));
     }
     return out;

@@ -1,7 +1,8 @@
 // QueueStore's queries: what is on each queue, who holds what, one message
 // with its events, and the scans behind reports and the detector's warm-up.
 // They read under the store's mutex (the in-memory index) or from RocksDB,
-// never through the writer thread.
+// never through the writer thread. Whatever uses the database handle holds
+// the db lock shared (Impl::ReadLock: a recovery may replace the handle).
 #include <rocksdb/db.h>
 
 #include <algorithm>
@@ -75,6 +76,8 @@ std::vector<QueueStore::AgentInfo> QueueStore::Agents() const {
 }
 
 Status QueueStore::Get(const std::string& id, StoredMessage* out) const {
+  auto dl = impl_->ReadLock();
+  if (!impl_->db) return Impl::Unavailable();
   rocksdb::ReadOptions ro;
   Status s = FromRocks(impl_->db->Get(ro, impl_->cf(kMessagesCf), id, &out->raw), "message '" + id + "'");
   if (!s.ok()) return s;
@@ -99,6 +102,8 @@ Status QueueStore::Get(const std::string& id, StoredMessage* out) const {
 }
 
 Status QueueStore::ForEach(const std::function<void(const std::string& id, const StoredMessage& m)>& fn) const {
+  auto dl = impl_->ReadLock();
+  if (!impl_->db) return Impl::Unavailable();
   rocksdb::ReadOptions ro;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(kStateCf)));
   std::unique_ptr<rocksdb::Iterator> ev(impl_->db->NewIterator(ro, impl_->cf(kEventsCf)));
@@ -120,6 +125,8 @@ Status QueueStore::ForEach(const std::function<void(const std::string& id, const
 
 std::vector<std::string> QueueStore::Alerts() const {
   std::vector<std::string> out;
+  auto dl = impl_->ReadLock();
+  if (!impl_->db) return out;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kAlertsCf)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(it->value().ToString());
   return out;
@@ -128,6 +135,8 @@ std::vector<std::string> QueueStore::Alerts() const {
 Status QueueStore::RecentMessages(int64_t since_ms, size_t max, std::vector<std::string>* raw) const {
   raw->clear();
   std::vector<std::pair<uint64_t, std::string>> recent;  // (seq, id)
+  auto dl = impl_->ReadLock();
+  if (!impl_->db) return Impl::Unavailable();
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kStateCf)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     MessageState s;

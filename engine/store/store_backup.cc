@@ -173,14 +173,19 @@ Status QueueStore::Backup(const std::string& backup_dir, BackupSummary* out) con
     std::lock_guard<std::mutex> l(p.mu);
     messages = static_cast<int64_t>(p.next_seq) - 1;  // one sequence number per stored message
   }
+  // The database handle stays as it is for the whole copy (a recovery's
+  // reopen waits).
+  auto dl = p.ReadLock();
+  if (!p.db) return Impl::Unavailable();
   rocksdb::BackupEngine* raw = nullptr;
   rocksdb::IOStatus s = rocksdb::BackupEngine::Open(EngineOptions(backup_dir), rocksdb::Env::Default(), &raw);
   if (!s.ok()) return FromBackupEngine(s, backup_dir + ": cannot open the backup directory");
   std::unique_ptr<rocksdb::BackupEngine> engine(raw);
   rocksdb::CreateBackupOptions options;
-  // A read-only store cannot flush; its WAL is copied instead (the same
-  // content, restored by replaying it).
-  options.flush_before_backup = !p.read_only;
+  // A read-only store (or one read-only after a write failure) cannot
+  // flush; its WAL is copied instead (the same content, restored by
+  // replaying it).
+  options.flush_before_backup = p.db_writable;
   // The copy competes with the daemon's own work: let that go first.
   options.decrease_background_thread_cpu_priority = true;
   options.background_thread_cpu_priority = rocksdb::CpuPriority::kLow;

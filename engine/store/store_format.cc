@@ -108,4 +108,10 @@ std::string EventKey(const std::string& id, uint64_t seq) {
   return k;
 }
 
+std::string EventDedupeKey(std::string_view key) {
+  std::string k = "event_dedupe:";
+  k.append(key);
+  return k;
+}
+
 }  // namespace triage

@@ -9,6 +9,8 @@
 //   column family  key                                value
 //   default        "next_seq"                         next arrival sequence number (BE64)
 //                  "next_event_seq"                   next event sequence number (BE64)
+//                  "event_dedupe:" key                 the message id of an event recorded under
+//                                                     a platform's id (EventDedupeKey)
 //   messages       message id                         the archive line as received
 //   decisions      message id                         the decision line (DecisionWriter)
 //   state          message id                         MessageState (EncodeState; small, mutable)
@@ -47,6 +49,11 @@ inline constexpr std::string_view kColumnFamilyNames[kNumColumnFamilies] = {"def
 // every group commit that writes anything, so a restart never reuses a number.
 inline constexpr std::string_view kNextSeqKey = "next_seq";
 inline constexpr std::string_view kNextEventSeqKey = "next_event_seq";
+
+// The key (default column family) recording that the event with dedupe key
+// `key` (a platform's id of a reply, such as "slack:C1:1712.0001") was
+// stored: "event_dedupe:" + key. Never deleted: a few dozen bytes per reply.
+std::string EventDedupeKey(std::string_view key);
 
 // The numbers are stored: never renumber, only add.
 enum class MessageStatus : uint8_t { kQueued = 0, kClaimed = 1, kDone = 2, kAssigned = 3 };

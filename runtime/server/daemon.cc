@@ -78,6 +78,13 @@ struct Daemon::Impl {
   // keeps its previous version serving; the result names every failure.
   Status Reload() {
     std::string failed;
+    // A store read-only after a write failure tries to recover now (the
+    // operator freed space and says so with SIGHUP) rather than at its next
+    // interval.
+    if (store && !store->healthy()) {
+      Log("store is read-only; trying to recover now");
+      store->RequestRecovery();
+    }
     Status s = pipelines->Reload();
     if (s.ok()) {
       metrics.reloads_ok.fetch_add(1);
@@ -237,6 +244,8 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   so.sync_writes = config.sync_writes;
   so.max_pending_ops = config.max_pending_writes;
   so.agent_ttl_ms = config.agent_ttl_seconds * 1000;
+  so.log = [&m](const std::string& line) { m.Log(line); };
+  so.test_env = config.test_store_env;
   for (const QueueConfig& q : config.queues) {
     if (q.assignment == "pull") continue;
     so.assignment[q.name] = QueueAssignment{

@@ -3,7 +3,8 @@
 //
 // Signals: SIGHUP reloads the rule pack, routes and model atomically, for the
 // HTTP API and the Kafka bridge alike (a pack that
-// fails to compile is logged and the old one keeps serving); SIGTERM and
+// fails to compile is logged and the old one keeps serving), and asks a store
+// that is read-only after a write failure to recover now; SIGTERM and
 // SIGINT drain: stop accepting, answer in-flight requests (with
 // "Connection: close"), wait for open connections up to
 // drain_timeout_seconds, then close the store (which writes out every pending

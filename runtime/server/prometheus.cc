@@ -86,6 +86,15 @@ void Api::Metrics(Respond respond) {
   out += "# HELP triage_store_pending_writes Operations waiting for the store's writer\n# TYPE "
          "triage_store_pending_writes gauge\n";
   out += "triage_store_pending_writes " + std::to_string(store_->pending_ops()) + "\n";
+  const StoreHealthInfo health = store_->health();
+  out += "# HELP triage_store_mode The store's mode: writable, or read-only after a write failure (1 for the "
+         "current one)\n# TYPE triage_store_mode gauge\n";
+  out += std::string("triage_store_mode{mode=\"writable\"} ") + (health.writable ? "1" : "0") + "\n";
+  out += std::string("triage_store_mode{mode=\"read_only\"} ") + (health.writable ? "0" : "1") + "\n";
+  counter("triage_store_write_failures_total", "Group commits the database refused (the store turned read-only)", "",
+          health.write_failures);
+  counter("triage_store_recoveries_total", "Times the store became writable again after a write failure", "",
+          health.recoveries);
   out += "# HELP triage_queue_depth Messages ready to claim\n# TYPE triage_queue_depth gauge\n";
   auto queues = store_->Queues(KnownQueues());
   for (const auto& q : queues) out += "triage_queue_depth{queue=\"" + q.name + "\"} " + std::to_string(q.depth) + "\n";

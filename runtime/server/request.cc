@@ -166,6 +166,15 @@ ApiResponse StoreFailure(const Status& st, ServerMetrics* metrics) {
     r.retry_after_seconds = 1;
     return r;
   }
+  // Read-only after a write failure (queue_store.h): the disk is full (507,
+  // until the operator frees space) or failing (503: the store retries by
+  // itself every few seconds). Nothing of the request was stored.
+  if (st.IsNoSpace()) return Api::Error(507, "not stored: " + st.message());
+  if (st.code() == Status::Code::kIOError) {
+    ApiResponse r = Api::Error(503, "not stored: " + st.message());
+    r.retry_after_seconds = 5;
+    return r;
+  }
   return Api::Error(500, "not stored: " + st.message());
 }
 

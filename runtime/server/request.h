@@ -52,7 +52,8 @@ int64_t WallMs();
 // A JSON answer.
 ApiResponse Json(unsigned status, std::string body);
 // The answer for a store operation that failed: 503 with Retry-After when
-// the store is busy (the client should retry), else 500.
+// the store is busy (the client should retry) or read-only after an I/O
+// error, 507 when it is read-only because the disk is full, else 500.
 ApiResponse StoreFailure(const Status& st, ServerMetrics* metrics);
 // Appends [{"id":..,"decision":{..}},..] for (id, decision line) pairs.
 void AppendIdDecisions(const std::vector<std::pair<std::string, std::string>>& items, std::string* out);

@@ -242,7 +242,15 @@ void Api::Backup(Respond respond) {
 
 ApiResponse Api::Readiness() const {
   if (draining_) return Json(503, "{\"status\":\"draining\"}");
-  if (!store_->healthy()) return Json(503, "{\"status\":\"store failed; restart to recover\"}");
+  if (!store_->healthy()) {
+    // Read-only after a write failure: reads are served, writes are not.
+    StoreHealthInfo h = store_->health();
+    std::string out = "{\"status\":";
+    AppendJsonString(h.no_space ? "store read-only: no space left on device; writes resume once space is freed"
+                                : "store read-only after an I/O error (" + h.cause + "); retrying",
+                     &out);
+    return Json(503, out + "}");
+  }
   for (const auto& check : readiness_) {
     std::string why = check();
     if (!why.empty()) {

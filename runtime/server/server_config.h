@@ -17,6 +17,10 @@
 #include "runtime/server/security_config.h"
 #include "base/status.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace triage {
 
 struct QueueConfig {
@@ -53,6 +57,9 @@ struct ServerConfig {
   uint16_t port = 8080;
   // storage
   std::string data_dir = "triage-data";
+  // Tests only, never read from a config file: the RocksDB Env the store is
+  // opened with (QueueStoreOptions::test_env), to inject I/O errors.
+  rocksdb::Env* test_store_env = nullptr;
   // Where POST /v1/admin/backup writes its numbered backups (store_backup.h);
   // empty: backups through the API are off (409).
   std::string backup_dir;

@@ -43,6 +43,17 @@ bool IsXCrcToken(std::string_view t) {
   return true;
 }
 
+// Platforms retry a delivery on any 5xx but know nothing of 507: a store
+// that is full answers them 503 with Retry-After, like one that is busy.
+ApiResponse ForPlatform(ApiResponse r) {
+  if (r.status == 507) {
+    r.status = 503;
+    r.retry_after_seconds = 5;
+  }
+  if (r.status == 202) r.status = 200;  // platforms expect 200
+  return r;
+}
+
 }  // namespace
 
 // Platform webhooks: the platform's handshake (GET), then on POST its
@@ -136,10 +147,7 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
   if (check != SignatureCheck::kValid) return reject(check);
 
   // The generic archive endpoint is POST /v1/messages behind a bearer token.
-  auto ok200 = [respond](ApiResponse r) mutable {
-    if (r.status == 202) r.status = 200;  // platforms expect 200
-    respond(std::move(r));
-  };
+  auto ok200 = [respond](ApiResponse r) mutable { respond(ForPlatform(std::move(r))); };
   if (!p) return Ingest(std::move(body), std::move(ok200));
 
   PendingIngest batch;
@@ -186,13 +194,13 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
   }
   // Messages first, then the replies, and the answer only once both are
   // durable: a platform that got its 200 does not send the payload again.
+  // A store that is busy or read-only gets the platform to retry (503); the
+  // replies recorded before a failure are not recorded twice on the retry,
+  // each being stored at most once under its platform id (dedupe key).
   const size_t n_events = result.platform_events.size();
   QueueStore* store = store_;
   auto record_replies = [store, replies, metrics, respond](ApiResponse answer) mutable {
-    if (answer.status >= 300 || replies->empty()) {
-      if (answer.status == 202) answer.status = 200;  // platforms expect 200
-      return respond(std::move(answer));
-    }
+    if (answer.status >= 300 || replies->empty()) return respond(ForPlatform(std::move(answer)));
     struct Join {
       std::mutex mu;
       size_t left;
@@ -207,17 +215,18 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
     auto one_done = [join, metrics](Status st) {
       std::lock_guard<std::mutex> l(join->mu);
       // A reply to a message we never stored (or to a conversation with
-      // nothing open) is not an error: it is counted and dropped.
+      // nothing open) is not an error: it is counted and dropped. Asking
+      // the platform to retry would not make the message appear (a thread
+      // older than the integration, a message refused as malformed).
       if (st.code() == Status::Code::kNotFound) metrics->webhook_unattributed.fetch_add(1, std::memory_order_relaxed);
       else if (!st.ok() && join->failure.ok()) join->failure = st;
       if (--join->left > 0) return;
-      if (!join->failure.ok()) return join->respond(StoreFailure(join->failure, metrics));
-      if (join->answer.status == 202) join->answer.status = 200;
-      join->respond(std::move(join->answer));
+      if (!join->failure.ok()) return join->respond(ForPlatform(StoreFailure(join->failure, metrics)));
+      join->respond(ForPlatform(std::move(join->answer)));
     };
     for (auto& [pe, ev] : *replies) {
-      if (!pe.in_reply_to.empty()) store->AddEvent(pe.in_reply_to, std::move(ev), one_done);
-      else store->AddEventToConversation(pe.conversation_id, std::move(ev), one_done);
+      if (!pe.in_reply_to.empty()) store->AddEvent(pe.in_reply_to, std::move(ev), pe.message_id, one_done);
+      else store->AddEventToConversation(pe.conversation_id, std::move(ev), pe.message_id, one_done);
     }
   };
   if (result.messages.empty()) {
