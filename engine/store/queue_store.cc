@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "engine/store/queue_store_impl.h"
+#include "engine/store/redaction.h"
 
 namespace triage {
 
@@ -56,7 +57,8 @@ QueueStore::QueueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 QueueStore::~QueueStore() {
   if (!impl_) return;
   impl_->writer.reset();  // drains: every operation submitted completes first
-  for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
+  for (auto* h : impl_->handles)
+    if (h) impl_->db->DestroyColumnFamilyHandle(h);
   impl_->handles.clear();
   if (impl_->db) impl_->db->Close();
 }
@@ -91,18 +93,36 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   state_cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Column families added since a database was made (store_format.h) are
+  // created by a read-write open, and left out of a read-only one (their
+  // handles stay null).
+  std::vector<std::string> existing;
+  const bool is_new = !rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok();
+  auto exists = [&](int c) {
+    return is_new || std::find(existing.begin(), existing.end(), kColumnFamilyNames[c]) != existing.end();
+  };
+  const bool backfill_authors = !read_only && !exists(kAuthorsCf);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (int c = 0; c < kNumColumnFamilies; ++c)
+  std::vector<int> opened;  // ColumnFamily of each descriptor
+  for (int c = 0; c < kNumColumnFamilies; ++c) {
+    if (read_only && !exists(c)) continue;
     cfs.emplace_back(std::string(kColumnFamilyNames[c]), c == kStateCf ? state_cfo : cfo);
+    opened.push_back(c);
+  }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, cfs, &impl->handles, &raw)
-                                : rocksdb::DB::Open(dbo, dir, cfs, &impl->handles, &raw);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, cfs, &handles, &raw)
+                                : rocksdb::DB::Open(dbo, dir, cfs, &handles, &raw);
   if (!s.ok()) return Status::IOError(dir + ": cannot open the database: " + s.ToString());
   impl->db.reset(raw);
+  impl->handles.assign(kNumColumnFamilies, nullptr);
+  for (size_t i = 0; i < opened.size(); ++i) impl->handles[opened[i]] = handles[i];
   std::unique_ptr<QueueStore> store(new QueueStore(std::move(impl)));
   Impl* p = store->impl_.get();
   Status rs = p->Recover();
   if (!rs.ok()) return Status::Corruption(dir + ": " + rs.message());
+  if (backfill_authors)
+    if (Status bs = store->BackfillAuthorIndex(); !bs.ok()) return Status::IOError(dir + ": " + bs.message());
   GroupWriter::Options wo;
   wo.sync = p->opts.sync_writes;
   wo.max_pending_ops = p->opts.max_pending_ops;
@@ -163,6 +183,8 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
           s.conversation_id = it.conversation_id;
           b.Put(p->cf(kMessagesCf), it.id, it.raw);
           b.Put(p->cf(kDecisionsCf), it.id, it.decision);
+          if (it.channel.empty()) ReadAuthor(it.raw, &it.channel, &it.author_id);
+          if (!it.author_id.empty()) b.Put(p->cf(kAuthorsCf), AuthorKey(it.channel, it.author_id, it.id), "");
           p->PutState(b, it.id, s);
           p->index.AddReady(it.id, s);
           p->group_bodies[it.id] = {it.raw, it.decision};
@@ -245,6 +267,8 @@ void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Even
         std::string json;
         AppendEventJson(event, p->opts.now_ms(), state.queue, &json);
         b.Put(p->cf(kEventsCf), EventKey(id, p->next_event_seq++), json);
+        // A deleted message (erasure.h) is recorded, never queued again.
+        if (state.status == MessageStatus::kDeleted) return;
 
         // Effects on the queues.
         if (was_open) {
