@@ -128,6 +128,21 @@ Status ReadErasureLedgerFile(const std::string& path, std::vector<ErasureRecord>
   return Status::OK();
 }
 
+Status CopyErasureLedger(const QueueStore& store, const std::string& backup_dir) {
+  std::vector<ErasureRecord> in_store, in_file;
+  if (Status s = store.Erasures(&in_store); !s.ok()) return s;
+  if (in_store.empty()) return Status::OK();
+  const std::string path = ErasureLedgerPath(backup_dir);
+  if (Status s = ReadErasureLedgerFile(path, &in_file); !s.ok()) return s;
+  for (const ErasureRecord& r : in_store) {
+    bool known = false;
+    for (const ErasureRecord& f : in_file) known = known || SameAuthor(r, f);
+    if (known) continue;
+    if (Status s = AppendErasureLedgerFile(path, r); !s.ok()) return s;
+  }
+  return Status::OK();
+}
+
 // The operations, on the writer thread with the store's mutex held.
 struct QueueStore::ContentOps {
   using Impl = QueueStore::Impl;

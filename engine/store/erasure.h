@@ -36,6 +36,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -79,6 +80,18 @@ Status AppendErasureLedgerFile(const std::string& path, const ErasureRecord& r);
 // Every record of the file (none when it does not exist). InvalidArgument
 // naming the line when one is unreadable.
 Status ReadErasureLedgerFile(const std::string& path, std::vector<ErasureRecord>* out);
+
+class QueueStore;
+// Appends to BACKUP_DIR/erasures.jsonl every erasure of `store`'s ledger that
+// the file does not hold yet (QueueStore::Backup calls it after each backup,
+// so an erasure made with `triage erase` reaches the file by the next backup
+// at the latest).
+Status CopyErasureLedger(const QueueStore& store, const std::string& backup_dir);
+
+// Whether the two records name the same author.
+inline bool SameAuthor(const ErasureRecord& a, const ErasureRecord& b) {
+  return a.channel == b.channel && a.author_id == b.author_id;
+}
 
 }  // namespace triage
 

@@ -87,8 +87,8 @@ struct IngestItem {
   std::string conversation_id;
   // Its author, for the author index (erasure.h). When channel is empty
   // both are read from `raw`.
-  std::string channel;
-  std::string author_id;
+  std::string channel{};
+  std::string author_id{};
 };
 
 enum class IngestOutcome : uint8_t { kStored, kDuplicate };
