@@ -10,7 +10,10 @@
 #include "base/rfc3339.h"
 #include "cli/commands.h"
 #include "engine/store/queue_store.h"
+#include "engine/store/erasure.h"
 #include "engine/store/store_backup.h"
+
+#include <filesystem>
 
 namespace triage {
 
@@ -50,6 +53,43 @@ int List(const BackupOptions& opts) {
                  listing.writer_active ? "being written now"
                                        : "interrupted; the next backup removes what it left");
   return rc;
+}
+
+// Erases again, in the restored store, every author of `erasures` that its
+// own ledger does not list (the backup was made before the erasure), and
+// warns with how many.
+int ReapplyErasures(const RestoreOptions& opts, const std::vector<ErasureRecord>& erasures) {
+  FILE* err = opts.common.err;
+  std::unique_ptr<QueueStore> store;
+  std::vector<ErasureRecord> done;
+  Status s = QueueStore::Open(opts.to, QueueStoreOptions(), &store);
+  if (s.ok()) s = store->Erasures(&done);
+  uint64_t reapplied = 0, messages = 0;
+  for (const ErasureRecord& e : erasures) {
+    if (!s.ok()) break;
+    bool known = false;
+    for (const ErasureRecord& d : done) known = known || SameAuthor(d, e);
+    if (known) continue;
+    ErasureRecord r;
+    s = store->EraseAuthorSync(e.channel, e.author_id, &r);
+    if (!s.ok()) break;
+    done.push_back(r);
+    ++reapplied;
+    messages += r.messages;
+  }
+  if (!s.ok()) {
+    std::fprintf(err,
+                 "triage restore: ERROR: the restored store in %s may hold messages of erased authors: re-applying "
+                 "the erasure ledger failed: %s\nDo not serve it: remove it, or run the restore again.\n",
+                 opts.to.c_str(), s.message().c_str());
+    return kExitError;
+  }
+  if (reapplied > 0)
+    std::fprintf(err,
+                 "triage restore: warning: the backup predates %llu erasure(s) in the erasure ledger; re-applied them "
+                 "(%llu message(s) of erased authors redacted)\n",
+                 static_cast<unsigned long long>(reapplied), static_cast<unsigned long long>(messages));
+  return kExitOk;
 }
 
 }  // namespace
@@ -98,6 +138,25 @@ int RunRestore(const RestoreOptions& opts) {
     std::fprintf(err, "triage restore: --from BACKUP_DIR and --to DATA_DIR are required\n");
     return kExitUsage;
   }
+  // Erasures a backup may predate: those recorded beside the backups, and
+  // those of the store being replaced. Read before the restore replaces it.
+  std::vector<ErasureRecord> erasures;
+  if (Status s = ReadErasureLedgerFile(ErasureLedgerPath(opts.from), &erasures); !s.ok()) {
+    std::fprintf(err, "triage restore: the erasure ledger: %s; nothing restored\n", s.message().c_str());
+    return kExitError;
+  }
+  std::error_code ec;
+  if (opts.force && std::filesystem::exists(std::filesystem::path(opts.to) / "CURRENT", ec)) {
+    std::unique_ptr<QueueStore> old;
+    std::vector<ErasureRecord> old_ledger;
+    Status s = QueueStore::OpenReadOnly(opts.to, &old);
+    if (s.ok()) s = old->Erasures(&old_ledger);
+    if (!s.ok()) {
+      std::fprintf(err, "triage restore: --to %s (reading its erasure ledger); nothing restored\n", s.message().c_str());
+      return kExitError;
+    }
+    erasures.insert(erasures.end(), old_ledger.begin(), old_ledger.end());
+  }
   RestoreRequest request;
   request.backup_id = opts.backup;
   request.replace = opts.force;
@@ -108,7 +167,8 @@ int RunRestore(const RestoreOptions& opts) {
   }
   std::fprintf(opts.common.out, "backup %u of %s (made %s, %s messages) restored into %s, checked and opened\n", b.id,
                opts.from.c_str(), Time(b.time_s).c_str(), Messages(b.messages).c_str(), opts.to.c_str());
-  return kExitOk;
+  if (erasures.empty()) return kExitOk;
+  return ReapplyErasures(opts, erasures);
 }
 
 }  // namespace triage

@@ -189,6 +189,19 @@ struct RestoreOptions {
 };
 int RunRestore(const RestoreOptions& opts);
 
+// triage erase: removes every message text and author detail of one author
+// (CHANNEL:AUTHOR_ID) from a data directory no daemon holds, keeping what
+// the metrics need, and prints what it erased as JSON. --backups: also
+// record the erasure in BACKUP_DIR/erasures.jsonl, which `triage restore`
+// re-applies to older backups. engine/store/erasure.h.
+struct EraseOptions {
+  CommonOptions common;  // out and err only
+  std::string data;
+  std::string author;    // CHANNEL:AUTHOR_ID
+  std::string backups;   // optional: the backup directory
+};
+int RunErase(const EraseOptions& opts);
+
 // triage token new: a fresh random token, printed once with the auth: entry
 // (its SHA-256, never the token) to paste into the serve config.
 struct TokenNewOptions {

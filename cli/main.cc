@@ -223,6 +223,16 @@ int main(int argc, char** argv) {
   restore_cmd->add_flag("--force", restore.force,
                         "Replace the store in a non-empty --to (never one a running daemon holds)");
 
+  triage::EraseOptions erase;
+  auto* erase_cmd = app.add_subcommand(
+      "erase", "Erase one author's messages from a data directory no daemon holds (a running daemon: "
+               "DELETE /v1/authors/{channel}/{author_id})");
+  erase_cmd->add_option("--data", erase.data, "The data directory (the daemon stopped)")->required();
+  erase_cmd->add_option("--author", erase.author, "CHANNEL:AUTHOR_ID, as the messages' channel and author.id")
+      ->required();
+  erase_cmd->add_option("--backups", erase.backups,
+                        "The backup directory: record the erasure there too, for `triage restore`");
+
   // An unknown command word is named (CLI11 alone says only that a
   // subcommand is required).
   if (argc >= 2 && argv[1][0] != '-') {
@@ -258,5 +268,6 @@ int main(int argc, char** argv) {
   if (*normalize_cmd) return triage::RunNormalize(normalize);
   if (*backup_cmd) return triage::RunBackup(backup);
   if (*restore_cmd) return triage::RunRestore(restore);
+  if (*erase_cmd) return triage::RunErase(erase);
   return triage::kExitUsage;
 }

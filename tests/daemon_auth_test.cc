@@ -78,6 +78,7 @@ TEST_CASE("Every endpoint: no token and unknown tokens get 401, a token without 
       {"GET", "/metrics", "", Scope::kMetrics},
       {"POST", "/v1/admin/reload", "", Scope::kAdmin},
       {"POST", "/v1/admin/backup", "", Scope::kAdmin},
+      {"DELETE", "/v1/authors/x/nobody", "", Scope::kAdmin},
   };
   const std::vector<std::pair<std::string, Scope>> tokens = {{"tok-ingest", Scope::kIngest},
                                                              {"tok-alice", Scope::kAgent},

@@ -41,6 +41,18 @@ TEST_CASE("A config file with a bad option names the file, line and key", "[daem
   CHECK_FALSE(ServerConfig::LoadFile(dir.path() + "/missing.yaml", &g).ok());
 }
 
+TEST_CASE("keep_edit_history is read, and anything but a boolean is an error naming it", "[daemon][config]") {
+  test::TempDir dir;
+  ServerConfig on;
+  REQUIRE(ServerConfig::LoadFile(dir.Write("on.yaml", "keep_edit_history: true\n"), &on).ok());
+  CHECK(on.keep_edit_history);
+  ServerConfig bad;
+  std::string path = dir.Write("bad.yaml", "sync_writes: true\nkeep_edit_history: sometimes\n");
+  Status s = ServerConfig::LoadFile(path, &bad);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains(path + ":2: keep_edit_history: must be true or false"));
+}
+
 TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemon][config]") {
   ServerConfig loaded, defaults;
   Status s = ServerConfig::LoadFile(std::string(TRIAGE_SOURCE_DIR) + "/serve.example.yaml", &loaded);
@@ -51,6 +63,7 @@ TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemo
   CHECK(loaded.data_dir == defaults.data_dir);
   CHECK(loaded.backup_dir == defaults.backup_dir);
   CHECK(loaded.sync_writes == defaults.sync_writes);
+  CHECK(loaded.keep_edit_history == defaults.keep_edit_history);
   CHECK(loaded.max_pending_writes == defaults.max_pending_writes);
   CHECK(loaded.io_threads == defaults.io_threads);
   CHECK(loaded.max_body_bytes == defaults.max_body_bytes);

@@ -180,6 +180,40 @@ rules:
   CHECK_THAT(events[0].second, Catch::Contains("\"event\":\"replied\""));
 }
 
+TEST_CASE("Kafka: platform deletes and edits go to the events topic for downstream stores to apply", "[kafka]") {
+  MockCluster mc;
+  REQUIRE(mc.ok());
+  const std::string prefix = "t3";
+  REQUIRE(mc.Topic(prefix + ".inbound", 1).ok());
+  for (const char* q : kQueues) REQUIRE(mc.Topic(prefix + ".queue." + q, 1).ok());
+  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
+  auto pipeline = test::PipelineFromYaml("rules:\n  - id: refund\n    label: support\n    any: [\"refund\"]\n");
+  // The real payloads (../shared/data/webhooks), read at test time.
+  const std::string dir = std::string(TRIAGE_SHARED_DIR) + "/data/webhooks/";
+  const std::string del = test::ReadFile(dir + "x_twitter/xdocs_aaa_tweet_delete_events.json");
+  const std::string edit = test::ReadFile(dir + "telegram/aiogram_dataset_EDITED_MESSAGE__wrapped_in_update.json");
+  REQUIRE_FALSE(del.empty());
+  REQUIRE_FALSE(edit.empty());
+  REQUIRE(mc.Produce(prefix + ".inbound", "b", del, "x").ok());
+  REQUIRE(mc.Produce(prefix + ".inbound", "b", edit, "telegram").ok());
+  REQUIRE(mc.Flush().ok());
+  std::unique_ptr<KafkaBridge> k;
+  REQUIRE(KafkaBridge::Create(Options(mc, prefix), pipeline.get(), &k).ok());
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (k->stats().consumed < 2 && std::chrono::steady_clock::now() < until) (void)k->RunOnce();
+  k->Close();
+  REQUIRE(k->stats().consumed == 2);
+  CHECK(k->stats().dead_lettered == 0);
+  auto events = mc.ReadAll(prefix + ".events", 1);
+  REQUIRE(events.size() == 2);
+  CHECK_THAT(events[0].first, Catch::StartsWith("x:"));
+  CHECK_THAT(events[0].second, Catch::Contains("\"event\":\"deleted\""));
+  CHECK_THAT(events[0].second, Catch::Contains("\"message\":\"" + events[0].first + "\""));
+  CHECK_THAT(events[1].first, Catch::StartsWith("tg:"));
+  CHECK_THAT(events[1].second, Catch::Contains("\"event\":\"edited\""));
+  CHECK_THAT(events[1].second, Catch::Contains("\"text\":"));
+}
+
 TEST_CASE("Kafka: broker errors on produce and commit are retried - at least once, each re-read counted",
           "[kafka]") {
   MockCluster mc;

@@ -138,6 +138,9 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
       {"POST", "/v1/admin/reload", ""},
       {"POST", "/v1/admin/backup", ""},  // 409: no backup_dir (200 in daemon_backup_test.cc, not run under TSan)
       {"GET", "/v1/admin/backup", ""},
+      {"DELETE", "/v1/authors/x/customer-1", ""},
+      {"DELETE", "/v1/authors/x/" + std::string(257, 'a'), ""},
+      {"GET", "/v1/authors/x/customer-1", ""},
   };
   std::set<std::pair<std::string, std::string>> exercised;
   for (const Probe& p : probes) {

@@ -4,6 +4,7 @@
 
 #include "format/archive_format.h"
 #include "format/alert_line.h"
+#include "format/content_event.h"
 
 namespace triage {
 
@@ -63,6 +64,9 @@ bool ToHistoryMessage(const std::string& id, const StoredMessage& stored, Histor
     return false;
   }
   for (const std::string& e : stored.events) {
+    // Edits and deletes are the platform's doing, not the team's: not part
+    // of the response metrics (format/content_event.h).
+    if (IsContentEventJson(e)) continue;
     HistoryEvent ev;
     if (Status es = ParseEventJson(e, &ev); !es.ok()) {
       *why = "message '" + id + "': unreadable event (" + es.message() + ")";

@@ -24,6 +24,7 @@
 
 #include "engine/store/queue_store_impl.h"
 #include "engine/store/store_info_log.h"
+#include "engine/store/redaction.h"
 
 namespace triage {
 
@@ -112,6 +113,11 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
   state_cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   for (int c = 0; c < kNumColumnFamilies; ++c)
     impl->cf_descs.emplace_back(std::string(kColumnFamilyNames[c]), c == kStateCf ? state_cfo : cfo);
+  // A database made before the authors column family (erasure.h) gets its
+  // index built from the messages once, at the first read-write open.
+  bool backfill_authors = false;
+  if (std::vector<std::string> existing; !read_only && rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok())
+    backfill_authors = std::find(existing.begin(), existing.end(), kColumnFamilyNames[kAuthorsCf]) == existing.end();
   rocksdb::Status s = impl->OpenDb(/*for_write=*/!read_only);
   // A database that exists but cannot be opened for writing (a full disk,
   // an I/O error) is served read-only, and the store recovers by itself once
@@ -132,6 +138,8 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
     p->health.SetReadOnly(start_failure, /*count_failure=*/false);
     p->Log(StoreHealth::FailureLine(start_failure, /*at_open=*/true));
   }
+  if (backfill_authors && start_failure.ok())
+    if (Status bs = store->BackfillAuthorIndex(); !bs.ok()) return Status::IOError(dir + ": " + bs.message());
   GroupWriter::Options wo;
   wo.sync = p->opts.sync_writes;
   wo.max_pending_ops = p->opts.max_pending_ops;
@@ -200,6 +208,8 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
           s.conversation_id = it.conversation_id;
           b.Put(p->cf(kMessagesCf), it.id, it.raw);
           b.Put(p->cf(kDecisionsCf), it.id, it.decision);
+          if (it.channel.empty()) ReadAuthor(it.raw, &it.channel, &it.author_id);
+          if (!it.author_id.empty()) b.Put(p->cf(kAuthorsCf), AuthorKey(it.channel, it.author_id, it.id), "");
           p->PutState(b, it.id, s);
           p->index.AddReady(it.id, s);
           p->group_bodies[it.id] = {it.raw, it.decision};
@@ -303,6 +313,8 @@ void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Even
           b.Put(p->cf(kDefaultCf), EventDedupeKey(dedupe_key), id);
           p->group_dedupe.insert(dedupe_key);
         }
+        // A deleted message (erasure.h) is recorded, never queued again.
+        if (state.status == MessageStatus::kDeleted) return;
 
         // Effects on the queues.
         if (was_open) {

@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "engine/store/erasure.h"
 #include "engine/store/store_backup.h"
 #include "engine/store/store_format.h"
 #include "engine/store/store_health.h"
@@ -91,6 +92,9 @@ struct QueueStoreOptions {
   // An agent is online until this long after its last heartbeat. When it goes
   // offline, the messages assigned to it and not closed go back to the queue.
   int64_t agent_ttl_ms = 30000;
+  // A platform edit keeps the text it replaces in its `edited` event
+  // ("previous_text"), for audit; off: the old text is gone (erasure.h).
+  bool keep_edit_history = false;
   // Clock in milliseconds since the epoch; tests inject their own.
   std::function<int64_t()> now_ms;
   // Read-only after a write failure: how often to try to become writable again.
@@ -110,6 +114,10 @@ struct IngestItem {
   std::string queue;
   Priority priority = Priority::kNormal;
   std::string conversation_id;
+  // Its author, for the author index (erasure.h). When channel is empty
+  // both are read from `raw`.
+  std::string channel{};
+  std::string author_id{};
 };
 
 enum class IngestOutcome : uint8_t { kStored, kDuplicate };
@@ -249,10 +257,25 @@ class QueueStore {
   // copied without a flush: its write-ahead log is copied as it is.
   Status Backup(const std::string& backup_dir, BackupSummary* out) const;
 
+  // Platform edits and deletes, and erasure of an author (erasure.h has
+  // what each does to the stored bytes). Asynchronous like the other
+  // mutations: `done` runs on the writer thread once durable.
+  using ContentDone = std::function<void(Status, std::vector<ContentOutcome>)>;
+  void ApplyContentChanges(std::vector<ContentChange> changes, ContentDone done);
+  Status ApplyContentChangesSync(std::vector<ContentChange> changes, std::vector<ContentOutcome>* out);
+  using EraseDone = std::function<void(Status, ErasureRecord)>;
+  void EraseAuthor(std::string channel, std::string author_id, EraseDone done);
+  Status EraseAuthorSync(const std::string& channel, const std::string& author_id, ErasureRecord* out);
+  // The erasure ledger: every erasure this store has applied, by author.
+  Status Erasures(std::vector<ErasureRecord>* out) const;
+
   static bool IsBusy(const Status& s) { return s.IsBusy(); }
 
  private:
   struct Impl;
+  struct ContentOps;  // erasure.cc
+  // Builds the author index of a database from before it (erasure.cc).
+  Status BackfillAuthorIndex();
   explicit QueueStore(std::unique_ptr<Impl> impl);
   static Status OpenImpl(const std::string& dir, QueueStoreOptions options, bool read_only,
                          std::unique_ptr<QueueStore>* out);

@@ -127,7 +127,7 @@ struct QueueStore::Impl {
       std::string id = it->key().ToString();
       if (!DecodeState(it->value().ToString(), &s)) return Status::Corruption("state of message '" + id + "' is unreadable");
       next_seq = std::max(next_seq, s.seq + 1);
-      if (s.status == MessageStatus::kDone) continue;
+      if (s.status == MessageStatus::kDone || s.status == MessageStatus::kDeleted) continue;
       if (s.status == MessageStatus::kQueued) index.AddReady(id, s);
       else if (s.status == MessageStatus::kAssigned) assignment.Restore(id, s, opts.now_ms());
       else index.AddLease(id, s);

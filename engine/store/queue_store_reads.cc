@@ -114,7 +114,9 @@ Status QueueStore::ForEach(const std::function<void(const std::string& id, const
       return Status::Corruption("state of message '" + id + "' is unreadable");
     m.raw.clear();
     m.decision.clear();
-    impl_->db->Get(ro, impl_->cf(kMessagesCf), id, &m.raw);
+    // A tombstone (erasure.h) has a state and no message: nothing to report.
+    if (!impl_->db->Get(ro, impl_->cf(kMessagesCf), id, &m.raw).ok() && m.state.status == MessageStatus::kDeleted)
+      continue;
     impl_->db->Get(ro, impl_->cf(kDecisionsCf), id, &m.decision);
     m.events.clear();
     ReadEvents(ev.get(), id, &m.events);
@@ -141,6 +143,7 @@ Status QueueStore::RecentMessages(int64_t since_ms, size_t max, std::vector<std:
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     MessageState s;
     if (!DecodeState(it->value().ToString(), &s)) continue;  // Recover() already vetted them
+    if (s.status == MessageStatus::kDeleted) continue;  // no text left
     if (s.received_ms >= since_ms) recent.emplace_back(s.seq, it->key().ToString());
   }
   if (!it->status().ok()) return FromRocks(it->status(), "scan of recent messages");

@@ -203,7 +203,8 @@ Status QueueStore::Backup(const std::string& backup_dir, BackupSummary* out) con
   rocksdb::BackupInfo info;
   if (rocksdb::Status i = engine->GetBackupInfo(id, &info); !i.ok()) return FromBackupEngine(i, backup_dir);
   if (out) *out = Summarize(info);
-  return Status::OK();
+  // The erasures this store knows, beside the backups too (erasure.h).
+  return CopyErasureLedger(*this, backup_dir);
 }
 
 Status ListBackups(const std::string& backup_dir, BackupListing* out) {

@@ -29,6 +29,7 @@ std::string_view MessageStatusName(MessageStatus s) {
     case MessageStatus::kClaimed: return "claimed";
     case MessageStatus::kDone: return "done";
     case MessageStatus::kAssigned: return "assigned";
+    case MessageStatus::kDeleted: return "deleted";
   }
   return "queued";
 }
@@ -72,7 +73,7 @@ bool DecodeState(std::string_view in, MessageState* s) {
       !ParseNumber(f[6], &lease_until) || !ParseNumber(f[7], &received_ms))
     return false;
   if (priority < 0 || priority >= kNumPriorities) return false;
-  if (status < 0 || status > static_cast<int>(MessageStatus::kAssigned)) return false;
+  if (status < 0 || status > static_cast<int>(MessageStatus::kDeleted)) return false;
   s->queue = std::string(f[1]);
   s->priority = static_cast<Priority>(priority);
   s->seq = seq;
@@ -99,6 +100,20 @@ std::string EventKeyPrefix(const std::string& id) {
   uint32_t n = static_cast<uint32_t>(id.size());
   for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>((n >> (i * 8)) & 0xFF));
   k += id;
+  return k;
+}
+
+std::string AuthorKeyPrefix(std::string_view channel, std::string_view author_id) {
+  std::string who;
+  who.reserve(channel.size() + 1 + author_id.size());
+  who.append(channel).push_back(':');
+  who.append(author_id);
+  return EventKeyPrefix(who);
+}
+
+std::string AuthorKey(std::string_view channel, std::string_view author_id, std::string_view id) {
+  std::string k = AuthorKeyPrefix(channel, author_id);
+  k.append(id);
   return k;
 }
 

@@ -16,6 +16,8 @@
 //   state          message id                         MessageState (EncodeState; small, mutable)
 //   events         len(id) (BE32) | id | seq (BE64)   one event as JSON (EventKey)
 //   alerts         alert id                           the crisis alert as JSON (latest state)
+//   authors        len(ch:author) (BE32) | ch:author | message id   "" (AuthorKey: the author index)
+//   erasures       channel \x1f author id             the erasure as JSON (erasure.h: the ledger)
 //
 // Big-endian integers make RocksDB's bytewise key order the numeric order:
 // the events of one message sort together and in the order they were
@@ -39,11 +41,15 @@ namespace triage {
 // The column families, by their index in the open order. RocksDB requires
 // the open order to name every column family of the database; the index is
 // only how the store finds each handle, not part of the stored bytes.
-enum ColumnFamily : int { kDefaultCf = 0, kMessagesCf, kDecisionsCf, kStateCf, kEventsCf, kAlertsCf };
-inline constexpr int kNumColumnFamilies = 6;
+enum ColumnFamily : int {
+  kDefaultCf = 0, kMessagesCf, kDecisionsCf, kStateCf, kEventsCf, kAlertsCf, kAuthorsCf, kErasuresCf
+};
+inline constexpr int kNumColumnFamilies = 8;
 // Indexed by ColumnFamily. "default" is RocksDB's own default column family.
-inline constexpr std::string_view kColumnFamilyNames[kNumColumnFamilies] = {"default", "messages", "decisions",
-                                                                            "state",   "events",   "alerts"};
+// authors and erasures came later: a database without them gets them at its
+// next read-write open (the author index then built from the messages).
+inline constexpr std::string_view kColumnFamilyNames[kNumColumnFamilies] = {
+    "default", "messages", "decisions", "state", "events", "alerts", "authors", "erasures"};
 
 // Keys of the counters in the default column family. Both are rewritten in
 // every group commit that writes anything, so a restart never reuses a number.
@@ -56,7 +62,11 @@ inline constexpr std::string_view kNextEventSeqKey = "next_event_seq";
 std::string EventDedupeKey(std::string_view key);
 
 // The numbers are stored: never renumber, only add.
-enum class MessageStatus : uint8_t { kQueued = 0, kClaimed = 1, kDone = 2, kAssigned = 3 };
+// kDeleted: the platform deleted it (its text and author are gone, erasure.h),
+// or a tombstone: a delete that came before its message, so that the message
+// is taken for a duplicate when it arrives. A tombstone has a state and no
+// message line.
+enum class MessageStatus : uint8_t { kQueued = 0, kClaimed = 1, kDone = 2, kAssigned = 3, kDeleted = 4 };
 std::string_view MessageStatusName(MessageStatus s);
 
 struct MessageState {
@@ -93,6 +103,13 @@ uint64_t GetBE64(std::string_view s);
 std::string EventKeyPrefix(const std::string& id);
 // The key of event number `seq` of message `id`: EventKeyPrefix(id) | seq (BE64).
 std::string EventKey(const std::string& id, uint64_t seq);
+
+// The author index: which messages one author wrote, for erasure. The key
+// prefix of author `author_id` on `channel`: len (BE32) | channel ":" author_id
+// (the length keeps author "1" from sorting among those of "12").
+std::string AuthorKeyPrefix(std::string_view channel, std::string_view author_id);
+// AuthorKeyPrefix(channel, author_id) | message id.
+std::string AuthorKey(std::string_view channel, std::string_view author_id, std::string_view id);
 
 }  // namespace triage
 

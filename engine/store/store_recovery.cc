@@ -9,6 +9,7 @@
 // the one a restart would build. Resume() was tried with this RocksDB (7.8):
 // it works once RocksDB's own no-space recovery is out of the way, but it
 // leaves the in-memory index to be rebuilt anyway and adds a second path.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -25,20 +26,35 @@ void QueueStore::Impl::Log(const std::string& line) const {
 }
 
 rocksdb::Status QueueStore::Impl::OpenDb(bool for_write) {
+  // Column families added since a database was made (store_format.h) are
+  // created by a read-write open, and left out of a read-only one (their
+  // handles stay null).
+  std::vector<std::string> existing;
+  const bool is_new = !rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok();
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  std::vector<size_t> opened;  // index in cf_descs of each descriptor
+  for (size_t c = 0; c < cf_descs.size(); ++c) {
+    const bool exists = is_new || std::find(existing.begin(), existing.end(), cf_descs[c].name) != existing.end();
+    if (!for_write && !exists) continue;
+    descs.push_back(cf_descs[c]);
+    opened.push_back(c);
+  }
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> h;
-  rocksdb::Status s = for_write ? rocksdb::DB::Open(dbo, dir, cf_descs, &h, &raw)
-                                : rocksdb::DB::OpenForReadOnly(dbo, dir, cf_descs, &h, &raw);
+  rocksdb::Status s = for_write ? rocksdb::DB::Open(dbo, dir, descs, &h, &raw)
+                                : rocksdb::DB::OpenForReadOnly(dbo, dir, descs, &h, &raw);
   if (!s.ok()) return s;
   db.reset(raw);
-  handles = std::move(h);
+  handles.assign(cf_descs.size(), nullptr);
+  for (size_t i = 0; i < opened.size(); ++i) handles[opened[i]] = h[i];
   db_writable = for_write;
   return s;
 }
 
 void QueueStore::Impl::CloseDb() {
   if (!db) return;
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  for (auto* h : handles)
+    if (h) db->DestroyColumnFamilyHandle(h);
   handles.clear();
   // A database whose write failed reports that error again here; closing
   // it is still complete.

@@ -9,6 +9,7 @@
 #include <map>
 #include <utility>
 
+#include "base/json_writer.h"
 #include "format/archive_format.h"
 #include "connectors/webhooks/normalizer.h"
 
@@ -170,6 +171,29 @@ struct KafkaBridge::Impl {
     if (Status s = decoder.Decode(payload, format, &decoded); !s.ok()) return DeadLetter(m, s.message());
     for (const ArchiveEvent& ev : decoded.events) {
       Produce(options->prefix + ".events", ev.message, payload, ev.message);
+      ++stats->events;
+    }
+    // A platform's edits and deletes go downstream too: whoever stores the
+    // queue outputs must apply them (platform terms require honouring
+    // deletions). Keyed by the message id, like the message's own outputs.
+    for (const PlatformEvent& pe : decoded.platform_events) {
+      if (pe.type == PlatformEvent::Type::kReplied || pe.message_id.empty() || pe.message_id.back() == ':') continue;
+      value = "{\"type\":\"event\",\"message\":";
+      AppendJsonString(pe.message_id, &value);
+      value += ",\"event\":";
+      AppendJsonString(PlatformEventName(pe.type), &value);
+      value += ",\"agent\":";
+      AppendJsonString(pe.agent, &value);
+      if (!pe.created_at.empty()) {
+        value += ",\"at\":";
+        AppendJsonString(pe.created_at, &value);
+      }
+      if (pe.type == PlatformEvent::Type::kEdited) {
+        value += ",\"text\":";
+        AppendJsonString(pe.text, &value);
+      }
+      value += "}";
+      Produce(options->prefix + ".events", pe.message_id, value, pe.message_id);
       ++stats->events;
     }
     for (DecodedMessage& dm : decoded.messages) {

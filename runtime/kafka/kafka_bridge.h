@@ -3,7 +3,9 @@
 //   inbound topic(s), consumer group  --decode--> Message --Pipeline--> Decision
 //     --> <prefix>.queue.<queue>   {"message":<archive line>,"decision":<decision line>}
 //     --> <prefix>.alerts          crisis alerts this instance's detector opened or changed
-//     --> <prefix>.events          archive event lines (replied, resolved, ...)
+//     --> <prefix>.events          archive event lines (replied, resolved, ...), and the
+//                                  platform's edits and deletes ({"type":"event","event":
+//                                  "edited"|"deleted","message":id,...}) to apply downstream
 //     --> <prefix>.dead-letter     payloads that could not be decoded, with the error
 //
 // At least once, end to end: RunOnce() consumes a batch, produces every

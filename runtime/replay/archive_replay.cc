@@ -147,6 +147,8 @@ Status RunArchiveReplay(const ArchiveReplayOptions& options, std::shared_ptr<con
         item.queue = std::string(decision.routing.queue);
         item.priority = decision.routing.priority;
         item.conversation_id = std::string(msg.conversation_id);
+        item.channel = std::string(msg.channel);
+        item.author_id = std::string(msg.author.id);
         store.Add(std::move(item));
       }
       ++s.per_label[static_cast<int>(decision.verdict.label)];

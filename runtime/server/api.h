@@ -19,6 +19,7 @@
 //   GET  /healthz, /readyz, /metrics
 //   POST /v1/admin/reload               rules, tokens and certificate, as SIGHUP does
 //   POST /v1/admin/backup               a checked backup of the store into backup_dir
+//   DELETE /v1/authors/{channel}/{author_id}   erasure of an author (engine/store/erasure.h)
 //
 // Who may call what: auth.h (bearer tokens with scopes); every agent or
 // admin action and every refused token is a line in the audit log.
@@ -155,6 +156,7 @@ class Api {
                      std::string_view remote, const std::string& agent);
   void Reload(Respond respond);
   void Backup(Respond respond);
+  void EraseAuthor(const std::string& channel, const std::string& author_id, Respond respond);
   mutable std::mutex tokens_mu_;
   std::shared_ptr<const TokenTable> tokens_ = std::make_shared<TokenTable>();
   AuditLog* audit_ = nullptr;

@@ -242,6 +242,7 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   if (Status s = m.pipelines->Reload(); !s.ok()) return s;
   QueueStoreOptions so;
   so.sync_writes = config.sync_writes;
+  so.keep_edit_history = config.keep_edit_history;
   so.max_pending_ops = config.max_pending_writes;
   so.agent_ttl_ms = config.agent_ttl_seconds * 1000;
   so.log = [&m](const std::string& line) { m.Log(line); };

@@ -66,6 +66,8 @@ Status Api::AddToIngest(Message* msg, std::string_view line, PendingIngest* batc
   item.queue = std::string(d.routing.queue);
   item.priority = d.routing.priority;
   item.conversation_id = std::string(msg->conversation_id);
+  item.channel = std::string(msg->channel);  // the author index (engine/store/erasure.h)
+  item.author_id = std::string(msg->author.id);
   batch->labels.push_back(d.verdict.label);
   batch->decisions.push_back(std::move(decision));
   batch->items.push_back(std::move(item));

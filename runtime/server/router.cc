@@ -1,6 +1,7 @@
 #include "runtime/server/api.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "base/json_writer.h"
 #include "base/rfc3339.h"
@@ -73,6 +74,7 @@ std::string_view AuditAction(ApiRoute r) {
     case ApiRoute::kHeartbeat: return "heartbeat";
     case ApiRoute::kReload: return "reload";
     case ApiRoute::kBackup: return "backup";
+    case ApiRoute::kEraseAuthor: return "erase";
     default: return "";
   }
 }
@@ -124,6 +126,8 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
                  Respond respond, std::string_view remote) {
   auto start = Clock::now();
   RouteMatch m = MatchRoute(method, target);
+  // The audit target of a route with two parameters names both.
+  if (!m.param2.empty()) m.param += ":" + m.param2;
   // `finish` may run after Handle returns (once a write is durable).
   Respond finish = [this, start, endpoint = m.endpoint, respond = std::move(respond)](ApiResponse r) mutable {
     metrics_->RecordResponse(endpoint, r.status, std::chrono::duration<double>(Clock::now() - start).count());
@@ -205,6 +209,8 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
     case ApiRoute::kWebhook: return Webhook(method, m.param, m.query, headers, std::move(body), std::move(finish));
     case ApiRoute::kReload: return Reload(std::move(finish));
     case ApiRoute::kBackup: return Backup(std::move(finish));
+    case ApiRoute::kEraseAuthor:
+      return EraseAuthor(m.param.substr(0, m.param.size() - m.param2.size() - 1), m.param2, std::move(finish));
     case ApiRoute::kNone: break;
   }
 }
@@ -236,6 +242,40 @@ void Api::Backup(Respond respond) {
     body += ",\"messages\":";
     AppendJsonInt(b.messages, &body);
     body += ",\"verified\":true}";
+    respond(Json(200, std::move(body)));
+  });
+}
+
+// Erasure of an author (engine/store/erasure.h). Durable in the store before
+// the answer; recorded also in the ledger beside the backups (when there is
+// a backup_dir), so that `triage restore` of a backup made before it erases
+// again.
+void Api::EraseAuthor(const std::string& channel, const std::string& author_id, Respond respond) {
+  std::string ledger = config_.backup_dir.empty() ? "" : ErasureLedgerPath(config_.backup_dir);
+  ServerMetrics* metrics = metrics_;
+  store_->EraseAuthor(channel, author_id, [respond = std::move(respond), ledger, metrics](Status st, ErasureRecord r) {
+    if (!st.ok()) return respond(StoreFailure(st, metrics));
+    if (!ledger.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(ledger).parent_path(), ec);
+      if (Status ls = AppendErasureLedgerFile(ledger, r); !ls.ok())
+        return respond(Error(500, "erased, and recorded in the store's ledger, but not in the ledger beside the backups "
+                                  "(retry to record it there): " + ls.message()));
+    }
+    std::string body = "{\"channel\":";
+    AppendJsonString(r.channel, &body);
+    body += ",\"author_id\":";
+    AppendJsonString(r.author_id, &body);
+    body += ",\"erased_at\":";
+    AppendJsonString(FormatRfc3339(r.erased_ms), &body);
+    body += ",\"messages\":";
+    AppendJsonInt(static_cast<int64_t>(r.messages), &body);
+    body += ",\"events\":";
+    AppendJsonInt(static_cast<int64_t>(r.events), &body);
+    body += ",\"ledger\":";
+    if (ledger.empty()) body += "null";
+    else AppendJsonString(ledger, &body);
+    body += "}";
     respond(Json(200, std::move(body)));
   });
 }

@@ -11,6 +11,7 @@
 //   POST /v1/agents/{agent}/heartbeat
 //   GET  /v1/alerts  /v1/metrics/summary  /v1/maturity
 //   POST /v1/admin/reload  /v1/admin/backup
+//   DELETE /v1/authors/{channel}/{author_id}   (erasure of an author)
 //   any  /webhooks/{platform}               (the platform decides: handshakes are GETs)
 //
 // Each route names the scope a token needs for it (auth.h); kNone: open.
@@ -32,19 +33,20 @@ enum class ApiRoute : uint8_t {
   kListQueues, kPeek, kClaim,
   kListAgents, kAgentMessages, kHeartbeat,
   kAlerts, kSummary, kMaturity,
-  kWebhook, kReload, kBackup,
+  kWebhook, kReload, kBackup, kEraseAuthor,
 };
 
 struct RouteMatch {
   ApiRoute route = ApiRoute::kNone;
   Endpoint endpoint = Endpoint::kOther;  // the metrics bucket (also for its errors)
   Scope scope = Scope::kNone;            // what a token needs for it
-  std::string param;                     // {id}, {queue}, {agent} or {platform}, percent-decoded
+  std::string param;                     // {id}, {queue}, {agent}, {platform} or {channel}, percent-decoded
+  std::string param2;                    // the second one ({author_id}), percent-decoded
   std::string_view query;                // after '?', not decoded
   // When route is kNone: 404 (no such path), 405 (the path exists; `allowed`
   // says which method) or 400 (a path parameter that is not percent-encoded
   // text, or longer than anything stored under it: {id} 256 bytes, {queue}
-  // and {agent} 128; `field` names it). `error` is the message to answer with.
+  // and {agent} 128, {channel} 64, {author_id} 256; `field` names it). `error` is the message to answer with.
   unsigned status = 0;
   std::string error;
   std::string field;

@@ -126,6 +126,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       r.String(v, key, &c->backup_dir);
     } else if (key == "sync_writes") {
       r.Bool(v, key, &c->sync_writes);
+    } else if (key == "keep_edit_history") {
+      r.Bool(v, key, &c->keep_edit_history);
     } else if (key == "max_pending_writes") {
       r.Int(v, key, &c->max_pending_writes, 1, 10'000'000);
     } else if (key == "rules") {

@@ -64,6 +64,9 @@ struct ServerConfig {
   // empty: backups through the API are off (409).
   std::string backup_dir;
   bool sync_writes = true;          // fsync the WAL per group commit
+  // A platform edit keeps the text it replaced in its `edited` event, for
+  // audit (engine/store/erasure.h); off: the old text is gone.
+  bool keep_edit_history = false;
   size_t max_pending_writes = 10000;
   // rules
   std::string rules;                // empty: the bundled pack

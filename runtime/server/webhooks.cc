@@ -7,6 +7,7 @@
 #include "base/json_writer.h"
 #include "base/rfc3339.h"
 #include "connectors/webhooks/signature.h"
+#include "format/archive_format.h"
 #include "runtime/server/request.h"
 
 namespace triage {
@@ -160,11 +161,27 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
   // The brand's own replies become `replied` events on the message they
   // answer: the one the platform names, else the newest open message of the
   // conversation (Messenger and Instagram page replies name none).
+  // Edits and deletes change the stored message (engine/store/erasure.h).
   auto replies = std::make_shared<std::vector<std::pair<PlatformEvent, Event>>>();
+  auto changes = std::make_shared<std::vector<ContentChange>>();
   for (const PlatformEvent& e : result.platform_events) {
     switch (e.type) {
-      case PlatformEvent::Type::kEdited: metrics->webhook_edits.fetch_add(1, std::memory_order_relaxed); break;
-      case PlatformEvent::Type::kDeleted: metrics->webhook_deletes.fetch_add(1, std::memory_order_relaxed); break;
+      case PlatformEvent::Type::kEdited:
+      case PlatformEvent::Type::kDeleted: {
+        const bool edit = e.type == PlatformEvent::Type::kEdited;
+        (edit ? metrics->webhook_edits : metrics->webhook_deletes).fetch_add(1, std::memory_order_relaxed);
+        // An id that ends in its namespace ("x:") names nothing.
+        if (e.message_id.empty() || e.message_id.back() == ':') break;
+        if (edit && e.text.size() > kMaxTextBytes)
+          return respond(Error(400, std::string(PlatformName(*p)) + " payload: field 'text' of an edit: " +
+                                        std::to_string(e.text.size()) + " bytes, over the limit of " +
+                                        std::to_string(kMaxTextBytes), "text"));
+        int64_t at_ms = 0;
+        ParseRfc3339(e.created_at, &at_ms);
+        changes->push_back(ContentChange{edit ? ContentChange::Type::kEdit : ContentChange::Type::kDelete,
+                                         e.message_id, edit ? e.text : "", e.agent, at_ms});
+        break;
+      }
       case PlatformEvent::Type::kReplied: {
         metrics->webhook_echoes.fetch_add(1, std::memory_order_relaxed);
         if (e.in_reply_to.empty() && e.conversation_id.empty()) break;
@@ -192,15 +209,17 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
       return respond(Json(200, std::move(out)));
     }
   }
-  // Messages first, then the replies, and the answer only once both are
-  // durable: a platform that got its 200 does not send the payload again.
-  // A store that is busy or read-only gets the platform to retry (503); the
-  // replies recorded before a failure are not recorded twice on the retry,
-  // each being stored at most once under its platform id (dedupe key).
+  // Messages first, then the replies, edits and deletes, and the answer only
+  // once all are durable: a platform that got its 200 does not send the
+  // payload again (and expects a deletion honoured). A store that is busy or
+  // read-only gets the platform to retry (503); the replies recorded before a
+  // failure are not recorded twice on the retry, each being stored at most
+  // once under its platform id (dedupe key).
   const size_t n_events = result.platform_events.size();
   QueueStore* store = store_;
-  auto record_replies = [store, replies, metrics, respond](ApiResponse answer) mutable {
-    if (answer.status >= 300 || replies->empty()) return respond(ForPlatform(std::move(answer)));
+  auto record_replies = [store, replies, changes, metrics, respond](ApiResponse answer) mutable {
+    if (answer.status >= 300 || (replies->empty() && changes->empty()))
+      return respond(ForPlatform(std::move(answer)));
     struct Join {
       std::mutex mu;
       size_t left;
@@ -209,7 +228,7 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
       Api::Respond respond;
     };
     auto join = std::make_shared<Join>();
-    join->left = replies->size();
+    join->left = replies->size() + (changes->empty() ? 0 : 1);
     join->answer = std::move(answer);
     join->respond = std::move(respond);
     auto one_done = [join, metrics](Status st) {
@@ -224,6 +243,14 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
       if (!join->failure.ok()) return join->respond(ForPlatform(StoreFailure(join->failure, metrics)));
       join->respond(ForPlatform(std::move(join->answer)));
     };
+    if (!changes->empty())
+      store->ApplyContentChanges(std::move(*changes), [one_done, metrics](Status st, std::vector<ContentOutcome> out) {
+        // An edit of a message never stored is counted and dropped, as a
+        // reply to one is; a delete of one leaves a tombstone.
+        for (ContentOutcome o : out)
+          if (o == ContentOutcome::kUnknown) metrics->webhook_unattributed.fetch_add(1, std::memory_order_relaxed);
+        one_done(st);
+      });
     for (auto& [pe, ev] : *replies) {
       if (!pe.in_reply_to.empty()) store->AddEvent(pe.in_reply_to, std::move(ev), pe.message_id, one_done);
       else store->AddEventToConversation(pe.conversation_id, std::move(ev), pe.message_id, one_done);
