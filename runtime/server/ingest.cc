@@ -67,6 +67,7 @@ Status Api::AddToIngest(Message* msg, std::string_view line, PendingIngest* batc
   item.priority = d.routing.priority;
   item.conversation_id = std::string(msg->conversation_id);
   batch->labels.push_back(d.verdict.label);
+  batch->channels.emplace_back(msg->channel);
   batch->decisions.push_back(std::move(decision));
   batch->items.push_back(std::move(item));
   return Status::OK();
@@ -123,6 +124,7 @@ void Api::Ingest(std::string body, Respond respond) {
     batch.items.clear();
     batch.decisions.clear();
     batch.labels.clear();
+    batch.channels.clear();
     if (!compact.empty()) {
       if (Status s = add(body, compact, &refused); !s.ok()) return not_decided(s);
     }
@@ -149,6 +151,8 @@ void Api::CommitIngest(PendingIngest batch, Respond respond) {
   for (const auto& it : batch.items) ids->push_back(it.id);
   std::vector<IngestItem>& items = batch.items;
   std::vector<Label>& labels = batch.labels;
+  std::vector<std::string>& channels = batch.channels;
+  const int64_t arrived_ms = NowMs();
   const std::shared_ptr<const Pipeline>& pipeline = batch.pipeline;
   ServerMetrics* metrics = metrics_;
   LiveDetector* detector = detector_;
@@ -163,7 +167,8 @@ void Api::CommitIngest(PendingIngest batch, Respond respond) {
     }
     for (auto& a : alert_items) items.push_back(std::move(a));
     store_->Ingest(std::move(items), std::move(records),
-                   [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels), metrics, n_client,
+                   [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels),
+                    channels = std::move(channels), arrived_ms, metrics, n_client,
                     detector, kept_records, kept_items](Status st, std::vector<IngestResult> outcomes) {
     if (!st.ok()) {
       if (detector && kept_records) detector->Restore(std::move(*kept_records), std::move(*kept_items));
@@ -174,7 +179,10 @@ void Api::CommitIngest(PendingIngest batch, Respond respond) {
     for (size_t i = 0; i < n_client && i < outcomes.size(); ++i) {
       bool dup = outcomes[i].outcome == IngestOutcome::kDuplicate;
       dup ? ++dups : ++stored;
-      if (!dup) metrics->labeled[static_cast<int>(labels[i])].fetch_add(1, std::memory_order_relaxed);
+      if (!dup) {
+        metrics->labeled[static_cast<int>(labels[i])].fetch_add(1, std::memory_order_relaxed);
+        if (i < channels.size()) metrics->arrivals.Record(arrived_ms, labels[i], channels[i]);
+      }
       if (i) body += ",";
       body += "{\"id\":";
       AppendJsonString((*ids)[i], &body);

@@ -11,6 +11,8 @@
 //   POST /v1/agents/{agent}/heartbeat
 //   GET  /v1/alerts  /v1/metrics/summary  /v1/maturity
 //   POST /v1/admin/reload  /v1/admin/backup
+//   GET  /v1/whoami  /v1/search  /v1/arrivals     POST /v1/explain
+//   GET  /console  /console/{asset}        (the operator console's files; open)
 //   any  /webhooks/{platform}               (the platform decides: handshakes are GETs)
 //
 // Each route names the scope a token needs for it (auth.h); kNone: open.
@@ -33,13 +35,14 @@ enum class ApiRoute : uint8_t {
   kListAgents, kAgentMessages, kHeartbeat,
   kAlerts, kSummary, kMaturity,
   kWebhook, kReload, kBackup,
+  kWhoami, kSearch, kExplain, kArrivals, kConsole,
 };
 
 struct RouteMatch {
   ApiRoute route = ApiRoute::kNone;
   Endpoint endpoint = Endpoint::kOther;  // the metrics bucket (also for its errors)
   Scope scope = Scope::kNone;            // what a token needs for it
-  std::string param;                     // {id}, {queue}, {agent} or {platform}, percent-decoded
+  std::string param;                     // {id}, {queue}, {agent}, {platform} or {asset}, percent-decoded
   std::string_view query;                // after '?', not decoded
   // When route is kNone: 404 (no such path), 405 (the path exists; `allowed`
   // says which method) or 400 (a path parameter that is not percent-encoded
