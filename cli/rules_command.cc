@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/load_pipeline.h"
 #include "cli/text_width.h"
+#include "engine/explain.h"
 
 #include <algorithm>
 #include <cmath>
@@ -76,11 +77,6 @@ namespace triage {
 int RunRulesExplain(const RulesExplainOptions& opts) {
   std::unique_ptr<Pipeline> p = LoadPipeline(opts.common);
   if (!p) return kExitError;
-  std::unique_ptr<ClassifierScratch> scratch;
-  if (Status s = p->NewScratch(&scratch); !s.ok()) {
-    std::fprintf(opts.common.err, "triage: %s\n", s.message().c_str());
-    return kExitError;
-  }
   Message m;
   m.id = "explain";
   m.channel = opts.channel;
@@ -98,66 +94,51 @@ int RunRulesExplain(const RulesExplainOptions& opts) {
     m.thread.same_author = !opts.other_author;
     m.in_reply_to = "earlier";
   }
-  Decision d;
-  if (Status s = p->Decide(m, scratch.get(), &d); !s.ok()) {
+  Explanation e;
+  if (Status s = Explain(*p, m, &e); !s.ok()) {
     std::fprintf(opts.common.err, "triage: %s\n", s.message().c_str());
     return kExitError;
   }
   FILE* out = opts.common.out;
-  const auto& rules = p->pack().rules();
-  const Verdict& v = d.verdict;
-  std::fprintf(out, "normalized: \"%s\"\n", scratch->normalized().c_str());
-  std::fprintf(out, "lang: %s%s\n", std::string(v.lang).c_str(), v.lang_detected ? " (detected)" : "");
+  auto label = [](Label l) { return std::string(LabelName(l)); };
+  std::fprintf(out, "normalized: \"%s\"\n", e.normalized.c_str());
+  std::fprintf(out, "lang: %s%s\n", e.lang.c_str(), e.lang_detected ? " (detected)" : "");
   if (m.thread.known)
-    std::fprintf(out, "thread: after a %s message by %s\n", std::string(LabelName(m.thread.previous)).c_str(),
+    std::fprintf(out, "thread: after a %s message by %s\n", label(m.thread.previous).c_str(),
                  m.thread.same_author ? "the same author" : "someone else");
   std::fprintf(out, "\n1. rules\nmatched patterns:\n");
-  for (uint32_t pid : scratch->matched_patterns()) {
+  for (const auto& mp : e.matched) {
     std::string names;
-    for (uint32_t r : p->classifier().PatternRules(pid)) names += (names.empty() ? "" : ", ") + rules[r].id;
-    std::fprintf(out, "  %s-> %s\n", PadRight(p->classifier().PatternSource(pid), 33).c_str(), names.c_str());
+    for (const auto& r : mp.rules) names += (names.empty() ? "" : ", ") + r;
+    std::fprintf(out, "  %s-> %s\n", PadRight(mp.source, 33).c_str(), names.c_str());
   }
   std::fprintf(out, "fired rules:\n");
-  for (uint32_t r : v.fired)
-    std::fprintf(out, "  %-24s %-8s %+.4g%s  (%s:%d)\n", rules[r].id.c_str(), std::string(LabelName(rules[r].label)).c_str(),
-                 rules[r].weight, rules[r].force ? " force" : "", rules[r].where.file.c_str(), rules[r].where.line);
-  std::fprintf(out, "rules alone: %s\n", std::string(LabelName(v.rules_label)).c_str());
+  for (const auto& r : e.fired)
+    std::fprintf(out, "  %-24s %-8s %+.4g%s  (%s:%d)\n", r.id.c_str(), label(r.label).c_str(), r.weight,
+                 r.force ? " force" : "", r.file.c_str(), r.line);
+  std::fprintf(out, "rules alone: %s\n", label(e.rules_label).c_str());
 
-  if (const LinearModel* model = p->classifier().model()) {
-    const Calibration& cal = model->calibration();
-    std::fprintf(out, "\n2. model (%s)\n", model->description().c_str());
+  if (e.has_model) {
+    std::fprintf(out, "\n2. model (%s)\n", e.model_description.c_str());
     std::fprintf(out, "probabilities (calibrated):");
-    for (Label l : kAllLabels) std::fprintf(out, " %s %.3f", std::string(LabelName(l)).c_str(), v.model[static_cast<int>(l)]);
+    for (Label l : kAllLabels) std::fprintf(out, " %s %.3f", label(l).c_str(), e.model_probs[static_cast<int>(l)]);
     std::fprintf(out, "\ncalibration: temperature %.3g; text known %.0f %% (familiar above %.0f %%%s)\n",
-                 cal.temperature, 100 * v.coverage, 100 * cal.familiar_coverage,
-                 v.coverage < cal.familiar_coverage ? ": unfamiliar, probabilities flattened" : "");
-    // The features that moved the model most toward (and away from) its
-    // top label, by name.
-    std::vector<std::string> names;
-    FeatureVector fv;
-    fv.names = &names;
-    p->classifier().ModelFeatures(m, *scratch, v, model->hasher(), &fv);
-    auto contributions = model->Contributions(fv, v.model_label);
-    std::sort(contributions.begin(), contributions.end(),
-              [](const auto& a, const auto& b) { return std::fabs(a.second) > std::fabs(b.second); });
-    std::fprintf(out, "strongest features for %s (of %zu known):\n", std::string(LabelName(v.model_label)).c_str(),
-                 contributions.size());
-    for (size_t i = 0; i < contributions.size() && i < 12; ++i)
-      std::fprintf(out, "  %s%+.3f\n", PadRight("\"" + names[contributions[i].first] + "\"", 28).c_str(),
-                   contributions[i].second);
+                 e.temperature, 100 * e.coverage, 100 * e.familiar_coverage,
+                 e.coverage < e.familiar_coverage ? ": unfamiliar, probabilities flattened" : "");
+    std::fprintf(out, "strongest features for %s (of %zu known):\n", label(e.model_label).c_str(), e.known_features);
+    for (const auto& [name, c] : e.features)
+      std::fprintf(out, "  %s%+.3f\n", PadRight("\"" + name + "\"", 28).c_str(), c);
   }
 
-  std::fprintf(out, "\n3. decision\nscores (rules + %.4g x P):", p->classifier().choice_settings().model_weight);
-  for (Label l : kAllLabels) std::fprintf(out, " %s %.4g", std::string(LabelName(l)).c_str(), v.scores[static_cast<int>(l)]);
-  std::fprintf(out, "  (threshold %.4g)\n", p->pack().settings().threshold);
-  if (v.forced) std::fprintf(out, "forced by a force: rule\n");
-  if (v.crisis_held_back)
-    std::fprintf(out, "crisis held back: no crisis rule fired and P(crisis) is below %.2f\n",
-                 p->classifier().choice_settings().crisis_threshold);
-  std::fprintf(out, "label: %s  queue: %s  priority: %s  route: %s\n", std::string(LabelName(v.label)).c_str(),
-               std::string(d.routing.queue).c_str(), std::string(PriorityName(d.routing.priority)).c_str(),
-               d.routing.route ? d.routing.route->id.c_str() : "(default)");
-  std::fprintf(out, "confidence: %.3f%s\n", v.confidence, v.review ? "  (review: a person should look)" : "");
+  std::fprintf(out, "\n3. decision\nscores (rules + %.4g x P):", e.model_weight);
+  for (Label l : kAllLabels) std::fprintf(out, " %s %.4g", label(l).c_str(), e.scores[static_cast<int>(l)]);
+  std::fprintf(out, "  (threshold %.4g)\n", e.threshold);
+  if (e.forced) std::fprintf(out, "forced by a force: rule\n");
+  if (e.crisis_held_back)
+    std::fprintf(out, "crisis held back: no crisis rule fired and P(crisis) is below %.2f\n", e.crisis_threshold);
+  std::fprintf(out, "label: %s  queue: %s  priority: %s  route: %s\n", label(e.label).c_str(), e.queue.c_str(),
+               std::string(PriorityName(e.priority)).c_str(), e.route.empty() ? "(default)" : e.route.c_str());
+  std::fprintf(out, "confidence: %.3f%s\n", e.confidence, e.review ? "  (review: a person should look)" : "");
   return kExitOk;
 }
 

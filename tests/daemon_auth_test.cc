@@ -71,6 +71,9 @@ TEST_CASE("Every endpoint: no token and unknown tokens get 401, a token without 
       {"GET", "/v1/alerts", "", Scope::kRead},
       {"GET", "/v1/metrics/summary", "", Scope::kRead},
       {"GET", "/v1/maturity", "", Scope::kRead},
+      {"GET", "/v1/search?limit=5", "", Scope::kRead},
+      {"POST", "/v1/explain", R"({"text":"where is my order"})", Scope::kRead},
+      {"GET", "/v1/arrivals", "", Scope::kRead},
       {"POST", "/v1/queues/support/claim", R"({"agent":"alice","max":1})", Scope::kAgent},
       {"POST", "/v1/messages/m1/events", R"({"type":"replied","agent":"alice"})", Scope::kAgent},
       {"POST", "/v1/agents/alice/heartbeat", R"({"queues":["support"]})", Scope::kAgent},
@@ -336,4 +339,26 @@ TEST_CASE("TokenTable: bearer parsing, scopes, admin, and no token configured", 
   CHECK(TokenTable().Authenticate("", Scope::kAdmin, &who) == AuthFailure::kNone);
   CHECK_FALSE(who.authenticated);
   CHECK(who.MayActAs("anyone"));
+}
+
+TEST_CASE("GET /v1/whoami names the calling token and its scopes, for any valid token", "[daemon][auth][console]") {
+  RunningDaemon d(WithTokens());
+  auto reader = As(d.port(), "tok-read").Request("GET", "/v1/whoami");
+  CHECK(reader.status == 200);
+  CHECK(reader.body == R"({"name":"reader","auth":true,"scopes":["read"],"agent":""})");
+  // No scope is needed: a metrics-only token may ask who it is.
+  CHECK(As(d.port(), "tok-metrics").Request("GET", "/v1/whoami").body ==
+        R"({"name":"prometheus","auth":true,"scopes":["metrics"],"agent":""})");
+  CHECK(As(d.port(), "tok-alice").Request("GET", "/v1/whoami").body ==
+        R"({"name":"desk-alice","auth":true,"scopes":["agent"],"agent":"alice"})");
+  auto none = As(d.port(), "").Request("GET", "/v1/whoami");
+  CHECK(none.status == 401);
+  auto unknown = As(d.port(), "tok-nobody").Request("GET", "/v1/whoami");
+  CHECK(unknown.status == 401);
+  CHECK_THAT(unknown.body, Catch::Contains("unknown token"));
+  CHECK(As(d.port(), "tok-read").Request("POST", "/v1/whoami").status == 405);
+  // With authentication off, everyone is everything.
+  RunningDaemon open;
+  CHECK(As(open.port(), "").Request("GET", "/v1/whoami").body ==
+        R"({"name":"","auth":false,"scopes":["ingest","agent","read","metrics","admin"],"agent":""})");
 }

@@ -222,11 +222,27 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
 }
 
 void QueueStore::Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done) {
+  ClaimImpl(std::move(queue), "", std::move(agent), max_messages, lease_ms, std::move(done));
+}
+
+void QueueStore::ClaimMessage(std::string queue, std::string id, std::string agent, int64_t lease_ms, ClaimDone done) {
+  ClaimImpl(std::move(queue), std::move(id), std::move(agent), 1, lease_ms, std::move(done));
+}
+
+void QueueStore::ClaimImpl(std::string queue, std::string only_id, std::string agent, size_t max_messages,
+                           int64_t lease_ms, ClaimDone done) {
   auto claimed = std::make_shared<std::vector<ClaimedMessage>>();
   Impl* p = impl_.get();
   p->writer->Submit(GroupWriter::Op{
-      [p, claimed, queue = std::move(queue), agent = std::move(agent), max_messages, lease_ms](rocksdb::WriteBatch& b) {
-        std::vector<std::string> ids = p->index.ReadyIds(queue, max_messages);
+      [p, claimed, queue = std::move(queue), only_id = std::move(only_id), agent = std::move(agent), max_messages,
+       lease_ms](rocksdb::WriteBatch& b) {
+        std::vector<std::string> ids;
+        if (only_id.empty()) {
+          ids = p->index.ReadyIds(queue, max_messages);
+        } else if (const MessageState* s = p->index.Find(only_id);
+                   s && s->status == MessageStatus::kQueued && s->queue == queue) {
+          ids.push_back(only_id);  // ready on this queue (queued and open: on its ready list)
+        }
         if (ids.empty()) return;
         int64_t until = p->opts.now_ms() + lease_ms;
         for (const std::string& id : ids) {

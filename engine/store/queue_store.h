@@ -184,6 +184,9 @@ class QueueStore {
   void Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> alerts, IngestDone done);
   using ClaimDone = std::function<void(Status, std::vector<ClaimedMessage>)>;
   void Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done);
+  // Claims message `id` only, if it is ready on `queue` (an alert item the
+  // console claims by name); else `done` gets OK and no message.
+  void ClaimMessage(std::string queue, std::string id, std::string agent, int64_t lease_ms, ClaimDone done);
   using EventDone = std::function<void(Status)>;
   void AddEvent(std::string id, Event event, EventDone done);
   // The same for the newest open (queued, claimed or assigned) message of a
@@ -220,6 +223,19 @@ class QueueStore {
   // The next `limit` ready messages of a queue, in claim order: (id, decision).
   std::vector<std::pair<std::string, std::string>> Peek(const std::string& queue, size_t limit) const;
   Status Get(const std::string& id, StoredMessage* out) const;
+  // The archive line and decision line of `id` alone (no state, no events).
+  Status GetLines(const std::string& id, std::string* raw, std::string* decision) const;
+  // A bounded walk for search: visits the stored messages in id order,
+  // starting after `after` ("": from the first), at most `max_visit` of them,
+  // each with its stored state; `fn` returns false to stop early. *last is
+  // the last id visited ("" if none) and *at_end whether the walk ran off
+  // the end of the store. The cost is at most `max_visit` entries of the
+  // state column family read in sequence, whatever the store's size.
+  // The states are as written (durable), possibly one group commit behind
+  // the in-memory index.
+  Status Scan(const std::string& after, size_t max_visit,
+              const std::function<bool(const std::string& id, const MessageState& state)>& fn, std::string* last,
+              bool* at_end) const;
   // Messages assigned to an agent and not closed: (id, decision), oldest first.
   std::vector<std::pair<std::string, std::string>> AssignedTo(const std::string& agent) const;
   struct AgentInfo {
@@ -279,6 +295,8 @@ class QueueStore {
   explicit QueueStore(std::unique_ptr<Impl> impl);
   static Status OpenImpl(const std::string& dir, QueueStoreOptions options, bool read_only,
                          std::unique_ptr<QueueStore>* out);
+  void ClaimImpl(std::string queue, std::string only_id, std::string agent, size_t max_messages, int64_t lease_ms,
+                 ClaimDone done);
   void AddEventImpl(std::string id, std::string conversation_id, Event event, std::string dedupe_key, EventDone done);
   std::unique_ptr<Impl> impl_;
 };

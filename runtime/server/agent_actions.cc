@@ -4,6 +4,7 @@
 
 #include "base/json_writer.h"
 #include "base/rfc3339.h"
+#include "format/archive_format.h"
 #include "engine/metrics/history.h"
 #include "runtime/server/request.h"
 
@@ -20,7 +21,7 @@ void Api::Claim(const std::string& queue, std::string body, Respond respond) {
   JsonFields f;
   std::string bad;
   if (Status s = ParseFields(body, &f, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
-  if (Status s = CheckFieldTypes(f, FieldTypes{{"agent"}, {"lease_seconds", "max"}, {}}, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
+  if (Status s = CheckFieldTypes(f, FieldTypes{{"agent", "id"}, {"lease_seconds", "max"}, {}}, &bad); !s.ok()) return respond(Error(400, s.message(), bad));
   auto agent = f.strings.find("agent");
   if (agent == f.strings.end() || agent->second.empty() || HasControlChars(agent->second))
     return respond(Error(400, "'agent' is required: a non-empty string without control characters", "agent"));
@@ -37,9 +38,19 @@ void Api::Claim(const std::string& queue, std::string body, Respond respond) {
   if (auto it = f.ints.find("max"); it != f.ints.end()) max = it->second;
   if (max < 1 || max > static_cast<int64_t>(config_.max_claim))
     return respond(Error(400, "'max' must be from 1 to " + std::to_string(config_.max_claim), "max"));
-  store_->Claim(queue, agent->second, static_cast<size_t>(max), lease * 1000,
-                [respond = std::move(respond), metrics = metrics_](Status st, std::vector<ClaimedMessage> got) {
+  // "id": that message only (the console claims an alert item by name).
+  std::string only;
+  if (auto id = f.strings.find("id"); id != f.strings.end()) {
+    only = id->second;
+    if (only.empty() || only.size() > kMaxIdBytes || HasControlChars(only))
+      return respond(Error(400, "'id' must be a message id", "id"));
+  }
+  auto done = [respond = std::move(respond), metrics = metrics_, only, queue](Status st, std::vector<ClaimedMessage> got) {
                   if (!st.ok()) return respond(StoreFailure(st, metrics));
+                  if (!only.empty() && got.empty())
+                    return respond(Error(409, "message '" + only + "' is not ready on queue '" + queue +
+                                                  "': claimed, assigned or closed already, or on another queue",
+                                         "id"));
                   std::string body = "{\"messages\":[";
                   for (size_t i = 0; i < got.size(); ++i) {
                     if (i) body += ",";
@@ -51,7 +62,9 @@ void Api::Claim(const std::string& queue, std::string body, Respond respond) {
                   }
                   body += "]}";
                   respond(Json(200, std::move(body)));
-                });
+                };
+  if (only.empty()) store_->Claim(queue, agent->second, static_cast<size_t>(max), lease * 1000, std::move(done));
+  else store_->ClaimMessage(queue, only, agent->second, lease * 1000, std::move(done));
 }
 
 void Api::AddEvent(const std::string& id, std::string body, Respond respond) {

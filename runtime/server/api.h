@@ -20,6 +20,11 @@
 //   POST /v1/admin/reload               rules, tokens and certificate, as SIGHUP does
 //   POST /v1/admin/backup               a checked backup of the store into backup_dir
 //   DELETE /v1/authors/{channel}/{author_id}   erasure of an author (engine/store/erasure.h)
+//   GET  /v1/whoami                     the calling token's name and scopes
+//   GET  /v1/search?queue=&label=&...   stored messages by filter, bounded pages with a cursor
+//   POST /v1/explain                    {"text", "lang", "channel", "kind"}: how the rules decide it
+//   GET  /v1/arrivals?minutes=N         messages stored per minute by label and channel
+//   GET  /console, /console/{asset}     the operator console (console.h)
 //
 // Who may call what: auth.h (bearer tokens with scopes); every agent or
 // admin action and every refused token is a line in the audit log.
@@ -34,6 +39,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "connectors/inbound_decoder.h"
 #include "engine/processor.h"
@@ -55,6 +62,8 @@ struct ApiResponse {
   std::string content_type = "application/json";
   int retry_after_seconds = 0;  // > 0: send Retry-After
   std::string www_authenticate; // 401: the WWW-Authenticate challenge
+  // Further headers (the console's Content-Security-Policy, ETag, ...).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class Api {
@@ -119,6 +128,7 @@ class Api {
     std::vector<IngestItem> items;
     std::vector<std::string> decisions;
     std::vector<Label> labels;
+    std::vector<std::string> channels;  // for the arrivals counter
   };
   Status BeginIngest(PendingIngest* batch);
   // InvalidArgument: the message is refused (the request is a 400); any
@@ -140,6 +150,12 @@ class Api {
   void ListAlerts(std::string_view query, Respond respond);
   void Report(bool maturity, std::string_view query, Respond respond);
   ApiResponse Readiness() const;
+  // The console and its endpoints (console_api.cc).
+  void Whoami(const Principal& who, Respond respond);
+  void Search(std::string_view query, Respond respond);
+  void Explain(std::string body, Respond respond);
+  void Arrivals(std::string_view query, Respond respond);
+  int64_t NowMs() const;
   bool KnownQueue(const std::string& q) const;
   std::vector<std::string> KnownQueues() const;
   const QueueConfig* QueueSettings(const std::string& q) const;

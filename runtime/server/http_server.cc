@@ -243,6 +243,7 @@ class HttpSession : public HttpSessionBase, public std::enable_shared_from_this<
     res->set(http::field::content_type, r.content_type);
     if (r.retry_after_seconds > 0) res->set(http::field::retry_after, std::to_string(r.retry_after_seconds));
     if (!r.www_authenticate.empty()) res->set(http::field::www_authenticate, r.www_authenticate);
+    for (const auto& [name, value] : r.headers) res->set(name, value);
     if constexpr (kTls) res->set(http::field::strict_transport_security, "max-age=31536000");
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive_ && !api_->draining());

@@ -69,6 +69,7 @@ Status Api::AddToIngest(Message* msg, std::string_view line, PendingIngest* batc
   item.channel = std::string(msg->channel);  // the author index (engine/store/erasure.h)
   item.author_id = std::string(msg->author.id);
   batch->labels.push_back(d.verdict.label);
+  batch->channels.emplace_back(msg->channel);
   batch->decisions.push_back(std::move(decision));
   batch->items.push_back(std::move(item));
   return Status::OK();
@@ -125,6 +126,7 @@ void Api::Ingest(std::string body, Respond respond) {
     batch.items.clear();
     batch.decisions.clear();
     batch.labels.clear();
+    batch.channels.clear();
     if (!compact.empty()) {
       if (Status s = add(body, compact, &refused); !s.ok()) return not_decided(s);
     }
@@ -151,6 +153,8 @@ void Api::CommitIngest(PendingIngest batch, Respond respond) {
   for (const auto& it : batch.items) ids->push_back(it.id);
   std::vector<IngestItem>& items = batch.items;
   std::vector<Label>& labels = batch.labels;
+  std::vector<std::string>& channels = batch.channels;
+  const int64_t arrived_ms = NowMs();
   const std::shared_ptr<const Pipeline>& pipeline = batch.pipeline;
   ServerMetrics* metrics = metrics_;
   LiveDetector* detector = detector_;
@@ -165,7 +169,8 @@ void Api::CommitIngest(PendingIngest batch, Respond respond) {
     }
     for (auto& a : alert_items) items.push_back(std::move(a));
     store_->Ingest(std::move(items), std::move(records),
-                   [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels), metrics, n_client,
+                   [respond = std::move(respond), shared_decisions, ids, labels = std::move(labels),
+                    channels = std::move(channels), arrived_ms, metrics, n_client,
                     detector, kept_records, kept_items](Status st, std::vector<IngestResult> outcomes) {
     if (!st.ok()) {
       if (detector && kept_records) detector->Restore(std::move(*kept_records), std::move(*kept_items));
@@ -176,7 +181,10 @@ void Api::CommitIngest(PendingIngest batch, Respond respond) {
     for (size_t i = 0; i < n_client && i < outcomes.size(); ++i) {
       bool dup = outcomes[i].outcome == IngestOutcome::kDuplicate;
       dup ? ++dups : ++stored;
-      if (!dup) metrics->labeled[static_cast<int>(labels[i])].fetch_add(1, std::memory_order_relaxed);
+      if (!dup) {
+        metrics->labeled[static_cast<int>(labels[i])].fetch_add(1, std::memory_order_relaxed);
+        if (i < channels.size()) metrics->arrivals.Record(arrived_ms, labels[i], channels[i]);
+      }
       if (i) body += ",";
       body += "{\"id\":";
       AppendJsonString((*ids)[i], &body);

@@ -6,7 +6,8 @@ namespace triage {
 
 std::string_view EndpointName(Endpoint e) {
   constexpr std::string_view kNames[kNumEndpoints] = {"ingest", "queues",  "peek",   "claim",   "event", "get",
-                                                      "agents", "webhook", "health", "metrics", "alerts",  "reports", "admin", "other"};
+                                                      "agents", "webhook", "health", "metrics", "alerts",  "reports", "admin",
+                                                      "search", "explain", "console", "other"};
   return kNames[static_cast<int>(e)];
 }
 

@@ -15,15 +15,17 @@
 #include <vector>
 
 #include "format/label.h"
+#include "runtime/server/arrivals.h"
 #include "runtime/server/auth.h"
 
 namespace triage {
 
 // The API endpoints, for per-endpoint request metrics.
 enum class Endpoint : uint8_t {
-  kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kAlerts, kReports, kAdmin, kOther
+  kIngest, kQueues, kPeek, kClaim, kEvent, kGet, kAgents, kWebhook, kHealth, kMetrics, kAlerts, kReports, kAdmin,
+  kSearch, kExplain, kConsole, kOther
 };
-inline constexpr int kNumEndpoints = 14;
+inline constexpr int kNumEndpoints = 17;
 std::string_view EndpointName(Endpoint e);
 
 // Why accept() failed: the process's descriptor limit (EMFILE), the
@@ -97,6 +99,8 @@ struct ServerMetrics {
   std::atomic<uint64_t> tls_handshake_failures{0};  // brand replies with no open message to attach to
   std::array<LatencyHistogram, kNumEndpoints> latency;
   ResponseHistograms responses;
+  // Messages stored in the last hour, per minute (GET /v1/arrivals).
+  ArrivalCounter arrivals;
   // Components beside the daemon (the Kafka bridge of `serve --kafka`) append
   // their own metrics to GET /metrics. Registered before the server runs;
   // each must be safe to call from the server's threads.

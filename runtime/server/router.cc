@@ -5,6 +5,7 @@
 
 #include "base/json_writer.h"
 #include "base/rfc3339.h"
+#include "runtime/server/console.h"
 #include "runtime/server/request.h"
 #include "runtime/server/routes.h"
 
@@ -150,7 +151,7 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
       });
     if (f != AuthFailure::kNone && config_.webhooks.bearer_token.empty())
       return finish(Refuse(f, who, m.route, m.param, remote, ""));
-  } else if (m.scope != Scope::kNone) {
+  } else if (m.scope != Scope::kNone || m.route == ApiRoute::kWhoami) {
     AuthFailure f = tokens->Authenticate(headers("authorization"), m.scope, &who);
     if (f != AuthFailure::kNone) return finish(Refuse(f, who, m.route, m.param, remote, ""));
   }
@@ -211,6 +212,11 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
     case ApiRoute::kBackup: return Backup(std::move(finish));
     case ApiRoute::kEraseAuthor:
       return EraseAuthor(m.param.substr(0, m.param.size() - m.param2.size() - 1), m.param2, std::move(finish));
+    case ApiRoute::kWhoami: return Whoami(who, std::move(finish));
+    case ApiRoute::kSearch: return Search(m.query, std::move(finish));
+    case ApiRoute::kExplain: return Explain(std::move(body), std::move(finish));
+    case ApiRoute::kArrivals: return Arrivals(m.query, std::move(finish));
+    case ApiRoute::kConsole: return finish(ConsoleFile(m.param, headers("if-none-match")));
     case ApiRoute::kNone: break;
   }
 }

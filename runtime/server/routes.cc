@@ -37,6 +37,14 @@ constexpr RouteSpec kRoutes[] = {
     {"POST", "/v1/admin/reload", ApiRoute::kReload, Endpoint::kAdmin, Scope::kAdmin},
     {"POST", "/v1/admin/backup", ApiRoute::kBackup, Endpoint::kAdmin, Scope::kAdmin},
     {"DELETE", "/v1/authors/{channel}/{author_id}", ApiRoute::kEraseAuthor, Endpoint::kAdmin, Scope::kAdmin},
+    // Any valid token may ask who it is (the API checks it: no scope needed).
+    {"GET", "/v1/whoami", ApiRoute::kWhoami, Endpoint::kOther, Scope::kNone},
+    {"GET", "/v1/search", ApiRoute::kSearch, Endpoint::kSearch, Scope::kRead},
+    {"POST", "/v1/explain", ApiRoute::kExplain, Endpoint::kExplain, Scope::kRead},
+    {"GET", "/v1/arrivals", ApiRoute::kArrivals, Endpoint::kQueues, Scope::kRead},
+    // The console's static files hold no data: every call they make needs a token.
+    {"GET", "/console", ApiRoute::kConsole, Endpoint::kConsole, Scope::kNone},
+    {"GET", "/console/{asset}", ApiRoute::kConsole, Endpoint::kConsole, Scope::kNone},
     // Platforms sign their webhooks; /webhooks/archive takes an ingest token
     // (the API checks it: the scope depends on the platform).
     {"", "/webhooks/{platform}", ApiRoute::kWebhook, Endpoint::kWebhook, Scope::kNone},

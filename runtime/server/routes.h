@@ -12,6 +12,8 @@
 //   GET  /v1/alerts  /v1/metrics/summary  /v1/maturity
 //   POST /v1/admin/reload  /v1/admin/backup
 //   DELETE /v1/authors/{channel}/{author_id}   (erasure of an author)
+//   GET  /v1/whoami  /v1/search  /v1/arrivals     POST /v1/explain
+//   GET  /console  /console/{asset}        (the operator console's files; open)
 //   any  /webhooks/{platform}               (the platform decides: handshakes are GETs)
 //
 // Each route names the scope a token needs for it (auth.h); kNone: open.
@@ -34,13 +36,14 @@ enum class ApiRoute : uint8_t {
   kListAgents, kAgentMessages, kHeartbeat,
   kAlerts, kSummary, kMaturity,
   kWebhook, kReload, kBackup, kEraseAuthor,
+  kWhoami, kSearch, kExplain, kArrivals, kConsole,
 };
 
 struct RouteMatch {
   ApiRoute route = ApiRoute::kNone;
   Endpoint endpoint = Endpoint::kOther;  // the metrics bucket (also for its errors)
   Scope scope = Scope::kNone;            // what a token needs for it
-  std::string param;                     // {id}, {queue}, {agent}, {platform} or {channel}, percent-decoded
+  std::string param;                     // {id}, {queue}, {agent}, {platform}, {channel} or {asset}, percent-decoded
   std::string param2;                    // the second one ({author_id}), percent-decoded
   std::string_view query;                // after '?', not decoded
   // When route is kNone: 404 (no such path), 405 (the path exists; `allowed`
