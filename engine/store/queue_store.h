@@ -233,9 +233,12 @@ class QueueStore {
   // state column family read in sequence, whatever the store's size.
   // The states are as written (durable), possibly one group commit behind
   // the in-memory index.
+  // `fn` reads a visited message's lines through `lines` (GetLines' answer,
+  // under the lock the walk already holds).
+  using ScanLines = std::function<Status(std::string* raw, std::string* decision)>;
   Status Scan(const std::string& after, size_t max_visit,
-              const std::function<bool(const std::string& id, const MessageState& state)>& fn, std::string* last,
-              bool* at_end) const;
+              const std::function<bool(const std::string& id, const MessageState& state, const ScanLines& lines)>& fn,
+              std::string* last, bool* at_end) const;
   // Messages assigned to an agent and not closed: (id, decision), oldest first.
   std::vector<std::pair<std::string, std::string>> AssignedTo(const std::string& agent) const;
   struct AgentInfo {

@@ -48,6 +48,9 @@ struct QueueStore::Impl {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by ColumnFamily
   bool db_writable = false;  // opened for writing (not OpenForReadOnly)
   rocksdb::ColumnFamilyHandle* cf(ColumnFamily c) const { return handles[c]; }
+  // A message's archive and decision lines (the decision "" if none); the
+  // caller holds ReadLock() or is the writer thread.
+  Status ReadLines(const std::string& id, std::string* raw, std::string* decision) const;
   std::shared_lock<std::shared_mutex> ReadLock() const { return std::shared_lock<std::shared_mutex>(db_mu); }
   static Status Unavailable() { return Status::IOError("the store's database is not open (recovery failed)"); }
 

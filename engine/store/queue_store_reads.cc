@@ -125,32 +125,44 @@ Status QueueStore::ForEach(const std::function<void(const std::string& id, const
   return FromRocks(it->status(), "scan of stored messages");
 }
 
-Status QueueStore::GetLines(const std::string& id, std::string* raw, std::string* decision) const {
+Status QueueStore::Impl::ReadLines(const std::string& id, std::string* raw, std::string* decision) const {
   rocksdb::ReadOptions ro;
-  Status s = FromRocks(impl_->db->Get(ro, impl_->cf(kMessagesCf), id, raw), "message '" + id + "'");
+  Status s = FromRocks(db->Get(ro, cf(kMessagesCf), id, raw), "message '" + id + "'");
   if (!s.ok()) return s;
   decision->clear();
-  impl_->db->Get(ro, impl_->cf(kDecisionsCf), id, decision);
+  db->Get(ro, cf(kDecisionsCf), id, decision);
   return Status::OK();
 }
 
+Status QueueStore::GetLines(const std::string& id, std::string* raw, std::string* decision) const {
+  auto dl = impl_->ReadLock();
+  if (!impl_->db) return Impl::Unavailable();
+  return impl_->ReadLines(id, raw, decision);
+}
+
 Status QueueStore::Scan(const std::string& after, size_t max_visit,
-                        const std::function<bool(const std::string& id, const MessageState& state)>& fn,
+                        const std::function<bool(const std::string& id, const MessageState& state,
+                                                 const ScanLines& lines)>& fn,
                         std::string* last, bool* at_end) const {
   last->clear();
   *at_end = false;
+  auto dl = impl_->ReadLock();
+  if (!impl_->db) return Impl::Unavailable();
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(kStateCf)));
   if (after.empty()) it->SeekToFirst();
   else it->Seek(after);
   if (it->Valid() && !after.empty() && it->key() == rocksdb::Slice(after)) it->Next();
   size_t visited = 0;
   MessageState state;
+  const ScanLines lines = [this, last](std::string* raw, std::string* decision) {
+    return impl_->ReadLines(*last, raw, decision);
+  };
   for (; it->Valid() && visited < max_visit; it->Next()) {
     ++visited;
     *last = it->key().ToString();
     if (!DecodeState(it->value().ToString(), &state))
       return Status::Corruption("state of message '" + *last + "' is unreadable");
-    if (!fn(*last, state)) return FromRocks(it->status(), "scan of stored messages");
+    if (!fn(*last, state, lines)) return FromRocks(it->status(), "scan of stored messages");
   }
   if (!it->Valid()) *at_end = true;
   return FromRocks(it->status(), "scan of stored messages");

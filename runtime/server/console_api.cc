@@ -128,11 +128,11 @@ void Api::Search(std::string_view query, Respond respond) {
   std::string last, raw, decision;
   bool at_end = false;
   Status failed;
-  Status s = store_->Scan(cursor, scan, [&](const std::string& id, const MessageState& st) {
+  Status s = store_->Scan(cursor, scan, [&](const std::string& id, const MessageState& st, const QueueStore::ScanLines& lines) {
     ++scanned;
     if (!f.queue.empty() && st.queue != f.queue) return true;
     if (!f.status.empty() && MessageStatusName(st.status) != f.status) return true;
-    if (Status g = store_->GetLines(id, &raw, &decision); !g.ok()) return true;  // written after the scan began
+    if (Status g = lines(&raw, &decision); !g.ok()) return true;  // written after the scan began
     std::string_view label, lang, alert;
     bool review = false;
     double confidence = 0;
