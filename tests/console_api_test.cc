@@ -134,7 +134,8 @@ TEST_CASE("POST /v1/explain answers how the rules decide a text, and refuses bad
   CHECK_THAT(r.body, Catch::StartsWith("{\"normalized\":\" refund please my order 12345 never arrived \",\"lang\":\"en\""));
   CHECK_THAT(r.body, Catch::Contains("{\"pattern\":\"refund*\",\"rules\":[\"refund_request\"]}"));
   CHECK_THAT(r.body, Catch::Contains("\"label\":\"support\",\"queue\":\"support\""));
-  CHECK_THAT(r.body, Catch::Contains("\"fired\":[{\"id\":"));
+  CHECK_THAT(r.body, Catch::Contains("\"fired\":[{\"id\":\"refund_request\",\"label\":\"support\",\"weight\":3,"
+                                     "\"force\":false,\"file\":\"support.yaml\",\"line\":"));
   CHECK_THAT(r.body, Catch::Contains("\"model\":null"));  // the daemon tests run on the rules alone
   // The same text is decided the same as when it is ingested.
   auto stored = c.Request("POST", "/v1/messages", Msg("e:1", "refund please, my order 12345 never arrived"));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "base/json_writer.h"
 #include "engine/explain.h"
@@ -233,6 +234,8 @@ void Api::Explain(std::string body, Respond respond) {
   }
   Explanation e;
   if (Status s = triage::Explain(*pipelines_->Current(), m, &e); !s.ok()) return respond(Error(500, s.message()));
+  // The pack's file by name only: the API does not disclose the server's paths.
+  for (auto& r : e.fired) r.file = std::filesystem::path(r.file).filename().string();
   respond(Json(200, e.ToJson()));
 }
 
