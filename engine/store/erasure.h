@@ -17,7 +17,9 @@
 // redelivery of the message is a duplicate, and the metrics still count it.
 // A delete of an unknown id stores a tombstone (a `deleted` state and event
 // with no message), so that a late arrival of the message is a duplicate
-// and never stored.
+// and never stored. (Not when the two meet in one group commit with the
+// delete first: the duplicate check reads the database, not the group's
+// batch. A webhook payload puts its messages before its deletes.)
 //
 // Erasure of an author (a data-subject request): every message the author
 // index lists for (channel, author id) is redacted like a delete's and the
