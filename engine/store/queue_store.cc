@@ -56,7 +56,8 @@ QueueStore::QueueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 QueueStore::~QueueStore() {
   if (!impl_) return;
   impl_->writer.reset();  // drains: every operation submitted completes first
-  for (auto* h : impl_->handles) impl_->db->DestroyColumnFamilyHandle(h);
+  for (auto* h : impl_->handles)
+    if (h) impl_->db->DestroyColumnFamilyHandle(h);
   impl_->handles.clear();
   if (impl_->db) impl_->db->Close();
 }
@@ -91,13 +92,26 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   state_cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Read-only opens name only the column families the database has: one
+  // written before a family was added (the outbox) is still readable, and
+  // the missing family's handle stays null (nothing read-only reads it).
+  std::vector<std::string> existing;
+  if (read_only) rocksdb::DB::ListColumnFamilies(dbo, dir, &existing);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (int c = 0; c < kNumColumnFamilies; ++c)
-    cfs.emplace_back(std::string(kColumnFamilyNames[c]), c == kStateCf ? state_cfo : cfo);
+  std::vector<int> opened;
+  for (int c = 0; c < kNumColumnFamilies; ++c) {
+    std::string name(kColumnFamilyNames[c]);
+    if (read_only && !existing.empty() && std::find(existing.begin(), existing.end(), name) == existing.end()) continue;
+    cfs.emplace_back(name, c == kStateCf ? state_cfo : cfo);
+    opened.push_back(c);
+  }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, cfs, &impl->handles, &raw)
-                                : rocksdb::DB::Open(dbo, dir, cfs, &impl->handles, &raw);
+  std::vector<rocksdb::ColumnFamilyHandle*> got;
+  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(dbo, dir, cfs, &got, &raw)
+                                : rocksdb::DB::Open(dbo, dir, cfs, &got, &raw);
   if (!s.ok()) return Status::IOError(dir + ": cannot open the database: " + s.ToString());
+  impl->handles.assign(kNumColumnFamilies, nullptr);
+  for (size_t i = 0; i < got.size(); ++i) impl->handles[opened[i]] = got[i];
   impl->db.reset(raw);
   std::unique_ptr<QueueStore> store(new QueueStore(std::move(impl)));
   Impl* p = store->impl_.get();
@@ -120,12 +134,17 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
   auto outcomes = std::make_shared<std::vector<IngestResult>>();
   auto shared_items = std::make_shared<std::vector<IngestItem>>(std::move(items));
   auto shared_alerts = std::make_shared<std::vector<AlertRecord>>(std::move(alerts));
+  auto note = std::make_shared<OutboxNote>();
   Impl* p = impl_.get();
   p->writer->Submit(GroupWriter::Op{
-      [p, outcomes, shared_items, shared_alerts](rocksdb::WriteBatch& b) {
+      [p, outcomes, shared_items, shared_alerts, note](rocksdb::WriteBatch& b) {
         int64_t now = p->opts.now_ms();
         Assignment::StateSink put = p->Sink(b);
-        for (const AlertRecord& a : *shared_alerts) b.Put(p->cf(kAlertsCf), a.id, a.json);
+        note->router = p->outbox_router;
+        for (const AlertRecord& a : *shared_alerts) {
+          note->written += p->EnqueueAlert(b, a);
+          b.Put(p->cf(kAlertsCf), a.id, a.json);
+        }
         // Ids not known in memory are looked up in one MultiGet.
         std::vector<rocksdb::Slice> lookup;
         std::vector<size_t> lookup_index;
@@ -169,9 +188,13 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
           MessageState& placed = p->index.Activate(it.id, std::move(s));
           p->assignment.TryAssign(it.id, placed, now, put);
           outcomes->push_back(IngestResult{IngestOutcome::kStored, {}});
+          note->written += p->EnqueueMessage(b, it);
         }
       },
-      [outcomes, done = std::move(done)](Status st) { done(st, st.ok() ? std::move(*outcomes) : std::vector<IngestResult>{}); }});
+      [outcomes, note, done = std::move(done)](Status st) {
+        note->Notify(st);
+        done(st, st.ok() ? std::move(*outcomes) : std::vector<IngestResult>{});
+      }});
 }
 
 void QueueStore::Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done) {

@@ -14,6 +14,8 @@
 //   state          message id                         MessageState (EncodeState; small, mutable)
 //   events         len(id) (BE32) | id | seq (BE64)   one event as JSON (EventKey)
 //   alerts         alert id                           the crisis alert as JSON (latest state)
+//   outbox         len(sink) (BE32) | sink | seq (BE64)  one delivery owed to a sink (outbox.h)
+//   dead_letters   len(sink) (BE32) | sink | seq (BE64)  one delivery a sink gave up on (outbox.h)
 //
 // Big-endian integers make RocksDB's bytewise key order the numeric order:
 // the events of one message sort together and in the order they were
@@ -37,11 +39,13 @@ namespace triage {
 // The column families, by their index in the open order. RocksDB requires
 // the open order to name every column family of the database; the index is
 // only how the store finds each handle, not part of the stored bytes.
-enum ColumnFamily : int { kDefaultCf = 0, kMessagesCf, kDecisionsCf, kStateCf, kEventsCf, kAlertsCf };
-inline constexpr int kNumColumnFamilies = 6;
+enum ColumnFamily : int {
+  kDefaultCf = 0, kMessagesCf, kDecisionsCf, kStateCf, kEventsCf, kAlertsCf, kOutboxCf, kDeadLettersCf
+};
+inline constexpr int kNumColumnFamilies = 8;
 // Indexed by ColumnFamily. "default" is RocksDB's own default column family.
-inline constexpr std::string_view kColumnFamilyNames[kNumColumnFamilies] = {"default", "messages", "decisions",
-                                                                            "state",   "events",   "alerts"};
+inline constexpr std::string_view kColumnFamilyNames[kNumColumnFamilies] = {
+    "default", "messages", "decisions", "state", "events", "alerts", "outbox", "dead_letters"};
 
 // Keys of the counters in the default column family. Both are rewritten in
 // every group commit that writes anything, so a restart never reuses a number.

@@ -36,6 +36,8 @@ constexpr RouteSpec kRoutes[] = {
     {"GET", "/v1/maturity", ApiRoute::kMaturity, Endpoint::kReports, Scope::kRead},
     {"POST", "/v1/admin/reload", ApiRoute::kReload, Endpoint::kAdmin, Scope::kAdmin},
     {"POST", "/v1/admin/backup", ApiRoute::kBackup, Endpoint::kAdmin, Scope::kAdmin},
+    {"GET", "/v1/outbound/{sink}/dead-letters", ApiRoute::kDeadLetters, Endpoint::kAdmin, Scope::kAdmin},
+    {"POST", "/v1/outbound/{sink}/dead-letters/{n}/retry", ApiRoute::kRetryDeadLetter, Endpoint::kAdmin, Scope::kAdmin},
     // Platforms sign their webhooks; /webhooks/archive takes an ingest token
     // (the API checks it: the scope depends on the platform).
     {"", "/webhooks/{platform}", ApiRoute::kWebhook, Endpoint::kWebhook, Scope::kNone},
@@ -53,16 +55,16 @@ std::vector<std::string_view> Segments(std::string_view p) {
   return s;
 }
 
-// Whether `path` has the pattern's shape; *param is the raw {..} segment and
-// *param_name its name.
-bool Shape(const std::vector<std::string_view>& path, std::string_view pattern, std::string_view* param,
-           std::string_view* param_name) {
+// Whether `path` has the pattern's shape; *params are the raw {..}
+// segments with their names, in order.
+bool Shape(const std::vector<std::string_view>& path, std::string_view pattern,
+           std::vector<std::pair<std::string_view, std::string_view>>* params) {
   std::vector<std::string_view> want = Segments(pattern);
+  params->clear();
   if (want.size() != path.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
     if (want[i].front() == '{') {
-      *param = path[i];
-      *param_name = want[i].substr(1, want[i].size() - 2);
+      params->emplace_back(path[i], want[i].substr(1, want[i].size() - 2));
       continue;
     }
     if (want[i] != path[i]) return false;
@@ -74,6 +76,8 @@ std::string_view Described(std::string_view param_name) {
   if (param_name == "id") return "message id";
   if (param_name == "queue") return "queue name";
   if (param_name == "agent") return "agent id";
+  if (param_name == "sink") return "sink name";
+  if (param_name == "n") return "dead letter id";
   return param_name;
 }
 
@@ -84,7 +88,7 @@ size_t MaxBytes(std::string_view param_name) {
   if (param_name == "id") return kMaxIdBytes;
   if (param_name == "queue") return kMaxQueueNameBytes;
   if (param_name == "agent") return kMaxAgentBytes;
-  return 64;  // {platform}: a platform name
+  return 64;  // {platform}, {sink}, {n}: a name or a number
 }
 
 }  // namespace
@@ -96,9 +100,9 @@ RouteMatch MatchRoute(std::string_view method, std::string_view target) {
   std::vector<std::string_view> segments = Segments(path);
   const RouteSpec* same_path = nullptr;  // a route with this path but another method
   std::string allowed;
+  std::vector<std::pair<std::string_view, std::string_view>> params;
   for (const RouteSpec& r : kRoutes) {
-    std::string_view raw, name;
-    if (!Shape(segments, r.pattern, &raw, &name)) continue;
+    if (!Shape(segments, r.pattern, &params)) continue;
     if (!r.method.empty() && r.method != method) {
       if (!same_path) same_path = &r;
       if (!allowed.empty()) allowed += ", ";
@@ -106,20 +110,26 @@ RouteMatch MatchRoute(std::string_view method, std::string_view target) {
       continue;
     }
     m.endpoint = r.endpoint;
-    if (!name.empty() && (!UrlDecode(raw, &m.param) || m.param.empty() || HasControlChars(m.param))) {
-      m.status = 400;
-      m.error = "bad " + std::string(Described(name)) + " in the path";
-      m.field = std::string(name);
-      m.param.clear();
-      return m;
-    }
-    if (!name.empty() && m.param.size() > MaxBytes(name)) {
-      m.status = 400;
-      m.error = std::string(Described(name)) + " in the path is " + std::to_string(m.param.size()) +
-                " bytes, over the limit of " + std::to_string(MaxBytes(name));
-      m.field = std::string(name);
-      m.param.clear();
-      return m;
+    for (size_t i = 0; i < params.size(); ++i) {
+      auto [raw, name] = params[i];
+      std::string& value = i == 0 ? m.param : m.param2;
+      if (!UrlDecode(raw, &value) || value.empty() || HasControlChars(value)) {
+        m.status = 400;
+        m.error = "bad " + std::string(Described(name)) + " in the path";
+        m.field = std::string(name);
+        m.param.clear();
+        m.param2.clear();
+        return m;
+      }
+      if (value.size() > MaxBytes(name)) {
+        m.status = 400;
+        m.error = std::string(Described(name)) + " in the path is " + std::to_string(value.size()) +
+                  " bytes, over the limit of " + std::to_string(MaxBytes(name));
+        m.field = std::string(name);
+        m.param.clear();
+        m.param2.clear();
+        return m;
+      }
     }
     m.route = r.route;
     m.scope = r.scope;

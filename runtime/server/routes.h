@@ -11,6 +11,7 @@
 //   POST /v1/agents/{agent}/heartbeat
 //   GET  /v1/alerts  /v1/metrics/summary  /v1/maturity
 //   POST /v1/admin/reload  /v1/admin/backup
+//   GET  /v1/outbound/{sink}/dead-letters   POST /v1/outbound/{sink}/dead-letters/{n}/retry
 //   any  /webhooks/{platform}               (the platform decides: handshakes are GETs)
 //
 // Each route names the scope a token needs for it (auth.h); kNone: open.
@@ -33,13 +34,15 @@ enum class ApiRoute : uint8_t {
   kListAgents, kAgentMessages, kHeartbeat,
   kAlerts, kSummary, kMaturity,
   kWebhook, kReload, kBackup,
+  kDeadLetters, kRetryDeadLetter,
 };
 
 struct RouteMatch {
   ApiRoute route = ApiRoute::kNone;
   Endpoint endpoint = Endpoint::kOther;  // the metrics bucket (also for its errors)
   Scope scope = Scope::kNone;            // what a token needs for it
-  std::string param;                     // {id}, {queue}, {agent} or {platform}, percent-decoded
+  std::string param;                     // {id}, {queue}, {agent}, {platform} or {sink}, percent-decoded
+  std::string param2;                    // a second parameter ({n} of a dead letter), percent-decoded
   std::string_view query;                // after '?', not decoded
   // When route is kNone: 404 (no such path), 405 (the path exists; `allowed`
   // says which method) or 400 (a path parameter that is not percent-encoded

@@ -273,6 +273,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       // Read below by MaturityConfig::LoadFile.
     } else if (key == "auth" || key == "tls" || key == "audit_log") {
       // Read below by LoadSecurityConfig.
+    } else if (key == "outbound") {
+      // Read below by ReadOutboundConfig.
     } else {
       r.errors.push_back(r.Where(it->first, key) + "unknown option");
     }
@@ -291,6 +293,7 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
   if (r.errors.empty()) {
     c->config_path = path;
     if (Status s = ReadSecurityConfig(root, path, &c->security); !s.ok()) return s;
+    if (Status s = ReadOutboundConfig(root, path, &c->outbound); !s.ok()) return s;
     return MaturityConfig::LoadFile(path, &c->maturity);
   }
   std::string msg;

@@ -14,6 +14,7 @@
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/response_metrics.h"
 #include "runtime/kafka/kafka_bridge.h"
+#include "runtime/outbound/outbound_config.h"
 #include "runtime/server/security_config.h"
 #include "base/status.h"
 
@@ -95,6 +96,9 @@ struct ServerConfig {
   // API tokens, TLS and the audit log (see security_config.h); SIGHUP
   // re-reads them from config_path.
   SecurityConfig security;
+  // Where routed messages and alert changes are delivered (`outbound:`,
+  // runtime/outbound/outbound_config.h); empty: nowhere.
+  std::vector<SinkConfig> outbound;
   std::string config_path;  // the file LoadFile read ("" when none)
   // Listen on a non-loopback address with no token configured (the operator
   // said so with --insecure-no-auth; otherwise the daemon refuses to start).
