@@ -242,7 +242,7 @@ TEST_CASE("chatwoot: labels, team assignment and priority of the conversation, w
   CHECK(server.count() == 3);
 }
 
-TEST_CASE("outbound config: every sink type parses; mistakes name the field", "[outbound][config]") {
+TEST_CASE("outbound config: every sink type parses - mistakes name the field", "[outbound][config]") {
   setenv("TRIAGE_TEST_HOOK_SECRET", "from-env", 1);
   std::vector<SinkConfig> sinks;
   Status s = ParseConfig(R"(

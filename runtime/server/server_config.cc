@@ -77,6 +77,7 @@ void WebhookSecrets::FromEnvironment() {
   env("TRIAGE_TELEGRAM_SECRET_TOKEN", &telegram_secret_token);
   env("TRIAGE_MASTODON_SECRET", &mastodon_secret);
   env("TRIAGE_WEBHOOK_BEARER_TOKEN", &bearer_token);
+  env("TRIAGE_CHATWOOT_TOKEN", &chatwoot_token);
 }
 
 Status ServerConfig::SetListen(const std::string& listen) {
@@ -175,6 +176,7 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
                              : k == "telegram_secret_token" ? &ws.telegram_secret_token
                              : k == "mastodon_secret" ? &ws.mastodon_secret
                              : k == "bearer_token" ? &ws.bearer_token
+                             : k == "chatwoot_token" ? &ws.chatwoot_token
                                                    : nullptr;
         if (field) r.String(w->second, "webhooks." + k, field);
         else if (k == "slack_window_seconds") r.Int(w->second, "webhooks." + k, &ws.slack_window_seconds, 1, 3600);

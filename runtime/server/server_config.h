@@ -41,10 +41,14 @@ struct WebhookSecrets {
   std::string telegram_secret_token; // X-Telegram-Bot-Api-Secret-Token
   std::string mastodon_secret;       // X-Hub-Signature (sha256) of Mastodon webhooks
   std::string bearer_token;          // Authorization: Bearer, for /webhooks/archive and /webhooks/reddit
+  // ?token= of /webhooks/chatwoot (Chatwoot's stable webhooks carry no
+  // signature and no custom header: the secret is in the URL you give it).
+  std::string chatwoot_token;
   int64_t slack_window_seconds = 300;
   // Fills empty fields from TRIAGE_META_APP_SECRET, TRIAGE_META_VERIFY_TOKEN,
   // TRIAGE_X_CONSUMER_SECRET, TRIAGE_SLACK_SIGNING_SECRET,
-  // TRIAGE_TELEGRAM_SECRET_TOKEN, TRIAGE_MASTODON_SECRET, TRIAGE_WEBHOOK_BEARER_TOKEN.
+  // TRIAGE_TELEGRAM_SECRET_TOKEN, TRIAGE_MASTODON_SECRET, TRIAGE_WEBHOOK_BEARER_TOKEN,
+  // TRIAGE_CHATWOOT_TOKEN.
   void FromEnvironment();
 };
 
