@@ -76,6 +76,13 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
   config.webhooks.bearer_token = "bearer-token";
   for (auto& q : config.queues)
     if (q.name == "product") q.assignment = "round_robin";
+  SinkConfig hook;  // subscribed to nothing that arrives: its dead letters are empty
+  hook.name = "hook";
+  hook.type = "webhook";
+  hook.url = "http://127.0.0.1:1/";
+  hook.queues = {"no-such-queue"};
+  hook.secret = "s";
+  config.outbound = {hook};
   FILE* log = std::tmpfile();
   std::unique_ptr<Daemon> daemon;
   REQUIRE(Daemon::Create(config, log, &daemon).ok());
@@ -152,6 +159,13 @@ TEST_CASE("Every status the daemon answers is documented in openapi.yaml, and re
       {"DELETE", "/v1/authors/x/customer-1", ""},
       {"DELETE", "/v1/authors/x/" + std::string(257, 'a'), ""},
       {"GET", "/v1/authors/x/customer-1", ""},
+      {"GET", "/v1/outbound/hook/dead-letters", ""},
+      {"GET", "/v1/outbound/hook/dead-letters?limit=0", ""},
+      {"GET", "/v1/outbound/nope/dead-letters", ""},
+      {"POST", "/v1/outbound/hook/dead-letters/5/retry", ""},
+      {"POST", "/v1/outbound/hook/dead-letters/x/retry", ""},
+      {"POST", "/v1/outbound/nope/dead-letters/1/retry", ""},
+      {"GET", "/v1/outbound/hook/dead-letters/1/retry", ""},
   };
   std::set<std::pair<std::string, std::string>> exercised;
   for (const Probe& p : probes) {

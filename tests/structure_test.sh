@@ -27,6 +27,7 @@ LAYERS=(
   connectors
   runtime/replay
   runtime/kafka
+  runtime/outbound
   runtime/server
   cli
 )

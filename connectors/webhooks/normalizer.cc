@@ -15,6 +15,7 @@ namespace dom = simdjson::dom;
 using webhooks_internal::Has;
 using webhooks_internal::Ignore;
 using webhooks_internal::IsObj;
+using webhooks_internal::NormalizeChatwoot;
 using webhooks_internal::NormalizeMastodon;
 using webhooks_internal::NormalizeMeta;
 using webhooks_internal::NormalizeReddit;
@@ -32,13 +33,14 @@ std::string_view PlatformName(Platform p) {
     case Platform::kTelegram: return "telegram";
     case Platform::kMastodon: return "mastodon";
     case Platform::kReddit: return "reddit";
+    case Platform::kChatwoot: return "chatwoot";
   }
   return "";
 }
 
 std::optional<Platform> ParsePlatform(std::string_view name) {
   for (Platform p : {Platform::kMeta, Platform::kX, Platform::kSlack, Platform::kTelegram, Platform::kMastodon,
-                     Platform::kReddit})
+                     Platform::kReddit, Platform::kChatwoot})
     if (PlatformName(p) == name) return p;
   return std::nullopt;
 }
@@ -178,6 +180,7 @@ std::optional<Platform> DetectPlatform(std::string_view payload) {
       (Has(root, "id_str") && Has(root, "user")))
     return Platform::kX;
   if (Has(root, "update_id")) return Platform::kTelegram;
+  if (Str(root, "event") == "message_created" && IsObj(Obj(root, "conversation"))) return Platform::kChatwoot;
   std::string type = Str(root, "type");
   if ((type == "event_callback" || type == "url_verification" || Has(root, "api_app_id")) &&
       (Has(root, "event") || Has(root, "challenge")))
@@ -201,6 +204,7 @@ Status NormalizeRoot(Platform platform, dom::element root, NormalizeResult* out)
     case Platform::kTelegram: return NormalizeTelegram(root, out);
     case Platform::kMastodon: return NormalizeMastodon(root, out);
     case Platform::kReddit: return NormalizeReddit(root, out);
+    case Platform::kChatwoot: return NormalizeChatwoot(root, out);
   }
   return Status::InvalidArgument("unknown platform");
 }

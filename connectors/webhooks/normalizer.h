@@ -10,9 +10,10 @@
 //   telegram  Bot API updates
 //   mastodon  status entities, streaming "update" payloads and webhooks
 //   reddit    comment (t1) and private message (t4) things and listings
+//   chatwoot  Chatwoot webhooks (message_created): triage as Chatwoot's triage bot
 //
 // Ids are namespaced by platform ("fb:", "ig:", "wa:", "x:", "slack:", "tg:",
-// "ma:", "rd:"). Events a platform sends that carry no customer message
+// "ma:", "rd:", "cw:"). Events a platform sends that carry no customer message
 // (deliveries, reads, typing, reactions, unknown types) are not errors: they
 // are counted in `ignored`, by kind. A payload that is not JSON, or not the
 // platform's shape at all, is an error naming what is wrong. Media (photos,
@@ -34,7 +35,7 @@
 
 namespace triage {
 
-enum class Platform { kMeta, kX, kSlack, kTelegram, kMastodon, kReddit };
+enum class Platform { kMeta, kX, kSlack, kTelegram, kMastodon, kReddit, kChatwoot };
 std::string_view PlatformName(Platform p);
 std::optional<Platform> ParsePlatform(std::string_view name);
 // Guesses the platform of a payload from its top-level shape; nullopt if none fits.

@@ -61,6 +61,13 @@ Status NormalizeMastodon(dom::element root, NormalizeResult* out);
 // {"children": [...]}}).
 Status NormalizeReddit(dom::element root, NormalizeResult* out);
 
+// chatwoot.cc: Chatwoot webhooks ({"event": ..., ...}): message_created of
+// message_type incoming (a customer's message, conversation id
+// "chatwoot:<conversation.id>", so the chatwoot outbound sink can answer it),
+// outgoing and template ones as `replied` events; private notes and the
+// other events counted.
+Status NormalizeChatwoot(dom::element root, NormalizeResult* out);
+
 }  // namespace triage::webhooks_internal
 
 #endif  // TRIAGE_CONNECTORS_WEBHOOKS_PLATFORMS_H_

@@ -165,12 +165,17 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
   auto outcomes = std::make_shared<std::vector<IngestResult>>();
   auto shared_items = std::make_shared<std::vector<IngestItem>>(std::move(items));
   auto shared_alerts = std::make_shared<std::vector<AlertRecord>>(std::move(alerts));
+  auto note = std::make_shared<OutboxNote>();
   Impl* p = impl_.get();
   p->writer->Submit(GroupWriter::Op{
-      [p, outcomes, shared_items, shared_alerts](rocksdb::WriteBatch& b) {
+      [p, outcomes, shared_items, shared_alerts, note](rocksdb::WriteBatch& b) {
         int64_t now = p->opts.now_ms();
         Assignment::StateSink put = p->Sink(b);
-        for (const AlertRecord& a : *shared_alerts) b.Put(p->cf(kAlertsCf), a.id, a.json);
+        note->router = p->outbox_router;
+        for (const AlertRecord& a : *shared_alerts) {
+          note->written += p->EnqueueAlert(b, a);
+          b.Put(p->cf(kAlertsCf), a.id, a.json);
+        }
         // Ids not known in memory are looked up in one MultiGet.
         std::vector<rocksdb::Slice> lookup;
         std::vector<size_t> lookup_index;
@@ -216,9 +221,13 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
           MessageState& placed = p->index.Activate(it.id, std::move(s));
           p->assignment.TryAssign(it.id, placed, now, put);
           outcomes->push_back(IngestResult{IngestOutcome::kStored, {}});
+          note->written += p->EnqueueMessage(b, it);
         }
       },
-      [outcomes, done = std::move(done)](Status st) { done(st, st.ok() ? std::move(*outcomes) : std::vector<IngestResult>{}); }});
+      [outcomes, note, done = std::move(done)](Status st) {
+        note->Notify(st);
+        done(st, st.ok() ? std::move(*outcomes) : std::vector<IngestResult>{});
+      }});
 }
 
 void QueueStore::Claim(std::string queue, std::string agent, size_t max_messages, int64_t lease_ms, ClaimDone done) {

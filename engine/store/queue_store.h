@@ -57,6 +57,7 @@
 
 #include "base/status.h"
 #include "engine/store/erasure.h"
+#include "engine/store/outbox.h"
 #include "engine/store/store_backup.h"
 #include "engine/store/store_format.h"
 #include "engine/store/store_health.h"
@@ -289,6 +290,30 @@ class QueueStore {
   Status Erasures(std::vector<ErasureRecord>* out) const;
 
   static bool IsBusy(const Status& s) { return s.IsBusy(); }
+
+  // The outbox (outbox.h; implemented in queue_store_outbox.cc). With a
+  // router set, every stored message and every alert change it routes to a
+  // sink is written with an outbox entry for that sink, in the same batch.
+  // An alert record identical to the stored one changes nothing and owes
+  // nothing (a warm-up after a restart rewrites the same alerts).
+  void SetOutboxRouter(std::shared_ptr<const OutboxRouter> router);
+  // Up to `max` entries of `sink` with seq > after_seq, in seq order.
+  Status ReadOutbox(const std::string& sink, uint64_t after_seq, size_t max, std::vector<OutboxEntry>* out) const;
+  // Delivered: removes the entry (a write through the writer; `done` once durable).
+  void OutboxDelivered(std::string sink, uint64_t seq, EventDone done);
+  // Given up: moves the entry to the sink's dead letters.
+  void OutboxDeadLetter(DeadLetter letter, EventDone done);
+  // The dead letters of `sink`, oldest first, at most `max`.
+  Status DeadLetters(const std::string& sink, size_t max, std::vector<DeadLetter>* out) const;
+  // Moves dead letter `seq` of `sink` back to the end of its outbox (a new
+  // seq, the same delivery_id). NotFound if there is none.
+  void RetryDeadLetter(std::string sink, uint64_t seq, EventDone done);
+  // Entries waiting in the outbox and dead letters, per sink.
+  struct OutboxCounts {
+    uint64_t pending = 0;
+    uint64_t dead = 0;
+  };
+  std::map<std::string, OutboxCounts> OutboxDepths() const;
 
  private:
   struct Impl;

@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,9 +32,20 @@ namespace triage {
 // `lock_file` (DIR/LOCK): whether a writer has the database open.
 bool DatabaseLockHeld(const std::string& lock_file);
 
+// Carried from an operation's apply to its completion: tells the router
+// that entries it routed are durable.
+struct OutboxNote {
+  std::shared_ptr<const OutboxRouter> router;
+  size_t written = 0;
+  void Notify(const Status& st) const {
+    if (st.ok() && written > 0 && router) router->Written();
+  }
+};
+
 struct QueueStore::Impl {
   explicit Impl(QueueStoreOptions o) : opts(std::move(o)), assignment(opts.assignment, opts.agent_ttl_ms, &index) {}
 
+  using OutboxCounts = QueueStore::OutboxCounts;
   QueueStoreOptions opts;
   std::string dir;         // the data directory, as opened
   bool read_only = false;  // OpenReadOnly: no writes, no flush
@@ -80,6 +92,22 @@ struct QueueStore::Impl {
   // Dedupe keys of events recorded in the group being applied.
   std::unordered_set<std::string> group_dedupe;
 
+  // The outbox (queue_store_outbox.cc): who wants what, the next sequence
+  // number, the entries per sink, and the alerts written in this group (not
+  // yet readable from RocksDB), all under mu.
+  std::shared_ptr<const OutboxRouter> outbox_router;
+  uint64_t next_outbox_seq = 1;
+  std::map<std::string, OutboxCounts> outbox_counts;
+  std::unordered_map<std::string, std::string> group_alerts;
+  // Writes the outbox entries `s` is routed to; returns how many.
+  size_t EnqueueOutbox(rocksdb::WriteBatch& b, const OutboxSubject& s, std::string_view conversation,
+                       std::string payload);
+  // The outbox entries of a newly stored message.
+  size_t EnqueueMessage(rocksdb::WriteBatch& b, const IngestItem& item);
+  // The outbox entries of an alert record's change, if it changed.
+  size_t EnqueueAlert(rocksdb::WriteBatch& b, const AlertRecord& a);
+  Status RecoverOutbox();
+
   std::unique_ptr<GroupWriter> writer;  // made once recovery is done
 
   void PutState(rocksdb::WriteBatch& b, const std::string& id, const MessageState& s) {
@@ -110,6 +138,7 @@ struct QueueStore::Impl {
     assignment.ExpireAgents(now, Sink(b));
     group_bodies.clear();
     group_dedupe.clear();
+    group_alerts.clear();
   }
   void AfterGroup(rocksdb::WriteBatch& b) {
     group_bodies.clear();
@@ -140,7 +169,7 @@ struct QueueStore::Impl {
     std::string v;
     if (db->Get(rocksdb::ReadOptions(), cf(kDefaultCf), kNextSeqKey, &v).ok()) next_seq = std::max(next_seq, GetBE64(v));
     if (db->Get(rocksdb::ReadOptions(), cf(kDefaultCf), kNextEventSeqKey, &v).ok()) next_event_seq = GetBE64(v);
-    return Status::OK();
+    return RecoverOutbox();
   }
 
   // Pairs each id with its stored decision line. Takes the db lock.

@@ -18,6 +18,8 @@
 //   alerts         alert id                           the crisis alert as JSON (latest state)
 //   authors        len(ch:author) (BE32) | ch:author | message id   "" (AuthorKey: the author index)
 //   erasures       channel \x1f author id             the erasure as JSON (erasure.h: the ledger)
+//   outbox         len(sink) (BE32) | sink | seq (BE64)  one delivery owed to a sink (outbox.h)
+//   dead_letters   len(sink) (BE32) | sink | seq (BE64)  one delivery a sink gave up on (outbox.h)
 //
 // Big-endian integers make RocksDB's bytewise key order the numeric order:
 // the events of one message sort together and in the order they were
@@ -42,14 +44,16 @@ namespace triage {
 // the open order to name every column family of the database; the index is
 // only how the store finds each handle, not part of the stored bytes.
 enum ColumnFamily : int {
-  kDefaultCf = 0, kMessagesCf, kDecisionsCf, kStateCf, kEventsCf, kAlertsCf, kAuthorsCf, kErasuresCf
+  kDefaultCf = 0, kMessagesCf, kDecisionsCf, kStateCf, kEventsCf, kAlertsCf, kAuthorsCf, kErasuresCf, kOutboxCf,
+  kDeadLettersCf
 };
-inline constexpr int kNumColumnFamilies = 8;
+inline constexpr int kNumColumnFamilies = 10;
 // Indexed by ColumnFamily. "default" is RocksDB's own default column family.
-// authors and erasures came later: a database without them gets them at its
-// next read-write open (the author index then built from the messages).
+// authors, erasures, outbox and dead_letters came later: a database without
+// them gets them at its next read-write open (the author index then built
+// from the messages).
 inline constexpr std::string_view kColumnFamilyNames[kNumColumnFamilies] = {
-    "default", "messages", "decisions", "state", "events", "alerts", "authors", "erasures"};
+    "default", "messages", "decisions", "state", "events", "alerts", "authors", "erasures", "outbox", "dead_letters"};
 
 // Keys of the counters in the default column family. Both are rewritten in
 // every group commit that writes anything, so a restart never reuses a number.

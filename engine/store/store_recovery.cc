@@ -88,6 +88,7 @@ Status QueueStore::Impl::TryRecover(const Status& failure, bool fresh) {
   std::construct_at(&assignment, opts.assignment, opts.agent_ttl_ms, &index);
   group_bodies.clear();
   group_dedupe.clear();
+  group_alerts.clear();
   if (db) {
     if (Status rs = Recover(); !rs.ok()) {
       // Unreadable state: never take writes over it. Stay read-only; the

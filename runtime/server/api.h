@@ -25,6 +25,8 @@
 //   POST /v1/explain                    {"text", "lang", "channel", "kind"}: how the rules decide it
 //   GET  /v1/arrivals?minutes=N         messages stored per minute by label and channel
 //   GET  /console, /console/{asset}     the operator console (console.h)
+//   GET  /v1/outbound/{sink}/dead-letters?limit=N   deliveries a sink gave up on (outbound_api.cc)
+//   POST /v1/outbound/{sink}/dead-letters/{n}/retry back into the sink's outbox
 //
 // Who may call what: auth.h (bearer tokens with scopes); every agent or
 // admin action and every refused token is a line in the audit log.
@@ -45,6 +47,7 @@
 #include "connectors/inbound_decoder.h"
 #include "engine/processor.h"
 #include "engine/store/queue_store.h"
+#include "runtime/outbound/delivery.h"
 #include "runtime/server/audit_log.h"
 #include "runtime/server/auth.h"
 #include "runtime/server/live_detector.h"
@@ -95,6 +98,8 @@ class Api {
   // (Busy: one is already running).
   using BackupHook = std::function<void(std::function<void(Status, BackupSummary)> done)>;
   void set_backup_hook(BackupHook hook) { backup_ = std::move(hook); }
+  // The outbound deliveries whose dead letters the API shows (null: none).
+  void set_outbound(Outbound* outbound) { outbound_ = outbound; }
   // Clock for Slack's replay window (seconds since the epoch); tests inject one.
   void set_clock(std::function<int64_t()> now_seconds) { now_seconds_ = std::move(now_seconds); }
 
@@ -173,6 +178,9 @@ class Api {
   void Reload(Respond respond);
   void Backup(Respond respond);
   void EraseAuthor(const std::string& channel, const std::string& author_id, Respond respond);
+  void DeadLetters(const std::string& sink, std::string_view query, Respond respond);
+  void RetryDeadLetter(const std::string& sink, const std::string& id, Respond respond);
+  Outbound* outbound_ = nullptr;
   mutable std::mutex tokens_mu_;
   std::shared_ptr<const TokenTable> tokens_ = std::make_shared<TokenTable>();
   AuditLog* audit_ = nullptr;

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "runtime/kafka/kafka_bridge.h"
+#include "runtime/outbound/delivery.h"
 #include "runtime/server/api.h"
 #include "runtime/server/backup_job.h"
 #include "runtime/server/http_server.h"
@@ -33,6 +35,8 @@ struct Daemon::Impl {
   ServerMetrics metrics;
   asio::io_context io;
   std::unique_ptr<QueueStore> store;
+  // After the store: destroyed (stopped) before it closes.
+  std::unique_ptr<Outbound> outbound;
   std::unique_ptr<PipelineHolder> pipelines;
   SentimentLexicon lexicon;
   std::unique_ptr<LiveDetector> detector;
@@ -99,6 +103,10 @@ struct Daemon::Impl {
       Log(sec.message());
       failed += (failed.empty() ? "" : "\n") + sec.message();
     }
+    if (Status ob = CheckOutbound(); !ob.ok()) {
+      Log(ob.message());
+      failed += (failed.empty() ? "" : "\n") + ob.message();
+    }
     return failed.empty() ? Status::OK() : Status::InvalidArgument(failed);
   }
 
@@ -120,6 +128,21 @@ struct Daemon::Impl {
     Log("security settings reloaded: " + std::to_string(sec.tokens.size()) + " API tokens" +
         (sec.tls.enabled() ? ", certificate " + sec.tls.cert : ""));
     config.security = std::move(sec);
+    return Status::OK();
+  }
+
+  // The outbound sinks run as started: a reload checks the section (so a
+  // mistake is reported now, not at the next restart) and says when it
+  // changed, since that takes a restart.
+  Status CheckOutbound() {
+    if (config.config_path.empty()) return Status::OK();
+    YAML::Node root;
+    std::vector<SinkConfig> sinks;
+    Status s = LoadConfigYaml(config.config_path, &root);
+    if (s.ok()) s = ReadOutboundConfig(root, config.config_path, &sinks);
+    if (!s.ok()) return Status::InvalidArgument("outbound settings are invalid (the running sinks stay):\n" + s.message());
+    if (sinks != config.outbound)
+      return Status::InvalidArgument("outbound: the sinks changed; changes to outbound: take effect at the next restart");
     return Status::OK();
   }
 
@@ -254,6 +277,19 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
         static_cast<size_t>(q.max_open_per_agent)};
   }
   if (Status s = QueueStore::Open(config.data_dir, so, &m.store); !s.ok()) return s;
+  // Delivery starts before anything is ingested, with what an earlier run
+  // left in the outbox.
+  if (!config.outbound.empty()) {
+    Impl* logger = &m;
+    if (Status s = Outbound::Create(config.outbound, m.store.get(), [logger](const std::string& msg) { logger->Log(msg); },
+                                    &m.outbound);
+        !s.ok())
+      return s;
+    m.outbound->Start();
+    Outbound* ob = m.outbound.get();
+    m.metrics.sources.push_back([ob](std::string* out) { ob->AppendMetrics(out); });
+    m.Log("outbound: " + std::to_string(config.outbound.size()) + " sinks");
+  }
   // A lexicon the config names must load; the default one may be missing
   // (the daemon then runs without the tone escalation, and says so).
   const std::string lexicon =
@@ -266,6 +302,7 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   m.api = std::make_unique<Api>(m.config, m.store.get(), m.pipelines.get(), &m.metrics, m.detector.get());
   m.api->set_tokens(std::make_shared<TokenTable>(config.security.tokens));
   m.api->set_audit_log(m.audit.get());
+  m.api->set_outbound(m.outbound.get());
   Impl* impl = &m;
   m.api->set_reload_hook([impl](std::function<void(Status)> done) { impl->RequestReload(std::move(done)); });
   if (!config.backup_dir.empty()) {
@@ -375,6 +412,8 @@ int Daemon::Run(bool handle_signals) {
   m.detector_timer.reset();
   // Closing the store writes out every pending operation, then closes RocksDB.
   m.server.reset();
+  // Deliveries in flight finish; the rest stays in the outbox for the next start.
+  if (m.outbound) m.outbound->Stop();
   m.store.reset();
   m.Log("stopped cleanly");
   return 0;

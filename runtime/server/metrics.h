@@ -90,7 +90,7 @@ struct ServerMetrics {
   std::atomic<uint64_t> connections_open{0};
   // Webhooks: requests refused by signature or token, by platform; events
   // that were recognised but are not new messages.
-  std::array<std::atomic<uint64_t>, 8> webhook_rejected{};  // index: platform slot (see api.cc)
+  std::array<std::atomic<uint64_t>, 9> webhook_rejected{};  // index: platform slot (see api.cc)
   std::atomic<uint64_t> webhook_edits{0}, webhook_deletes{0}, webhook_echoes{0}, webhook_ignored{0};
   std::atomic<uint64_t> webhook_unattributed{0};
   // Requests refused by authentication, by reason (AuthFailure).

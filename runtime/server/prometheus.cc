@@ -48,8 +48,8 @@ void Api::Metrics(Respond respond) {
           m.accept_shed.load());
   counter("triage_rules_reloads_total", "Rule pack reloads (SIGHUP) by result", "result=\"ok\"", m.reloads_ok.load());
   counter("triage_rules_reloads_total", "", "result=\"failed\"", m.reloads_failed.load());
-  static const char* kPlatforms[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive", "other"};
-  for (int i = 0; i < 8; ++i)
+  static const char* kPlatforms[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive", "chatwoot", "other"};
+  for (int i = 0; i < 9; ++i)
     counter("triage_webhook_rejected_total", i == 0 ? "Webhook requests refused (401/403) by platform" : "",
             std::string("platform=\"") + kPlatforms[i] + "\"", m.webhook_rejected[i].load());
   counter("triage_webhook_platform_events_total", "Recognised platform events that are not new messages",

@@ -76,6 +76,7 @@ std::string_view AuditAction(ApiRoute r) {
     case ApiRoute::kReload: return "reload";
     case ApiRoute::kBackup: return "backup";
     case ApiRoute::kEraseAuthor: return "erase";
+    case ApiRoute::kRetryDeadLetter: return "retry_dead_letter";
     default: return "";
   }
 }
@@ -175,7 +176,7 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
     e.who = who.name;
     e.from = std::string(remote);
     e.action = std::string(action);
-    e.target = m.param;
+    e.target = m.param2.empty() ? m.param : m.param + "/" + m.param2;
     e.agent = acting;
     if (m.route == ApiRoute::kAddEvent) {
       if (auto t = fields.strings.find("type"); t != fields.strings.end()) e.type = t->second;
@@ -217,6 +218,8 @@ void Api::Handle(std::string_view method, std::string_view target, const Headers
     case ApiRoute::kExplain: return Explain(std::move(body), std::move(finish));
     case ApiRoute::kArrivals: return Arrivals(m.query, std::move(finish));
     case ApiRoute::kConsole: return finish(ConsoleFile(m.param, headers("if-none-match")));
+    case ApiRoute::kDeadLetters: return DeadLetters(m.param, m.query, std::move(finish));
+    case ApiRoute::kRetryDeadLetter: return RetryDeadLetter(m.param, m.param2, std::move(finish));
     case ApiRoute::kNone: break;
   }
 }

@@ -45,6 +45,8 @@ constexpr RouteSpec kRoutes[] = {
     // The console's static files hold no data: every call they make needs a token.
     {"GET", "/console", ApiRoute::kConsole, Endpoint::kConsole, Scope::kNone},
     {"GET", "/console/{asset}", ApiRoute::kConsole, Endpoint::kConsole, Scope::kNone},
+    {"GET", "/v1/outbound/{sink}/dead-letters", ApiRoute::kDeadLetters, Endpoint::kAdmin, Scope::kAdmin},
+    {"POST", "/v1/outbound/{sink}/dead-letters/{n}/retry", ApiRoute::kRetryDeadLetter, Endpoint::kAdmin, Scope::kAdmin},
     // Platforms sign their webhooks; /webhooks/archive takes an ingest token
     // (the API checks it: the scope depends on the platform).
     {"", "/webhooks/{platform}", ApiRoute::kWebhook, Endpoint::kWebhook, Scope::kNone},
@@ -88,6 +90,8 @@ std::string_view Described(std::string_view param_name) {
   if (param_name == "agent") return "agent id";
   if (param_name == "channel") return "channel";
   if (param_name == "author_id") return "author id";
+  if (param_name == "sink") return "sink name";
+  if (param_name == "n") return "dead letter id";
   return param_name;
 }
 
@@ -100,7 +104,7 @@ size_t MaxBytes(std::string_view param_name) {
   if (param_name == "agent") return kMaxAgentBytes;
   if (param_name == "channel") return kMaxChannelBytes;
   if (param_name == "author_id") return kMaxIdBytes;
-  return 64;  // {platform}: a platform name
+  return 64;  // {platform}, {sink}, {n}: a name or a number
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 //   DELETE /v1/authors/{channel}/{author_id}   (erasure of an author)
 //   GET  /v1/whoami  /v1/search  /v1/arrivals     POST /v1/explain
 //   GET  /console  /console/{asset}        (the operator console's files; open)
+//   GET  /v1/outbound/{sink}/dead-letters   POST /v1/outbound/{sink}/dead-letters/{n}/retry
 //   any  /webhooks/{platform}               (the platform decides: handshakes are GETs)
 //
 // Each route names the scope a token needs for it (auth.h); kNone: open.
@@ -37,14 +38,15 @@ enum class ApiRoute : uint8_t {
   kAlerts, kSummary, kMaturity,
   kWebhook, kReload, kBackup, kEraseAuthor,
   kWhoami, kSearch, kExplain, kArrivals, kConsole,
+  kDeadLetters, kRetryDeadLetter,
 };
 
 struct RouteMatch {
   ApiRoute route = ApiRoute::kNone;
   Endpoint endpoint = Endpoint::kOther;  // the metrics bucket (also for its errors)
   Scope scope = Scope::kNone;            // what a token needs for it
-  std::string param;                     // {id}, {queue}, {agent}, {platform}, {channel} or {asset}, percent-decoded
-  std::string param2;                    // the second one ({author_id}), percent-decoded
+  std::string param;                     // {id}, {queue}, {agent}, {platform}, {channel}, {asset} or {sink}, percent-decoded
+  std::string param2;                    // the second one ({author_id}, {n} of a dead letter), percent-decoded
   std::string_view query;                // after '?', not decoded
   // When route is kNone: 404 (no such path), 405 (the path exists; `allowed`
   // says which method) or 400 (a path parameter that is not percent-encoded

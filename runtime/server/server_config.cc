@@ -77,6 +77,7 @@ void WebhookSecrets::FromEnvironment() {
   env("TRIAGE_TELEGRAM_SECRET_TOKEN", &telegram_secret_token);
   env("TRIAGE_MASTODON_SECRET", &mastodon_secret);
   env("TRIAGE_WEBHOOK_BEARER_TOKEN", &bearer_token);
+  env("TRIAGE_CHATWOOT_TOKEN", &chatwoot_token);
 }
 
 Status ServerConfig::SetListen(const std::string& listen) {
@@ -177,6 +178,7 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
                              : k == "telegram_secret_token" ? &ws.telegram_secret_token
                              : k == "mastodon_secret" ? &ws.mastodon_secret
                              : k == "bearer_token" ? &ws.bearer_token
+                             : k == "chatwoot_token" ? &ws.chatwoot_token
                                                    : nullptr;
         if (field) r.String(w->second, "webhooks." + k, field);
         else if (k == "slack_window_seconds") r.Int(w->second, "webhooks." + k, &ws.slack_window_seconds, 1, 3600);
@@ -275,6 +277,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       // Read below by MaturityConfig::LoadFile.
     } else if (key == "auth" || key == "tls" || key == "audit_log") {
       // Read below by LoadSecurityConfig.
+    } else if (key == "outbound") {
+      // Read below by ReadOutboundConfig.
     } else {
       r.errors.push_back(r.Where(it->first, key) + "unknown option");
     }
@@ -293,6 +297,7 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
   if (r.errors.empty()) {
     c->config_path = path;
     if (Status s = ReadSecurityConfig(root, path, &c->security); !s.ok()) return s;
+    if (Status s = ReadOutboundConfig(root, path, &c->outbound); !s.ok()) return s;
     return MaturityConfig::LoadFile(path, &c->maturity);
   }
   std::string msg;

@@ -14,6 +14,7 @@
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/response_metrics.h"
 #include "runtime/kafka/kafka_bridge.h"
+#include "runtime/outbound/outbound_config.h"
 #include "runtime/server/security_config.h"
 #include "base/status.h"
 
@@ -44,10 +45,14 @@ struct WebhookSecrets {
   std::string telegram_secret_token; // X-Telegram-Bot-Api-Secret-Token
   std::string mastodon_secret;       // X-Hub-Signature (sha256) of Mastodon webhooks
   std::string bearer_token;          // Authorization: Bearer, for /webhooks/archive and /webhooks/reddit
+  // ?token= of /webhooks/chatwoot (Chatwoot's stable webhooks carry no
+  // signature and no custom header: the secret is in the URL you give it).
+  std::string chatwoot_token;
   int64_t slack_window_seconds = 300;
   // Fills empty fields from TRIAGE_META_APP_SECRET, TRIAGE_META_VERIFY_TOKEN,
   // TRIAGE_X_CONSUMER_SECRET, TRIAGE_SLACK_SIGNING_SECRET,
-  // TRIAGE_TELEGRAM_SECRET_TOKEN, TRIAGE_MASTODON_SECRET, TRIAGE_WEBHOOK_BEARER_TOKEN.
+  // TRIAGE_TELEGRAM_SECRET_TOKEN, TRIAGE_MASTODON_SECRET, TRIAGE_WEBHOOK_BEARER_TOKEN,
+  // TRIAGE_CHATWOOT_TOKEN.
   void FromEnvironment();
 };
 
@@ -105,6 +110,9 @@ struct ServerConfig {
   // API tokens, TLS and the audit log (see security_config.h); SIGHUP
   // re-reads them from config_path.
   SecurityConfig security;
+  // Where routed messages and alert changes are delivered (`outbound:`,
+  // runtime/outbound/outbound_config.h); empty: nowhere.
+  std::vector<SinkConfig> outbound;
   std::string config_path;  // the file LoadFile read ("" when none)
   // Listen on a non-loopback address with no token configured (the operator
   // said so with --insecure-no-auth; otherwise the daemon refuses to start).

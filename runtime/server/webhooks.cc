@@ -15,10 +15,10 @@ namespace triage {
 namespace {
 
 int PlatformSlot(std::string_view p) {
-  static constexpr std::string_view kSlots[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive"};
-  for (int i = 0; i < 7; ++i)
+  static constexpr std::string_view kSlots[] = {"meta", "x", "slack", "telegram", "mastodon", "reddit", "archive", "chatwoot"};
+  for (int i = 0; i < 8; ++i)
     if (kSlots[i] == p) return i;
-  return 7;
+  return 8;
 }
 
 std::string UrlDecodedParam(std::string_view query, std::string_view name) {
@@ -133,6 +133,15 @@ void Api::Webhook(std::string_view method, const std::string& platform, std::str
   } else if (platform == "mastodon") {
     check = VerifyHubSignature256(w.mastodon_secret, body, headers("x-hub-signature"));
     p = Platform::kMastodon;
+  } else if (platform == "chatwoot") {
+    // The token rides in the URL Chatwoot is given (/webhooks/chatwoot?token=...).
+    std::string token = UrlDecodedParam(query, "token");
+    if (w.chatwoot_token.empty()) check = SignatureCheck::kNoSecret;
+    else if (token.empty()) check = SignatureCheck::kMissingHeader;
+    else check = ConstantTimeEquals(HmacSha256("chatwoot", token), HmacSha256("chatwoot", w.chatwoot_token))
+                     ? SignatureCheck::kValid
+                     : SignatureCheck::kMismatch;
+    p = Platform::kChatwoot;
   } else if (platform == "reddit" || platform == "archive") {
     std::string auth = headers("authorization");
     if (w.bearer_token.empty()) check = SignatureCheck::kNoSecret;

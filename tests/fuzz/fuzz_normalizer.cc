@@ -16,8 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   static const triage::Platform kPlatforms[] = {triage::Platform::kMeta,     triage::Platform::kX,
                                                 triage::Platform::kSlack,    triage::Platform::kTelegram,
-                                                triage::Platform::kMastodon, triage::Platform::kReddit};
-  triage::Platform p = kPlatforms[data[0] % 6];
+                                                triage::Platform::kMastodon, triage::Platform::kReddit,
+                                                triage::Platform::kChatwoot};
+  triage::Platform p = kPlatforms[data[0] % 7];
   std::string_view payload(reinterpret_cast<const char*>(data + 1), size - 1);
   triage::DetectPlatform(payload);
   triage::NormalizeResult r;
