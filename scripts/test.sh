@@ -31,9 +31,10 @@ echo "== threaded tests (ThreadSanitizer)"
 # a backup flushes the memtables while the writer reads them, and RocksDB's
 # own hand-offs (the write queue, memtable versions, BackupEngine's worker
 # futures) are atomics inside the uninstrumented library, which TSan reports
-# as races in RocksDB's frames.
+# as races in RocksDB's frames. tests/tsan.supp names the one such report
+# the remaining tests can meet (a memtable insert read concurrently).
 cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTRIAGE_TSAN=ON \
   -DTRIAGE_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >&2
 cmake --build build/tsan -j"$(nproc)" --target triage_tests >&2
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
   build/tsan/tests/triage_tests "[daemon]~[kafka]~[backup],[store]~[backup],[batch],[replay]"
