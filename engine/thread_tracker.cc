@@ -12,11 +12,9 @@ ThreadContext ThreadTracker::Find(const Message& m) const {
   ThreadContext c;
   const Entry* e = nullptr;
   if (!m.in_reply_to.empty()) {
-    auto it = by_id_.find(std::string(m.in_reply_to));
-    if (it != by_id_.end()) e = &it->second;
+    e = by_id_.Find(NonZeroKey(StringHash64(m.in_reply_to)));
   } else if (!m.conversation_id.empty()) {
-    auto it = by_conversation_.find(std::string(m.conversation_id));
-    if (it != by_conversation_.end()) e = &it->second.entry;
+    if (const Latest* l = by_conversation_.Find(NonZeroKey(StringHash64(m.conversation_id)))) e = &l->entry;
   }
   if (!e) return c;
   c.known = true;
@@ -31,20 +29,24 @@ void ThreadTracker::Record(const Message& m, Label decided) {
 }
 
 void ThreadTracker::Record(std::string_view id, std::string_view conversation, std::string_view author, Label decided) {
-  Entry e{decided, AuthorHash(author)};
-  auto [it, fresh] = by_id_.insert_or_assign(std::string(id), e);
-  if (!conversation.empty()) by_conversation_[std::string(conversation)] = Latest{e, std::string(id)};
-  if (fresh) order_.emplace_back(std::string(id), std::string(conversation));
+  const Entry e{decided, AuthorHash(author)};
+  const uint64_t id_key = NonZeroKey(StringHash64(id));
+  const uint64_t conversation_key = conversation.empty() ? 0 : NonZeroKey(StringHash64(conversation));
+  const bool fresh = by_id_.Put(id_key, e);
+  if (conversation_key) by_conversation_.Put(conversation_key, Latest{e, id_key});
+  if (fresh) order_.emplace_back(id_key, conversation_key);
   Evict();
 }
 
 void ThreadTracker::Evict() {
   while (order_.size() > capacity_) {
-    const auto& [id, conversation] = order_.front();
-    by_id_.erase(id);
+    const auto [id, conversation] = order_.front();
+    by_id_.Erase(id);
     // The conversation is forgotten with its latest message, not before.
-    auto c = by_conversation_.find(conversation);
-    if (c != by_conversation_.end() && c->second.id == id) by_conversation_.erase(c);
+    if (conversation) {
+      const Latest* c = by_conversation_.Find(conversation);
+      if (c && c->id == id) by_conversation_.Erase(conversation);
+    }
     order_.pop_front();
   }
 }

@@ -12,10 +12,10 @@
 
 #include <cstdint>
 #include <deque>
-#include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 
+#include "base/hash_table.h"
 #include "engine/processor.h"
 #include "format/message.h"
 
@@ -45,14 +45,14 @@ class ThreadTracker : public ThreadContextSource {
   void Evict();
 
   size_t capacity_;
-  std::unordered_map<std::string, Entry> by_id_;
+  U64HashTable<Entry> by_id_;  // by id hash
   struct Latest {
     Entry entry;
-    std::string id;  // the message that set it
+    uint64_t id = 0;  // hash of the message that set it
   };
-  std::unordered_map<std::string, Latest> by_conversation_;
-  // Insertion order, for eviction: (id, conversation).
-  std::deque<std::pair<std::string, std::string>> order_;
+  U64HashTable<Latest> by_conversation_;  // by conversation hash
+  // Insertion order, for eviction: (id hash, conversation hash or 0 for none).
+  std::deque<std::pair<uint64_t, uint64_t>> order_;
 };
 
 }  // namespace triage

@@ -1,22 +1,10 @@
 #include "engine/store/outbox.h"
 
-#include <charconv>
-#include <system_error>
-
 #include "engine/store/store_format.h"
 
 namespace triage {
 
 namespace {
-
-constexpr char kFieldEnd = '\x1f';
-
-template <typename T>
-bool ParseNumber(std::string_view field, T* out) {
-  const char* end = field.data() + field.size();
-  auto [ptr, ec] = std::from_chars(field.data(), end, *out);
-  return ec == std::errc() && ptr == end;
-}
 
 // Splits the first `n` separator-terminated fields off `in`; *rest is what follows.
 bool Fields(std::string_view in, size_t n, std::vector<std::string_view>* f, std::string_view* rest) {

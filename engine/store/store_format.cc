@@ -1,25 +1,10 @@
 #include "engine/store/store_format.h"
 
-#include <charconv>
-#include <system_error>
-
 namespace triage {
 
 namespace {
 
 constexpr size_t kStateFields = 9;
-constexpr char kFieldEnd = '\x1f';
-
-// A whole field as a decimal number of type T: no sign where T has none, no
-// spaces, nothing after the digits, in range. std::from_chars neither throws
-// nor consults the locale, so a damaged value is a false return, never an
-// exception escaping a writer thread.
-template <typename T>
-bool ParseNumber(std::string_view field, T* out) {
-  const char* end = field.data() + field.size();
-  auto [ptr, ec] = std::from_chars(field.data(), end, *out);
-  return ec == std::errc() && ptr == end;
-}
 
 }  // namespace
 

@@ -32,8 +32,10 @@
 #ifndef TRIAGE_ENGINE_STORE_STORE_FORMAT_H_
 #define TRIAGE_ENGINE_STORE_STORE_FORMAT_H_
 
+#include <charconv>
 #include <cstdint>
 #include <string>
+#include <system_error>
 #include <string_view>
 
 #include "format/label.h"
@@ -114,6 +116,21 @@ std::string EventKey(const std::string& id, uint64_t seq);
 std::string AuthorKeyPrefix(std::string_view channel, std::string_view author_id);
 // AuthorKeyPrefix(channel, author_id) | message id.
 std::string AuthorKey(std::string_view channel, std::string_view author_id, std::string_view id);
+
+// Stored records made of fields (MessageState, outbox entries) end each
+// field with this unit separator.
+inline constexpr char kFieldEnd = '\x1f';
+
+// A whole field as a decimal number of type T: no sign where T has none, no
+// spaces, nothing after the digits, in range. std::from_chars neither throws
+// nor consults the locale, so a damaged value is a false return, never an
+// exception escaping a writer thread.
+template <typename T>
+bool ParseNumber(std::string_view field, T* out) {
+  const char* end = field.data() + field.size();
+  auto [ptr, ec] = std::from_chars(field.data(), end, *out);
+  return ec == std::errc() && ptr == end;
+}
 
 }  // namespace triage
 
