@@ -21,24 +21,14 @@ using test::RunningDaemon;
 
 namespace {
 
-TokenEntry Entry(const std::string& name, const std::string& token, std::initializer_list<Scope> scopes,
-                 const std::string& agent = "") {
-  TokenEntry e;
-  e.name = name;
-  REQUIRE(ParseSha256Hex(TokenSha256Hex(token), &e.sha256));
-  for (Scope s : scopes) e.scopes |= static_cast<Scopes>(s);
-  e.agent = agent;
-  return e;
-}
-
 // One token per scope; the agent token acts as alice.
 ServerConfig WithTokens() {
   ServerConfig c;
-  c.security.tokens = {Entry("ingester", "tok-ingest", {Scope::kIngest}),
-                       Entry("desk-alice", "tok-alice", {Scope::kAgent}, "alice"),
-                       Entry("reader", "tok-read", {Scope::kRead}),
-                       Entry("prometheus", "tok-metrics", {Scope::kMetrics}),
-                       Entry("ops", "tok-admin", {Scope::kAdmin})};
+  c.security.tokens = {test::ApiToken("ingester", "tok-ingest", {Scope::kIngest}),
+                       test::ApiToken("desk-alice", "tok-alice", {Scope::kAgent}, "alice"),
+                       test::ApiToken("reader", "tok-read", {Scope::kRead}),
+                       test::ApiToken("prometheus", "tok-metrics", {Scope::kMetrics}),
+                       test::ApiToken("ops", "tok-admin", {Scope::kAdmin})};
   return c;
 }
 
@@ -235,7 +225,7 @@ TEST_CASE("serve refuses to listen off loopback with no token unless told --inse
   CHECK(Daemon::Create(c, log, &daemon).ok());
   daemon.reset();
   c.insecure_no_auth = false;
-  c.security.tokens = {Entry("ops", "t", {Scope::kAdmin})};
+  c.security.tokens = {test::ApiToken("ops", "t", {Scope::kAdmin})};
   CHECK(Daemon::Create(c, log, &daemon).ok());
   daemon.reset();
   for (const char* loopback : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) {
@@ -325,7 +315,7 @@ TEST_CASE("triage token new prints a fresh token once and the entry that matches
 }
 
 TEST_CASE("TokenTable: bearer parsing, scopes, admin, and no token configured", "[auth]") {
-  TokenTable t({Entry("r", "read-token", {Scope::kRead}), Entry("ops", "admin-token", {Scope::kAdmin})});
+  TokenTable t({test::ApiToken("r", "read-token", {Scope::kRead}), test::ApiToken("ops", "admin-token", {Scope::kAdmin})});
   Principal who;
   CHECK(t.Authenticate("", Scope::kRead, &who) == AuthFailure::kMissing);
   CHECK(t.Authenticate("Bearer", Scope::kRead, &who) == AuthFailure::kMalformed);

@@ -26,14 +26,6 @@ using test::RunningDaemon;
 
 namespace {
 
-TokenEntry Entry(const std::string& name, const std::string& token, Scope scope) {
-  TokenEntry e;
-  e.name = name;
-  REQUIRE(ParseSha256Hex(TokenSha256Hex(token), &e.sha256));
-  e.scopes = static_cast<Scopes>(scope);
-  return e;
-}
-
 HttpClient As(uint16_t port, const std::string& token) {
   HttpClient c(port);
   if (!token.empty()) c.SetHeader("Authorization", "Bearer " + token);
@@ -71,8 +63,8 @@ TEST_CASE("POST /v1/admin/backup: 200 with the backup, which restores, for admin
   test::TempDir keep;
   ServerConfig config;
   config.backup_dir = keep.path() + "/backups";
-  config.security.tokens = {Entry("ingester", "tok-ingest", Scope::kIngest), Entry("reader", "tok-read", Scope::kRead),
-                            Entry("ops", "tok-admin", Scope::kAdmin)};
+  config.security.tokens = {test::ApiToken("ingester", "tok-ingest", {Scope::kIngest}), test::ApiToken("reader", "tok-read", {Scope::kRead}),
+                            test::ApiToken("ops", "tok-admin", {Scope::kAdmin})};
   RunningDaemon d(config);
   REQUIRE(As(d.port(), "tok-ingest").Request("POST", "/v1/messages", Batch(0, 50)).status == 202);
 

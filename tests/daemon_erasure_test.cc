@@ -70,14 +70,6 @@ std::string QueueOf(const std::string& get_body) {
   return get_body.substr(at, get_body.find('"', at) - at);
 }
 
-TokenEntry Token(const std::string& name, const std::string& token, Scope scope) {
-  TokenEntry e;
-  e.name = name;
-  REQUIRE(ParseSha256Hex(TokenSha256Hex(token), &e.sha256));
-  e.scopes = static_cast<Scopes>(scope);
-  return e;
-}
-
 }  // namespace
 
 TEST_CASE("Platform deletes (Instagram unsend, WhatsApp revoke, X tweet delete) remove the stored content",
@@ -187,8 +179,8 @@ TEST_CASE("DELETE /v1/authors/{channel}/{author_id} erases an author, admin only
   test::TempDir backups;
   ServerConfig cfg;
   cfg.backup_dir = backups.path() + "/b";
-  cfg.security.tokens = {Token("ingester", "tok-ingest", Scope::kIngest), Token("reader", "tok-read", Scope::kRead),
-                         Token("ops", "tok-admin", Scope::kAdmin)};
+  cfg.security.tokens = {test::ApiToken("ingester", "tok-ingest", {Scope::kIngest}), test::ApiToken("reader", "tok-read", {Scope::kRead}),
+                         test::ApiToken("ops", "tok-admin", {Scope::kAdmin})};
   RunningDaemon d(cfg);
   test::HttpClient ingest(d.port()), read(d.port()), admin(d.port());
   ingest.SetHeader("Authorization", "Bearer tok-ingest");

@@ -17,13 +17,7 @@ using namespace triage;
 
 namespace {
 
-struct Clock {
-  std::shared_ptr<std::atomic<int64_t>> t = std::make_shared<std::atomic<int64_t>>(1'700'000'000'000);
-  std::function<int64_t()> fn() const {
-    auto p = t;
-    return [p] { return p->load(); };
-  }
-};
+using Clock = test::ManualClock;
 
 std::string Line(const std::string& id, const std::string& channel, const std::string& author, const std::string& text,
                  const std::string& conversation = "") {

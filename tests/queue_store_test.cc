@@ -9,14 +9,7 @@ using namespace triage;
 
 namespace {
 
-struct Clock {
-  std::shared_ptr<std::atomic<int64_t>> t = std::make_shared<std::atomic<int64_t>>(1'700'000'000'000);
-  std::function<int64_t()> fn() const {
-    auto p = t;
-    return [p] { return p->load(); };
-  }
-  void Advance(int64_t ms) { *t += ms; }
-};
+using Clock = test::ManualClock;
 
 IngestItem Item(const std::string& id, const std::string& queue, Priority p = Priority::kNormal) {
   return IngestItem{id, "{\"id\":\"" + id + "\"}", "{\"decision\":\"" + id + "\"}", queue, p, "conv-" + id};

@@ -6,10 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "runtime/server/auth.h"
 #include "runtime/server/daemon.h"
 #include "test_util.h"
 
@@ -67,6 +69,18 @@ inline std::string Msg(const std::string& id, const std::string& text, const std
   return R"({"id":")" + id + R"(","channel":"x","kind":"public","text":")" + text + R"(","lang":"en")" + extra + "}";
 }
 
+
+// An API token entry (the config's `auth:` list) for `token` with these
+// scopes, acting as `agent` when it has the agent scope.
+inline TokenEntry ApiToken(const std::string& name, const std::string& token, std::initializer_list<Scope> scopes,
+                           const std::string& agent = "") {
+  TokenEntry e;
+  e.name = name;
+  REQUIRE(ParseSha256Hex(TokenSha256Hex(token), &e.sha256));
+  for (Scope s : scopes) e.scopes |= static_cast<Scopes>(s);
+  e.agent = agent;
+  return e;
+}
 
 }  // namespace triage::test
 

@@ -3,9 +3,12 @@
 #ifndef TRIAGE_TESTS_TEST_UTIL_H_
 #define TRIAGE_TESTS_TEST_UTIL_H_
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -14,6 +17,17 @@
 #include "engine/pipeline.h"
 
 namespace triage::test {
+
+// Wall time the test sets: fn() is the clock a store or daemon reads (its
+// copies share the time), Advance() moves it on.
+struct ManualClock {
+  std::shared_ptr<std::atomic<int64_t>> t = std::make_shared<std::atomic<int64_t>>(1'700'000'000'000);
+  std::function<int64_t()> fn() const {
+    auto p = t;
+    return [p] { return p->load(); };
+  }
+  void Advance(int64_t ms) { *t += ms; }
+};
 
 // A fresh directory under the system temp dir, removed on destruction.
 class TempDir {
