@@ -106,4 +106,4 @@ SERVE_PID=""
 echo
 echo "| kafka bridge, mock cluster, 1 instance | result |"
 echo "|---|---|"
-echo "| 200,000 messages, batches of 1,000 | $("$B/bench/kafka_load" --messages 200000 2>&1 | tail -1) |"
+echo "| 200,000 messages, batches of 1,000 | $("$B/bench/kafka_load" --messages 200000 2>/dev/null | grep "msgs/s") |"
