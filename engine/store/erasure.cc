@@ -180,6 +180,7 @@ struct QueueStore::ContentOps {
 
   // The message's state; *open: it is on a queue (in the index).
   static bool LoadState(Impl* p, rocksdb::WriteBatch& b, const std::string& id, MessageState* s, bool* open) {
+    p->group_touched.insert(id);
     if (const MessageState* o = p->index.Find(id)) {
       *s = *o;
       *open = true;
