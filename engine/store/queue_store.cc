@@ -463,7 +463,7 @@ Status QueueStore::PrepareAggregates(bool backfill) {
   if (stored == agg->Fingerprint()) return Status::OK();
   size_t n = 0;
   if (Status s = RebuildDerived(p->db.get(), cf, *agg, &n); !s.ok()) return s;
-  p->Log("store: report aggregates rebuilt for the queues' targets from " + std::to_string(n) + " conversations");
+  if (n > 0) p->Log("store: report aggregates rebuilt for the queues' targets from " + std::to_string(n) + " conversations");
   return Status::OK();
 }
 
