@@ -1,3 +1,4 @@
+// Long file: the agreement, survival, backfill, fault and API tests share one history generator and one comparison.
 // The store's report aggregates (engine/store/aggregates.h) against the
 // exact computation (LoadHistory + ComputeMetrics) on the same messages and
 // events: counts equal, percentiles within the histogram's error bound; and
