@@ -4,8 +4,10 @@
 #include <array>
 #include <limits>
 #include <map>
+#include <unordered_map>
 
 #include "engine/metrics/conversation_outcome.h"
+#include "engine/metrics/histogram_encoding.h"
 #include "engine/metrics/metrics_aggregator.h"
 #include "engine/store/aggregates_format.h"
 
@@ -68,12 +70,13 @@ void AddOutcome(MetricsSummary* s, const ConversationOutcome& o, int64_t now_ms)
 }
 
 // A whole day's group: every unanswered conversation counts as missed here;
-// the deadlines still ahead move some back to pending.
-void AddAggregate(MetricsSummary* s, int64_t day, const GroupKey& key, const GroupAggregate& a) {
-  const int64_t day_ms = day * kAggDayMs;
-  Seen(s, day_ms, key);
+// the deadlines still ahead move some back to pending. Counters only: the
+// histograms are added up in HistogramTotals (AddHistograms).
+void AddAggregate(MetricsSummary* s, int64_t day, const GroupKey& key, const GroupAggregate& a,
+                  const std::array<GroupMetrics*, 7>& groups) {
+  Seen(s, day * kAggDayMs, key);
   s->clock_skew_events += a.clock_skew_events;
-  for (GroupMetrics* g : GroupsOf(s, day_ms, key)) {
+  for (GroupMetrics* g : groups) {
     g->conversations += a.conversations;
     g->messages += a.messages;
     g->responded += a.responded;
@@ -84,9 +87,21 @@ void AddAggregate(MetricsSummary* s, int64_t day, const GroupKey& key, const Gro
     g->rerouted_messages += a.rerouted_messages;
     g->sla_hit += a.sla_hit;
     g->sla_missed += a.sla_missed + a.sla_unanswered;
-    g->first_response.histogram.Merge(a.first_response);
-    g->next_response.histogram.Merge(a.next_response);
-    g->resolution.histogram.Merge(a.resolution);
+  }
+}
+
+// The three histograms of one GroupMetrics, as per-bucket totals.
+using Totals = std::array<HistogramTotals, 3>;
+
+void AddHistograms(const std::unordered_map<GroupMetrics*, Totals>& totals) {
+  for (const auto& [g, t] : totals) {
+    Distribution* d[3] = {&g->first_response, &g->next_response, &g->resolution};
+    for (int which = 0; which < 3; ++which) {
+      const std::string bytes = t[which].Encode();
+      std::string_view in(bytes);
+      DurationHistogram h;
+      if (h.ConsumeFrom(&in)) d[which]->histogram.Merge(h);
+    }
   }
 }
 
@@ -157,6 +172,7 @@ Status AggregateSummary(const QueueStore& store, const MetricsOptions& options, 
                        return true;
                      });
     std::map<std::string, int64_t> last_day;  // ISO week -> its last whole day with conversations
+    std::unordered_map<GroupMetrics*, Totals> totals;
     if (has_whole && rs.ok()) {
       rs = scan(AggKey(kAggGroup, first_day), AggKey(kAggGroup, end_day), false,
                 [&](std::string_view k, std::string_view v) {
@@ -164,9 +180,16 @@ Status AggregateSummary(const QueueStore& store, const MetricsOptions& options, 
                   int64_t day = GetOrderedBE64(k.substr(1));
                   std::string_view rest = k.substr(9);
                   GroupKey key;
+                  if (!ConsumeGroupKey(&rest, &key)) return corrupt("group");
+                  const std::array<GroupMetrics*, 7> groups = GroupsOf(&s, day * kAggDayMs, key);
+                  std::array<Totals*, 7> sums;
+                  for (size_t i = 0; i < groups.size(); ++i) sums[i] = &totals[groups[i]];
                   GroupAggregate a;
-                  if (!ConsumeGroupKey(&rest, &key) || !GroupAggregate::Decode(v, &a)) return corrupt("group");
-                  AddAggregate(&s, day, key, a);
+                  if (!GroupAggregate::DecodeVisit(v, &a, [&](int which, int b, int64_t c, int64_t sum) {
+                        for (Totals* t : sums) (*t)[which].Add(b, c, sum);
+                      }))
+                    return corrupt("group");
+                  AddAggregate(&s, day, key, a, groups);
                   int64_t& last = last_day[IsoWeek(day * kAggDayMs)];
                   last = std::max(last, day);
                   return true;
@@ -234,6 +257,7 @@ Status AggregateSummary(const QueueStore& store, const MetricsOptions& options, 
             }
             return true;
           });
+    AddHistograms(totals);
     return rs.ok() ? bad : rs;
   });
   if (!st.ok()) return st;

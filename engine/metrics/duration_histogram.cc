@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 
+#include "engine/metrics/histogram_encoding.h"
 #include "engine/store/aggregates_format.h"
 
 namespace triage {
@@ -88,16 +89,39 @@ void DurationHistogram::AppendTo(std::string* out) const {
 bool DurationHistogram::ConsumeFrom(std::string_view* in) {
   buckets_.clear();
   count_ = 0;
+  return VisitEncodedHistogram(in, [&](int b, int64_t c, int64_t sum) {
+    buckets_[b] = Bucket{c, sum};
+    count_ += c;
+  });
+}
+
+bool VisitEncodedHistogram(std::string_view* in,
+                           const std::function<void(int bucket, int64_t count, int64_t sum)>& visit) {
   uint64_t n = 0, delta = 0, c = 0, sum = 0;
   if (!GetVarint(in, &n) || n > in->size()) return false;
   int prev = 0;
   for (uint64_t i = 0; i < n; ++i) {
     if (!GetVarint(in, &delta) || !GetVarint(in, &c) || !GetVarint(in, &sum) || delta > 8192) return false;
     prev += static_cast<int>(delta);
-    buckets_[prev] = Bucket{UnZigZag(c), UnZigZag(sum)};
-    count_ += UnZigZag(c);
+    visit(prev, UnZigZag(c), UnZigZag(sum));
   }
   return true;
+}
+
+std::string HistogramTotals::Encode() const {
+  std::string o;
+  size_t n = 0;
+  for (int64_t c : count) n += c != 0;
+  PutVarint(n, &o);
+  int prev = 0;
+  for (size_t b = 0; b < count.size(); ++b) {
+    if (count[b] == 0) continue;
+    PutVarint(static_cast<uint64_t>(static_cast<int>(b) - prev), &o);
+    PutVarint(ZigZag(count[b]), &o);
+    PutVarint(ZigZag(sum[b]), &o);
+    prev = static_cast<int>(b);
+  }
+  return o;
 }
 
 }  // namespace triage

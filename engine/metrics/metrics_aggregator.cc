@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "engine/metrics/histogram_encoding.h"
+
 namespace triage {
 
 namespace {
@@ -58,6 +60,25 @@ bool GroupAggregate::Decode(std::string_view in, GroupAggregate* out) {
   if (!g.first_response.ConsumeFrom(&in) || !g.next_response.ConsumeFrom(&in) || !g.resolution.ConsumeFrom(&in) ||
       !in.empty())
     return false;
+  *out = std::move(g);
+  return true;
+}
+
+bool GroupAggregate::DecodeVisit(std::string_view in, GroupAggregate* out,
+                                 const std::function<void(int which, int bucket, int64_t count, int64_t sum)>& visit) {
+  GroupAggregate g;
+  if (in.empty() || in.front() != kGroupVersion) return false;
+  in.remove_prefix(1);
+  for (int64_t* v : {&g.conversations, &g.messages, &g.responded, &g.resolved, &g.resolved_in_channel,
+                     &g.public_conversations, &g.moved_private, &g.rerouted_messages, &g.sla_hit, &g.sla_missed,
+                     &g.sla_unanswered, &g.clock_skew_events}) {
+    uint64_t u = 0;
+    if (!GetVarint(&in, &u)) return false;
+    *v = UnZigZag(u);
+  }
+  for (int which = 0; which < 3; ++which)
+    if (!VisitEncodedHistogram(&in, [&](int b, int64_t c, int64_t s) { visit(which, b, c, s); })) return false;
+  if (!in.empty()) return false;
   *out = std::move(g);
   return true;
 }
