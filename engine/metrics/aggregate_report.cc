@@ -36,8 +36,17 @@ void WeekEnd(MetricsSummary* s, int64_t start_ms) {
   week_end = std::max(week_end, start_ms + 1);
 }
 
+// The three histograms of one GroupMetrics, as per-bucket totals.
+using Totals = std::array<HistogramTotals, 3>;
+using TotalsMap = std::unordered_map<GroupMetrics*, Totals>;
+
+void AddValue(Totals& t, int which, int64_t ms) {
+  ms = std::max<int64_t>(ms, 0);
+  t[which].Add(DurationHistogram::BucketOf(ms), 1, ms);
+}
+
 // One conversation evaluated from its record (the partial days at the ends).
-void AddOutcome(MetricsSummary* s, const ConversationOutcome& o, int64_t now_ms) {
+void AddOutcome(MetricsSummary* s, const ConversationOutcome& o, int64_t now_ms, TotalsMap* totals) {
   Seen(s, o.start_ms, o.group);
   WeekEnd(s, o.start_ms);
   s->clock_skew_events += o.clock_skew_events;
@@ -46,14 +55,15 @@ void AddOutcome(MetricsSummary* s, const ConversationOutcome& o, int64_t now_ms)
     ++g->conversations;
     g->messages += o.messages;
     g->rerouted_messages += o.rerouted_messages;
+    Totals& t = (*totals)[g];
     if (o.first_response_ms >= 0) {
       ++g->responded;
-      g->first_response.histogram.Add(o.first_response_ms);
+      AddValue(t, 0, o.first_response_ms);
     }
-    for (int64_t w : o.next_waits_ms) g->next_response.histogram.Add(w);
+    for (int64_t w : o.next_waits_ms) AddValue(t, 1, w);
     if (o.resolution_ms >= 0) {
       ++g->resolved;
-      g->resolution.histogram.Add(o.resolution_ms);
+      AddValue(t, 2, o.resolution_ms);
       if (!o.escalated) ++g->resolved_in_channel;
     }
     if (o.is_public) {
@@ -90,10 +100,7 @@ void AddAggregate(MetricsSummary* s, int64_t day, const GroupKey& key, const Gro
   }
 }
 
-// The three histograms of one GroupMetrics, as per-bucket totals.
-using Totals = std::array<HistogramTotals, 3>;
-
-void AddHistograms(const std::unordered_map<GroupMetrics*, Totals>& totals) {
+void AddHistograms(const TotalsMap& totals) {
   for (const auto& [g, t] : totals) {
     Distribution* d[3] = {&g->first_response, &g->next_response, &g->resolution};
     for (int which = 0; which < 3; ++which) {
@@ -172,7 +179,7 @@ Status AggregateSummary(const QueueStore& store, const MetricsOptions& options, 
                        return true;
                      });
     std::map<std::string, int64_t> last_day;  // ISO week -> its last whole day with conversations
-    std::unordered_map<GroupMetrics*, Totals> totals;
+    TotalsMap totals;
     if (has_whole && rs.ok()) {
       rs = scan(AggKey(kAggGroup, first_day), AggKey(kAggGroup, end_day), false,
                 [&](std::string_view k, std::string_view v) {
@@ -228,7 +235,7 @@ Status AggregateSummary(const QueueStore& store, const MetricsOptions& options, 
                   [&](std::string_view, std::string_view v) {
                     ConversationRecord r;
                     if (!DecodeConversation(v, &r)) return corrupt("conversation");
-                    AddOutcome(&s, EvaluateConversation(r, options.queues), now);
+                    AddOutcome(&s, EvaluateConversation(r, options.queues), now, &totals);
                     return true;
                   });
     };
