@@ -524,3 +524,47 @@ TEST_CASE("Reports run on the report runner: four waiting reports do not hold up
   CHECK(answers[0].status == 400);
   CHECK(answers[0].body.find("\"field\":\"cursor\"") != std::string::npos);
 }
+
+TEST_CASE("After erasure the SLA list shows the conversation id without the author's id, and counts stay",
+          "[metrics][aggregates][erasure]") {
+  Fixture f;
+  const auto targets = Targets();
+  auto store = f.Open(std::make_shared<MetricsAggregator>(targets));
+  std::vector<IngestItem> items;
+  for (const char* id : {"wa:1", "wa:2"}) {
+    IngestItem it;
+    it.id = id;
+    it.raw = Line(id, "whatsapp", "acme", false, "wa-conv-15551234567", "15551234567", kT0 + (id[3] - '0') * 60'000);
+    it.decision = R"({"id":")" + it.id + R"(","label":"question","queue":"sales","priority":"normal"})";
+    it.queue = "sales";
+    it.conversation_id = "wa-conv-15551234567";
+    items.push_back(it);
+  }
+  REQUIRE(store->IngestSync(items, nullptr).ok());
+  MetricsOptions o;
+  o.queues = targets;
+  o.now_ms = kT0 + kDay;
+  auto page = [&] {
+    MetricsSummary s = FromAggregates(*store, o, kT0 - kT0 % kDay, kT0 - kT0 % kDay + 2 * kDay);
+    REQUIRE(AggregateSlaPage(*store, o, kT0 - kT0 % kDay, kT0 - kT0 % kDay + 2 * kDay, "", 100, &s).ok());
+    return s;
+  };
+  MetricsSummary before = page();
+  REQUIRE(before.sla.size() == 1);
+  CHECK(before.sla[0].conversation == "wa-conv-15551234567");
+  ErasureRecord r;
+  REQUIRE(store->EraseAuthorSync("whatsapp", "15551234567", &r).ok());
+  REQUIRE(r.messages == 2);
+  MetricsSummary after = page();
+  CHECK(after.ToJson(true).find("15551234567") == std::string::npos);
+  REQUIRE(after.sla.size() == 1);
+  CHECK(after.sla[0].conversation == "wa-conv-erased");
+  CHECK(after.all.conversations == 1);
+  CHECK(after.all.messages == 2);
+  // A reply after the erasure still counts for the conversation.
+  REQUIRE(store->AddEventSync("wa:2", Event{EventType::kReplied, "alice", kT0 + 10 * 60'000, "", ""}).ok());
+  MetricsSummary replied = page();
+  CHECK(replied.all.responded == 1);
+  CHECK(replied.sla[0].status == "hit");
+  CHECK(replied.sla[0].conversation == "wa-conv-erased");
+}

@@ -295,7 +295,8 @@ Status AggregateSlaPage(const QueueStore& store, const MetricsOptions& options, 
       }
       ConversationOutcome o = EvaluateConversation(r, options.queues);
       if (o.sla == ConversationOutcome::Sla::kNone) return true;
-      out->sla.push_back(ConversationSla{o.key, o.group.queue, o.SlaStatusAt(options.now_ms), o.first_response_ms});
+      out->sla.push_back(ConversationSla{r.shown_key.empty() ? o.key : r.shown_key, o.group.queue,
+                                         o.SlaStatusAt(options.now_ms), o.first_response_ms});
       if (out->sla.size() < limit) return true;
       out->sla_next_cursor = Hex(k);
       return false;

@@ -156,6 +156,23 @@ void AggregateEvent(AggregateTxn& txn, const ConversationAggregator* agg, const 
   if (agg) agg->Changed(&before, after, txn);
 }
 
+void AggregateErasure(AggregateTxn& txn, const std::string& id, const std::string& conversation_id,
+                      const std::string& author_id) {
+  if (author_id.empty() || conversation_id.find(author_id) == std::string::npos) return;
+  ConversationRecord r;
+  if (!LoadConversation(txn, conversation_id, &r)) return;
+  bool member = false;
+  for (const auto& m : r.messages) member = member || m.id == id;
+  if (!member) return;
+  std::string shown = conversation_id;
+  for (size_t at = shown.find(author_id); at != std::string::npos; at = shown.find(author_id, at + 6))
+    shown.replace(at, author_id.size(), "erased");
+  if (r.shown_key == shown) return;
+  r.shown_key = std::move(shown);
+  // The figures do not change: only the record, not the derived ones.
+  txn.Put(AggKey(kAggConversation, r.start_ms, r.key), EncodeConversation(r));
+}
+
 Status BackfillAggregates(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* state_cf,
                           rocksdb::ColumnFamilyHandle* messages_cf, rocksdb::ColumnFamilyHandle* decisions_cf,
                           rocksdb::ColumnFamilyHandle* events_cf, rocksdb::ColumnFamilyHandle* aggregates_cf,

@@ -96,6 +96,13 @@ bool AggregateMessage(AggregateTxn& txn, const ConversationAggregator* agg, cons
 void AggregateEvent(AggregateTxn& txn, const ConversationAggregator* agg, const std::string& id,
                     const std::string& conversation_id, const Event& event);
 
+// Erasure of `author_id` reached message `id` of conversation
+// `conversation_id`: a conversation id holding the author id (WhatsApp's is
+// the customer's phone number) is shown with it replaced by "erased" from
+// now on, as the redacted message line has it. The counts stay.
+void AggregateErasure(AggregateTxn& txn, const std::string& id, const std::string& conversation_id,
+                      const std::string& author_id);
+
 // Builds the facts of a database from before the aggregates column family,
 // from its stored messages and events, writing in batches as it goes.
 // Derived records are left to RebuildDerived.

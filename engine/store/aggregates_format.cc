@@ -107,6 +107,7 @@ std::string EncodeConversation(const ConversationRecord& r) {
     PutVarint(ZigZag(e.at_ms), &o);
     o.push_back(static_cast<char>(e.type));
   }
+  PutLengthPrefixed(r.shown_key, &o);
   return o;
 }
 
@@ -142,7 +143,7 @@ bool DecodeConversation(std::string_view in, ConversationRecord* out) {
     e.type = static_cast<uint8_t>(in.front());
     in.remove_prefix(1);
   }
-  if (!in.empty()) return false;
+  if (!GetLengthPrefixed(&in, &r.shown_key) || !in.empty()) return false;
   *out = std::move(r);
   return true;
 }

@@ -62,6 +62,9 @@ struct ConversationRecord {
     uint8_t type = 0;  // EventType (format/event.h)
   };
   std::vector<Ev> events;  // every team event of every message, in the order stored
+  // What reports call it once its author was erased (`key` with the author
+  // id replaced by "erased", as in the redacted message line); "" before.
+  std::string shown_key;
 
   bool operator==(const ConversationRecord&) const = default;
 };
