@@ -83,7 +83,9 @@ TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemo
     CHECK(loaded.queues[i].assignment == defaults.queues[i].assignment);
     CHECK(loaded.queues[i].max_open_per_agent == defaults.queues[i].max_open_per_agent);
     CHECK(loaded.queues[i].business_hours.ToString() == defaults.queues[i].business_hours.ToString());
+    CHECK(loaded.queues[i].retention_days == defaults.queues[i].retention_days);
   }
+  CHECK(loaded.retention_sweep_seconds == defaults.retention_sweep_seconds);
   const MaturityConfig &lm = loaded.maturity, &dm = defaults.maturity;
   CHECK(lm.threshold == dm.threshold);
   CHECK(lm.w_in_channel_resolution == dm.w_in_channel_resolution);

@@ -100,7 +100,7 @@ void AppendGroups(const char* name, const std::map<std::string, GroupMetrics>& g
 void Distribution::Finish() { std::sort(values.begin(), values.end()); }
 
 int64_t Distribution::Percentile(double q) const {
-  if (values.empty()) return 0;
+  if (values.empty()) return histogram.Percentile(q);
   // Nearest rank: the smallest value with at least q of the values at or below it.
   size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(values.size())));
   return values[std::min(values.size(), std::max<size_t>(rank, 1)) - 1];
@@ -333,6 +333,11 @@ std::string MetricsSummary::ToJson(bool with_conversations) const {
       o += "}";
     }
     o += "]";
+    if (sla_paged) {
+      o += ",\"sla_by_conversation_next\":";
+      if (sla_next_cursor.empty()) o += "null";
+      else AppendJsonString(sla_next_cursor, &o);
+    }
   }
   o += "}";
   return o;

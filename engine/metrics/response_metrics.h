@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "engine/metrics/business_hours.h"
+#include "engine/metrics/duration_histogram.h"
 #include "format/event.h"
 
 namespace triage {
@@ -64,11 +65,15 @@ struct MetricsOptions {
   int64_t now_ms = 0;                          // for "pending" vs "missed"
 };
 
-// Durations in milliseconds with their percentiles.
+// Durations in milliseconds with their percentiles: the values themselves
+// (ComputeMetrics: exact), or, in a summary made from the store's
+// aggregates (aggregate_report.h), only a histogram of them (percentiles
+// within DurationHistogram::kRelativeError).
 struct Distribution {
   std::vector<int64_t> values;  // sorted by Finish()
+  DurationHistogram histogram;  // used when `values` is empty
   void Finish();
-  size_t count() const { return values.size(); }
+  size_t count() const { return values.empty() ? static_cast<size_t>(histogram.count()) : values.size(); }
   int64_t Percentile(double q) const;  // nearest rank; 0 when empty
 };
 
@@ -113,6 +118,11 @@ struct MetricsSummary {
   std::map<std::string, std::set<std::string>> channels_by_week;  // channels with conversations
   std::map<std::string, int64_t> week_end_ms;  // just after the week's last conversation start
   std::vector<ConversationSla> sla;                    // conversations with a target, in arrival order
+  // A summary from the aggregates lists one page of `sla`: then ToJson
+  // says where the next page starts ("sla_by_conversation_next", null at
+  // the end).
+  bool sla_paged = false;
+  std::string sla_next_cursor;
   int64_t clock_skew_events = 0;
 
   // Distinct agent-active hours per week of the period.

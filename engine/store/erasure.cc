@@ -180,6 +180,7 @@ struct QueueStore::ContentOps {
 
   // The message's state; *open: it is on a queue (in the index).
   static bool LoadState(Impl* p, rocksdb::WriteBatch& b, const std::string& id, MessageState* s, bool* open) {
+    p->group_touched.insert(id);
     if (const MessageState* o = p->index.Find(id)) {
       *s = *o;
       *open = true;
@@ -280,6 +281,7 @@ struct QueueStore::ContentOps {
       std::string channel, author, redacted;
       ReadAuthor(raw, &channel, &author);
       if (RedactMessageLine(raw, author, &redacted).ok()) StoreRaw(p, b, c.id, redacted);
+      AggregateErasure(p->agg_cache, c.id, s.conversation_id, author);
       if (!author.empty()) b.Delete(p->cf(kAuthorsCf), AuthorKey(channel, author, c.id));
     }
     ScrubEvents(p, b, c.id);
@@ -298,6 +300,9 @@ struct QueueStore::ContentOps {
         StoreRaw(p, b, id, redacted);
         ++r->messages;
       }
+      MessageState state;
+      bool open = false;
+      if (LoadState(p, b, id, &state, &open)) AggregateErasure(p->agg_cache, id, state.conversation_id, r->author_id);
       r->events += ScrubEvents(p, b, id);
     }
     b.Put(p->cf(kErasuresCf), LedgerKey(r->channel, r->author_id), r->ToJson());

@@ -118,6 +118,11 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
   bool backfill_authors = false;
   if (std::vector<std::string> existing; !read_only && rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok())
     backfill_authors = std::find(existing.begin(), existing.end(), kColumnFamilyNames[kAuthorsCf]) == existing.end();
+  // Likewise the aggregates (aggregates.h), from the messages and events.
+  bool backfill_aggregates = false;
+  if (std::vector<std::string> existing; !read_only && rocksdb::DB::ListColumnFamilies(dbo, dir, &existing).ok())
+    backfill_aggregates =
+        std::find(existing.begin(), existing.end(), kColumnFamilyNames[kAggregatesCf]) == existing.end();
   rocksdb::Status s = impl->OpenDb(/*for_write=*/!read_only);
   // A database that exists but cannot be opened for writing (a full disk,
   // an I/O error) is served read-only, and the store recovers by itself once
@@ -140,6 +145,9 @@ Status QueueStore::OpenImpl(const std::string& dir, QueueStoreOptions options, b
   }
   if (backfill_authors && start_failure.ok())
     if (Status bs = store->BackfillAuthorIndex(); !bs.ok()) return Status::IOError(dir + ": " + bs.message());
+  if (!read_only && start_failure.ok())
+    if (Status as = store->PrepareAggregates(backfill_aggregates); !as.ok())
+      return Status::IOError(dir + ": " + as.message());
   GroupWriter::Options wo;
   wo.sync = p->opts.sync_writes;
   wo.max_pending_ops = p->opts.max_pending_ops;
@@ -220,6 +228,7 @@ void QueueStore::Ingest(std::vector<IngestItem> items, std::vector<AlertRecord> 
           p->group_bodies[it.id] = {it.raw, it.decision};
           MessageState& placed = p->index.Activate(it.id, std::move(s));
           p->assignment.TryAssign(it.id, placed, now, put);
+          AggregateMessage(p->agg_cache, p->aggregator(), it.id, it.raw, it.decision, now);
           outcomes->push_back(IngestResult{IngestOutcome::kStored, {}});
           note->written += p->EnqueueMessage(b, it);
         }
@@ -319,6 +328,7 @@ void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Even
           }
           id = *newest;
         }
+        p->group_touched.insert(id);
         MessageState state;
         const MessageState* open = p->index.Find(id);
         const bool was_open = open != nullptr;
@@ -334,6 +344,7 @@ void QueueStore::AddEventImpl(std::string id_arg, std::string conversation, Even
         std::string json;
         AppendEventJson(event, p->opts.now_ms(), state.queue, &json);
         b.Put(p->cf(kEventsCf), EventKey(id, p->next_event_seq++), json);
+        AggregateEvent(p->agg_cache, p->aggregator(), id, state.conversation_id, event);
         if (!dedupe_key.empty()) {
           b.Put(p->cf(kDefaultCf), EventDedupeKey(dedupe_key), id);
           p->group_dedupe.insert(dedupe_key);
@@ -427,6 +438,33 @@ Status QueueStore::AddEventSync(const std::string& id, Event event) {
   std::promise<Status> pr;
   AddEvent(id, std::move(event), [&](Status s) { pr.set_value(s); });
   return pr.get_future().get();
+}
+
+Status QueueStore::PrepareAggregates(bool backfill) {
+  Impl* p = impl_.get();
+  rocksdb::ColumnFamilyHandle* cf = p->cf(kAggregatesCf);
+  if (backfill) {
+    size_t n = 0;
+    if (Status s = BackfillAggregates(p->db.get(), p->cf(kStateCf), p->cf(kMessagesCf), p->cf(kDecisionsCf),
+                                      p->cf(kEventsCf), cf, &n);
+        !s.ok())
+      return s;
+    p->Log("store: aggregates built from " + std::to_string(n) + " stored messages");
+  }
+  const ConversationAggregator* agg = p->aggregator();
+  const std::string stored = StoredFingerprint(p->db.get(), cf);
+  if (!agg) {
+    // This session will not keep the derived records: the next open with an
+    // aggregator must rebuild them.
+    if (!stored.empty() && !p->db->Delete(rocksdb::WriteOptions(), cf, std::string(kAggFingerprintKey)).ok())
+      return Status::IOError("aggregates: cannot clear the fingerprint");
+    return Status::OK();
+  }
+  if (stored == agg->Fingerprint()) return Status::OK();
+  size_t n = 0;
+  if (Status s = RebuildDerived(p->db.get(), cf, *agg, &n); !s.ok()) return s;
+  if (n > 0) p->Log("store: report aggregates rebuilt for the queues' targets from " + std::to_string(n) + " conversations");
+  return Status::OK();
 }
 
 uint64_t QueueStore::pending_ops() const { return impl_->writer->pending(); }

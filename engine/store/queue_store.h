@@ -58,6 +58,7 @@
 #include "base/status.h"
 #include "engine/store/erasure.h"
 #include "engine/store/outbox.h"
+#include "engine/store/retention.h"
 #include "engine/store/store_backup.h"
 #include "engine/store/store_format.h"
 #include "engine/store/store_health.h"
@@ -69,6 +70,8 @@ class Env;
 }
 
 namespace triage {
+
+class ConversationAggregator;  // aggregates.h
 
 // How a queue hands out its messages. Pull: agents claim. Push: the store
 // assigns each message to an online agent (see QueueStore::Heartbeat), keeping
@@ -106,6 +109,10 @@ struct QueueStoreOptions {
   // Tests only: the RocksDB Env (its FileSystem) the database is opened with,
   // to inject I/O errors. Not owned; must outlive the store. Null: the default.
   rocksdb::Env* test_env = nullptr;
+  // Keeps the reports' derived aggregates (aggregates.h) as messages and
+  // events are written; null: only the facts are kept, and the next open
+  // with an aggregator rebuilds the derived records.
+  std::shared_ptr<const ConversationAggregator> aggregator;
 };
 
 struct IngestItem {
@@ -252,6 +259,16 @@ class QueueStore {
   // Calls `fn` for every stored message (with its decision, state and
   // events), in id order. For reports over the whole history.
   Status ForEach(const std::function<void(const std::string& id, const StoredMessage& m)>& fn) const;
+  // The aggregates column family (aggregates_format.h has its keys), read
+  // under one snapshot: `fn` calls `scan` for as many key ranges
+  // [begin, end) as it needs, in key order or (`backward`) from the end;
+  // `visit` returns false to stop a scan early.
+  // NotFound for a store without aggregates (an older store opened
+  // read-only). The cost is the records visited.
+  using AggregateVisit = std::function<bool(std::string_view key, std::string_view value)>;
+  using AggregateScan =
+      std::function<Status(std::string_view begin, std::string_view end, bool backward, const AggregateVisit& visit)>;
+  Status ReadAggregates(const std::function<Status(const AggregateScan& scan)>& fn) const;
   // Every stored alert (JSON), in id order (ids start with the opening time).
   std::vector<std::string> Alerts() const;
   // The raw lines of messages received at or after `since_ms` (store clock),
@@ -291,6 +308,11 @@ class QueueStore {
 
   static bool IsBusy(const Status& s) { return s.IsBusy(); }
 
+  // Drops the closed messages older than their queue's limit (retention.h),
+  // in steps of at most `step` messages, each one write through the writer.
+  // Blocks until the whole store was visited: call it off the I/O threads.
+  Status SweepRetention(const RetentionPolicy& policy, RetentionSweep* out, size_t step = 1000);
+
   // The outbox (outbox.h; implemented in queue_store_outbox.cc). With a
   // router set, every stored message and every alert change it routes to a
   // sink is written with an outbox entry for that sink, in the same batch.
@@ -320,6 +342,9 @@ class QueueStore {
   struct ContentOps;  // erasure.cc
   // Builds the author index of a database from before it (erasure.cc).
   Status BackfillAuthorIndex();
+  // Builds the aggregates of a database from before them, and rebuilds the
+  // derived ones made under other targets (aggregates.h).
+  Status PrepareAggregates(bool backfill);
   explicit QueueStore(std::unique_ptr<Impl> impl);
   static Status OpenImpl(const std::string& dir, QueueStoreOptions options, bool read_only,
                          std::unique_ptr<QueueStore>* out);

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/store/aggregates.h"
 #include "engine/store/assignment.h"
 #include "engine/store/group_writer.h"
 #include "engine/store/queue_index.h"
@@ -91,6 +92,9 @@ struct QueueStore::Impl {
   std::unordered_map<std::string, std::pair<std::string, std::string>> group_bodies;
   // Dedupe keys of events recorded in the group being applied.
   std::unordered_set<std::string> group_dedupe;
+  // Messages an event or a content change wrote in the group being applied:
+  // a retention sweep (retention.h), which reads the database, leaves them.
+  std::unordered_set<std::string> group_touched;
 
   // The outbox (queue_store_outbox.cc): who wants what, the next sequence
   // number, the entries per sink, and the alerts written in this group (not
@@ -109,6 +113,11 @@ struct QueueStore::Impl {
   Status RecoverOutbox();
 
   std::unique_ptr<GroupWriter> writer;  // made once recovery is done
+
+  // The aggregates changed by the group being applied (aggregates.h),
+  // written into its batch by AfterGroup.
+  AggregateCache agg_cache;
+  const ConversationAggregator* aggregator() const { return opts.aggregator.get(); }
 
   void PutState(rocksdb::WriteBatch& b, const std::string& id, const MessageState& s) {
     b.Put(cf(kStateCf), id, EncodeState(s));
@@ -139,10 +148,14 @@ struct QueueStore::Impl {
     group_bodies.clear();
     group_dedupe.clear();
     group_alerts.clear();
+    group_touched.clear();
+    agg_cache.Reset(db.get(), cf(kAggregatesCf));
   }
   void AfterGroup(rocksdb::WriteBatch& b) {
     group_bodies.clear();
     group_dedupe.clear();
+    group_touched.clear();
+    agg_cache.WriteTo(b);
     if (b.Count() == 0) return;  // the counters move only with a write
     std::string v;
     PutBE64(next_seq, &v);

@@ -199,4 +199,33 @@ Status QueueStore::RecentMessages(int64_t since_ms, size_t max, std::vector<std:
   return Status::OK();
 }
 
+Status QueueStore::ReadAggregates(const std::function<Status(const AggregateScan& scan)>& fn) const {
+  auto dl = impl_->ReadLock();
+  if (!impl_->db) return Impl::Unavailable();
+  rocksdb::ColumnFamilyHandle* cf = impl_->cf(kAggregatesCf);
+  if (!cf) return Status::NotFound("this store has no report aggregates (open it for writing once to build them)");
+  const rocksdb::Snapshot* snap = impl_->db->GetSnapshot();
+  AggregateScan scan = [&](std::string_view begin, std::string_view end, bool backward, const AggregateVisit& visit) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, cf));
+    auto key = [&] { return std::string_view(it->key().data(), it->key().size()); };
+    if (backward) {
+      it->SeekForPrev(rocksdb::Slice(end.data(), end.size()));
+      if (it->Valid() && key() >= end) it->Prev();  // the range excludes `end`
+    } else {
+      it->Seek(rocksdb::Slice(begin.data(), begin.size()));
+    }
+    for (; it->Valid(); backward ? it->Prev() : it->Next()) {
+      std::string_view k = key();
+      if (backward ? k < begin : k >= end) break;
+      if (!visit(k, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    return FromRocks(it->status(), "scan of the report aggregates");
+  };
+  Status s = fn(scan);
+  impl_->db->ReleaseSnapshot(snap);
+  return s;
+}
+
 }  // namespace triage

@@ -20,6 +20,8 @@
 //   erasures       channel \x1f author id             the erasure as JSON (erasure.h: the ledger)
 //   outbox         len(sink) (BE32) | sink | seq (BE64)  one delivery owed to a sink (outbox.h)
 //   dead_letters   len(sink) (BE32) | sink | seq (BE64)  one delivery a sink gave up on (outbox.h)
+//   aggregates     see aggregates_format.h            what the reports read instead of the
+//                                                     messages (conversations, per day and group)
 //
 // Big-endian integers make RocksDB's bytewise key order the numeric order:
 // the events of one message sort together and in the order they were
@@ -47,15 +49,16 @@ namespace triage {
 // only how the store finds each handle, not part of the stored bytes.
 enum ColumnFamily : int {
   kDefaultCf = 0, kMessagesCf, kDecisionsCf, kStateCf, kEventsCf, kAlertsCf, kAuthorsCf, kErasuresCf, kOutboxCf,
-  kDeadLettersCf
+  kDeadLettersCf, kAggregatesCf
 };
-inline constexpr int kNumColumnFamilies = 10;
+inline constexpr int kNumColumnFamilies = 11;
 // Indexed by ColumnFamily. "default" is RocksDB's own default column family.
-// authors, erasures, outbox and dead_letters came later: a database without
-// them gets them at its next read-write open (the author index then built
-// from the messages).
+// authors, erasures, outbox, dead_letters and aggregates came later: a
+// database without them gets them at its next read-write open (the author
+// index and the aggregates then built from the messages).
 inline constexpr std::string_view kColumnFamilyNames[kNumColumnFamilies] = {
-    "default", "messages", "decisions", "state", "events", "alerts", "authors", "erasures", "outbox", "dead_letters"};
+    "default", "messages", "decisions", "state", "events", "alerts", "authors", "erasures", "outbox", "dead_letters",
+    "aggregates"};
 
 // Keys of the counters in the default column family. Both are rewritten in
 // every group commit that writes anything, so a restart never reuses a number.

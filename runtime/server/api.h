@@ -98,6 +98,12 @@ class Api {
   // (Busy: one is already running).
   using BackupHook = std::function<void(std::function<void(Status, BackupSummary)> done)>;
   void set_backup_hook(BackupHook hook) { backup_ = std::move(hook); }
+  // Where reports (/v1/metrics/summary, /v1/maturity) are computed: the
+  // hook runs the job on another thread (report_pool.h) and returns false
+  // when it cannot take it (the request is answered 503). Unset: on the
+  // calling thread.
+  using ReportRunner = std::function<bool(std::function<void(bool refused)> job)>;
+  void set_report_runner(ReportRunner runner) { report_runner_ = std::move(runner); }
   // The outbound deliveries whose dead letters the API shows (null: none).
   void set_outbound(Outbound* outbound) { outbound_ = outbound; }
   // Clock for Slack's replay window (seconds since the epoch); tests inject one.
@@ -186,6 +192,7 @@ class Api {
   AuditLog* audit_ = nullptr;
   ReloadHook reload_;
   BackupHook backup_;
+  ReportRunner report_runner_;
 
   const ServerConfig& config_;
   QueueStore* store_;

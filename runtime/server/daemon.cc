@@ -16,6 +16,9 @@
 #include "runtime/outbound/delivery.h"
 #include "runtime/server/api.h"
 #include "runtime/server/backup_job.h"
+#include "runtime/server/report_pool.h"
+#include "runtime/server/retention_job.h"
+#include "engine/metrics/metrics_aggregator.h"
 #include "runtime/server/http_server.h"
 #include "runtime/server/pipeline_holder.h"
 #include "engine/store/queue_store.h"
@@ -49,6 +52,10 @@ struct Daemon::Impl {
   std::atomic<bool> kafka_stop{false};
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<BackupJob> backup;  // null without backup_dir
+  // Reports run here, not on the I/O threads (report_pool.h): one thread,
+  // so concurrent reports queue rather than take both cores from ingest.
+  std::unique_ptr<ReportPool> reports;
+  std::unique_ptr<RetentionJob> retention;  // sweeps the queues with retention_days
 
   void StartKafka() {
     if (!kafka) return;
@@ -276,6 +283,8 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
         q.assignment == "round_robin" ? AssignmentMode::kRoundRobin : AssignmentMode::kCapacity,
         static_cast<size_t>(q.max_open_per_agent)};
   }
+  // The report aggregates are kept for the queues' SLA targets and hours.
+  so.aggregator = std::make_shared<MetricsAggregator>(config.MetricsOptionsFor(0).queues);
   if (Status s = QueueStore::Open(config.data_dir, so, &m.store); !s.ok()) return s;
   // Delivery starts before anything is ingested, with what an earlier run
   // left in the outbox.
@@ -305,6 +314,16 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   m.api->set_outbound(m.outbound.get());
   Impl* impl = &m;
   m.api->set_reload_hook([impl](std::function<void(Status)> done) { impl->RequestReload(std::move(done)); });
+  m.reports = std::make_unique<ReportPool>(1, 64);
+  ReportPool* reports = m.reports.get();
+  m.api->set_report_runner([reports](std::function<void(bool)> job) { return reports->Post(std::move(job)); });
+  RetentionPolicy retention;
+  for (const QueueConfig& q : config.queues)
+    if (q.retention_days > 0) retention[q.name] = q.retention_days * 86'400'000LL;
+  m.retention = std::make_unique<RetentionJob>(m.store.get(), std::move(retention), config.retention_sweep_seconds * 1000,
+                                               [impl](const std::string& msg) { impl->Log(msg); });
+  RetentionJob* sweeper = m.retention.get();
+  m.metrics.sources.push_back([sweeper](std::string* out) { sweeper->AppendMetrics(out); });
   if (!config.backup_dir.empty()) {
     m.backup = std::make_unique<BackupJob>(m.store.get(), config.backup_dir, [impl](const std::string& msg) { impl->Log(msg); });
     BackupJob* job = m.backup.get();
@@ -408,6 +427,8 @@ int Daemon::Run(bool handle_signals) {
   m.StopReloader();
   m.StopKafka();  // before the store closes: the bridge reads thread context from it
   if (m.backup) m.backup->Stop();  // a running backup finishes first: it reads the open store
+  if (m.reports) m.reports->Stop();  // likewise a running report
+  if (m.retention) m.retention->Stop();
   signals.reset();
   m.detector_timer.reset();
   // Closing the store writes out every pending operation, then closes RocksDB.

@@ -1,13 +1,25 @@
 #include "runtime/server/api.h"
 
+#include <charconv>
+
 #include "base/json_writer.h"
 #include "base/rfc3339.h"
+#include "engine/metrics/aggregate_report.h"
 #include "engine/metrics/history.h"
 #include "engine/metrics/maturity.h"
 #include "engine/metrics/maturity_html.h"
 #include "runtime/server/request.h"
 
 namespace triage {
+
+namespace {
+
+bool ParseIndex(std::string_view s, size_t* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+}  // namespace
 
 void Api::GetMessage(const std::string& id, Respond respond) {
   StoredMessage m;
@@ -132,19 +144,59 @@ void Api::Report(bool maturity, std::string_view query, Respond respond) {
   std::string_view conversations = QueryParam(query, "conversations");
   if (!conversations.empty() && conversations != "true" && conversations != "false")
     return respond(Error(400, "conversations must be true or false", "conversations"));
-  std::vector<HistoryMessage> history;
-  if (Status s = LoadHistory(*store_, &history); !s.ok()) return respond(Error(500, s.message()));
-  MetricsSummary summary = ComputeMetrics(history, config_.MetricsOptionsFor(now), from, to);
-  if (!maturity) return respond(Json(200, summary.ToJson(conversations == "true")));
-  MaturityReport report = AssessMaturity(summary, config_.maturity);
-  if (format == "html") {
-    ApiResponse r;
-    r.status = 200;
-    r.body = MaturityHtml(report);
-    r.content_type = "text/html; charset=utf-8";
-    return respond(std::move(r));
+  // The per-conversation list is paged: ?limit= (1-10000, default 1000) and
+  // ?cursor= (sla_by_conversation_next of the page before).
+  size_t limit = 0;
+  if (!LimitParam(query, 1000, 10000, &limit))
+    return respond(Error(400, "limit must be an integer from 1 to 10000", "limit"));
+  std::string cursor(QueryParam(query, "cursor"));
+  const bool html = format == "html";
+  const bool with_conversations = !maturity && conversations == "true";
+  auto job = [this, maturity, html, with_conversations, from, to, now, limit, cursor = std::move(cursor),
+              respond](bool refused) {
+    if (refused) return respond(Error(503, "shutting down: no new report"));
+    MetricsOptions options = config_.MetricsOptionsFor(now);
+    MetricsSummary summary;
+    Status s = AggregateSummary(*store_, options, from, to, &summary);
+    if (s.ok() && with_conversations) s = AggregateSlaPage(*store_, options, from, to, cursor, limit, &summary);
+    if (s.code() == Status::Code::kInvalidArgument) return respond(Error(400, s.message(), "cursor"));
+    if (s.code() == Status::Code::kNotFound) {
+      // No aggregates for these targets (a reload changed them): the exact
+      // computation over every stored message, slow but right.
+      std::vector<HistoryMessage> history;
+      if (Status hs = LoadHistory(*store_, &history); !hs.ok()) return respond(Error(500, hs.message()));
+      summary = ComputeMetrics(history, options, from, to);
+      if (with_conversations) {
+        // Paged by position here: cursor "n<index>".
+        size_t begin = 0;
+        if (!cursor.empty() && (cursor[0] != 'n' || !ParseIndex(cursor.substr(1), &begin)))
+          return respond(Error(400, "cursor: not a cursor from sla_by_conversation_next", "cursor"));
+        std::vector<ConversationSla> page;
+        for (size_t i = begin; i < summary.sla.size() && page.size() < limit; ++i) page.push_back(summary.sla[i]);
+        summary.sla_paged = true;
+        if (begin + page.size() < summary.sla.size()) summary.sla_next_cursor = "n" + std::to_string(begin + page.size());
+        summary.sla = std::move(page);
+      }
+    } else if (!s.ok()) {
+      return respond(Error(500, s.message()));
+    }
+    if (!maturity) return respond(Json(200, summary.ToJson(with_conversations)));
+    MaturityReport report = AssessMaturity(summary, config_.maturity);
+    if (html) {
+      ApiResponse r;
+      r.status = 200;
+      r.body = MaturityHtml(report);
+      r.content_type = "text/html; charset=utf-8";
+      return respond(std::move(r));
+    }
+    respond(Json(200, report.ToJson()));
+  };
+  if (!report_runner_) return job(false);
+  if (!report_runner_(job)) {
+    ApiResponse r = Error(503, "busy: too many reports waiting");
+    r.retry_after_seconds = 1;
+    respond(std::move(r));
   }
-  respond(Json(200, report.ToJson()));
 }
 
 }  // namespace triage

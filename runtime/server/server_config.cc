@@ -163,6 +163,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       r.Int(v, key, &c->max_claim, 1, 100000);
     } else if (key == "agent_ttl_seconds") {
       r.Int(v, key, &c->agent_ttl_seconds, 1, 86400);
+    } else if (key == "retention_sweep_seconds") {
+      r.Int(v, key, &c->retention_sweep_seconds, 60, 7 * 86400);
     } else if (key == "webhooks") {
       if (!v.IsMap()) {
         r.errors.push_back(r.Where(v, key) + "must be a mapping of secrets");
@@ -210,6 +212,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
           std::string k = f->first.Scalar();
           if (k == "sla_seconds") {
             r.Int(f->second, "queues." + qc.name + ".sla_seconds", &qc.sla_seconds, 0, 365 * 86400);
+          } else if (k == "retention_days") {
+            r.Int(f->second, "queues." + qc.name + ".retention_days", &qc.retention_days, 0, 100 * 366);
           } else if (k == "max_open_per_agent") {
             r.Int(f->second, "queues." + qc.name + ".max_open_per_agent", &qc.max_open_per_agent, 0, 100000);
           } else if (k == "assignment") {

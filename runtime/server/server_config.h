@@ -31,6 +31,9 @@ struct QueueConfig {
   std::string assignment = "pull";
   int64_t max_open_per_agent = 0;  // push queues: open conversations per agent; 0: no limit
   BusinessHours business_hours;    // when the SLA clock runs ("always" by default)
+  // Closed messages older than this are dropped by the retention sweep
+  // (engine/store/retention.h); 0: kept for ever.
+  int64_t retention_days = 0;
 };
 
 // Webhook secrets. Never in the repository: set them in the config file the
@@ -95,6 +98,8 @@ struct ServerConfig {
   size_t max_claim = 100;
   // push assignment: an agent is online this long after its last heartbeat
   int64_t agent_ttl_seconds = 30;
+  // How often the retention sweep runs (queues with retention_days only).
+  int64_t retention_sweep_seconds = 3600;
   WebhookSecrets webhooks;
   // queues with their SLA targets; queues that routes name but that are not
   // listed here exist too, without a target.
