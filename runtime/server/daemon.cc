@@ -55,9 +55,16 @@ struct Daemon::Impl {
     kafka_consumer = std::thread([this] {
       while (!kafka_stop) {
         Status s = kafka->RunOnce();
-        if (!s.ok()) Log(s.message());
-        // Alerts its messages opened or changed: stored like the API's.
+        // Alerts its messages opened or changed and did not take with them
+        // (KafkaEngine::store writes a batch's effects with its messages):
+        // stored like the API's.
         api->StoreDetectorEffects();
+        if (s.ok()) continue;
+        Log(s.message());
+        // A batch given up (brokers or store failing) is read again at
+        // once; a store that is read-only or full would answer the same:
+        // wait a moment rather than spin on it (a stop cuts the wait short).
+        for (int i = 0; i < 10 && !kafka_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     });
   }
@@ -343,6 +350,13 @@ Status Daemon::EnableKafka() {
     return std::make_unique<LiveDetectStage>(detector, generation, [] { return WallMs(); });
   };
   engine.threads = m.api->thread_context();
+  // Each batch's messages are stored through the daemon's ingest before the
+  // batch is committed: they reach the queues and the outbound sinks as if
+  // posted to POST /v1/messages (kafka_bridge.h).
+  Api* api = m.api.get();
+  engine.store = [api](KafkaDecided decided, uint64_t* duplicates) {
+    return api->StoreDecided(std::move(decided.items), decided.labels, duplicates);
+  };
   if (Status s = KafkaBridge::Create(m.config.kafka, std::move(engine), &m.kafka); !s.ok()) return s;
   KafkaBridge* bridge = m.kafka.get();
   detector->set_alert_listener(

@@ -48,7 +48,10 @@ class Daemon {
   // one crisis detector, so a burst is counted once whichever way its
   // messages arrive, and its alerts are stored (GET /v1/alerts, the comms
   // queue) and produced to <prefix>.alerts whichever way they opened; one
-  // thread context. Its metrics join GET /metrics and its broker check
+  // thread context; one store: each batch's messages are stored through the
+  // same ingest as POST /v1/messages (queues, outbound sinks, dedupe by id)
+  // before the batch is committed, and a batch the store refuses is read
+  // again. Its metrics join GET /metrics and its broker check
   // /readyz. The bridge consumes on its own thread from Run() until the
   // drain, then finishes its batch, commits and leaves the group before the
   // store closes. Call before Run().
