@@ -123,6 +123,9 @@ Status Outbound::Create(const std::vector<SinkConfig>& configs, QueueStore* stor
   for (const SinkConfig& c : configs) {
     std::unique_ptr<Sink> sink;
     if (Status s = MakeSink(c, &sink); !s.ok()) return s;
+    // Off only when the config says so; said at every start.
+    if (!c.tls_verify && c.url.rfind("https://", 0) == 0 && o->log_)
+      o->log_("outbound " + c.name + ": tls_verify is false: the receiver's certificate is not checked");
     o->Add(c, std::move(sink));
   }
   *out = std::move(o);
