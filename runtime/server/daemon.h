@@ -3,7 +3,9 @@
 //
 // Signals: SIGHUP reloads the rule pack, routes and model atomically, for the
 // HTTP API and the Kafka bridge alike (a pack that
-// fails to compile is logged and the old one keeps serving), and asks a store
+// fails to compile is logged and the old one keeps serving), the config
+// file's security settings and its outbound sinks (Outbound::Apply: added,
+// removed and changed sinks take effect at once), and asks a store
 // that is read-only after a write failure to recover now; SIGTERM and
 // SIGINT drain: stop accepting, answer in-flight requests (with
 // "Connection: close"), wait for open connections up to
