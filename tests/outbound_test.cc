@@ -341,7 +341,7 @@ TEST_CASE("Undelivered entries wait in the outbox across a restart and go out af
 }
 
 TEST_CASE("HTTPS receivers: the certificate is checked against ca_file - an unknown CA or another host name gets "
-          "nothing, is retried, then a dead letter naming the TLS failure; tls_verify false is the only way past",
+          "nothing, is retried, then a dead letter naming the TLS failure, tls_verify false is the only way past",
           "[outbound][tls]") {
   test::TempDir dir;
   const std::string d = dir.path() + "/";
