@@ -230,7 +230,9 @@ Status Api::StoreDecided(std::vector<IngestItem> items, const std::vector<Label>
   const size_t n = items.size();
   std::vector<std::string> channels;
   for (const IngestItem& it : items) channels.push_back(it.channel);
-  std::promise<std::pair<Status, std::vector<IngestResult>>> written;
+  // Shared with the callback: the writer thread may still be inside
+  // set_value when this thread wakes and returns.
+  auto written = std::make_shared<std::promise<std::pair<Status, std::vector<IngestResult>>>>();
   std::shared_ptr<std::vector<AlertRecord>> kept_records;
   std::shared_ptr<std::vector<IngestItem>> kept_items;
   auto write = [&](std::vector<AlertRecord> records, std::vector<IngestItem> alert_items) {
@@ -241,14 +243,14 @@ Status Api::StoreDecided(std::vector<IngestItem> items, const std::vector<Label>
     for (auto& a : alert_items) items.push_back(std::move(a));
     // Submitted under the detector's lock (its effects keep their order);
     // waited for after it, so HTTP ingest is not held up by this fsync.
-    store_->Ingest(std::move(items), std::move(records), [&written](Status st, std::vector<IngestResult> results) {
-      written.set_value({std::move(st), std::move(results)});
+    store_->Ingest(std::move(items), std::move(records), [written](Status st, std::vector<IngestResult> results) {
+      written->set_value({std::move(st), std::move(results)});
     });
   };
   auto pipeline = pipelines_->Current();
   if (detector_) detector_->TakeEffects(*pipeline, write);
   else write({}, {});
-  auto [st, results] = written.get_future().get();
+  auto [st, results] = written->get_future().get();
   if (!st.ok()) {
     if (detector_ && kept_records) detector_->Restore(std::move(*kept_records), std::move(*kept_items));
     if (QueueStore::IsBusy(st)) metrics_->rejected_busy.fetch_add(1, std::memory_order_relaxed);
