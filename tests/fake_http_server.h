@@ -2,12 +2,16 @@
 // loopback port (Boost.Beast, one thread per connection) that records every
 // request and answers with what the test's handler says: a status, a body
 // and headers, or a connection reset, or silence for a while (a timeout).
+// With a certificate and key (Tls) it speaks HTTPS only, and counts the
+// connections whose TLS handshake failed (a client that refused the
+// certificate): their requests never reach it.
 #ifndef TRIAGE_TESTS_FAKE_HTTP_SERVER_H_
 #define TRIAGE_TESTS_FAKE_HTTP_SERVER_H_
 
 #include <sys/socket.h>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -15,6 +19,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -41,8 +46,19 @@ class FakeHttpServer {
   };
   using Handler = std::function<Reply(const Request&)>;
 
-  explicit FakeHttpServer(Handler handler = nullptr) : handler_(std::move(handler)) {
+  // PEM files of the certificate the server presents and its key.
+  struct Tls {
+    std::string cert, key;
+  };
+
+  explicit FakeHttpServer(Handler handler = nullptr) : FakeHttpServer(std::move(handler), Tls{}) {}
+  FakeHttpServer(Handler handler, const Tls& tls) : handler_(std::move(handler)) {
     namespace asio = boost::asio;
+    if (!tls.cert.empty()) {
+      tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      tls_->use_certificate_chain_file(tls.cert);
+      tls_->use_private_key_file(tls.key, asio::ssl::context::pem);
+    }
     acceptor_.open(asio::ip::tcp::v4());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
@@ -68,7 +84,11 @@ class FakeHttpServer {
   }
 
   uint16_t port() const { return port_; }
-  std::string Url(const std::string& path = "/") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string Url(const std::string& path = "/") const {
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_) + path;
+  }
+  // TLS only: connections whose handshake failed.
+  size_t tls_failures() const { return tls_failures_; }
   void set_handler(Handler h) {
     std::lock_guard<std::mutex> l(mu_);
     handler_ = std::move(h);
@@ -104,11 +124,25 @@ class FakeHttpServer {
   }
 
   void Serve(boost::asio::ip::tcp::socket s) {
+    if (!tls_) return Exchange(s, s);
+    boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream(std::move(s), *tls_);
+    boost::system::error_code ec;
+    stream.handshake(boost::asio::ssl::stream_base::server, ec);
+    if (ec) {
+      ++tls_failures_;
+      return;
+    }
+    Exchange(stream, stream.next_layer());
+  }
+
+  // One request and its answer over `stream` (`s`: the TCP socket under it).
+  template <typename Stream>
+  void Exchange(Stream& stream, boost::asio::ip::tcp::socket& s) {
     namespace http = boost::beast::http;
     boost::beast::flat_buffer buf;
     boost::system::error_code ec;
     http::request<http::string_body> req;
-    http::read(s, buf, req, ec);
+    http::read(stream, buf, req, ec);
     if (ec) return;
     Request r;
     r.method = std::string(req.method_string());
@@ -143,7 +177,7 @@ class FakeHttpServer {
     res.body() = reply.body;
     res.prepare_payload();
     res.keep_alive(false);
-    http::write(s, res, ec);
+    http::write(stream, res, ec);
     s.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   }
 
@@ -151,6 +185,8 @@ class FakeHttpServer {
   boost::asio::ip::tcp::acceptor acceptor_{ioc_};
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
+  std::atomic<size_t> tls_failures_{0};
   mutable std::mutex mu_;
   Handler handler_;
   std::vector<Request> requests_;

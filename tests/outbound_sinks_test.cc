@@ -1,6 +1,7 @@
 // Each sink's requests, as its vendor documents them (the URLs are at the
-// top of each sink's file), checked by a local fake receiver; and the
-// `outbound:` config with its errors naming the field.
+// top of each sink's file), checked by a local fake receiver (chatwoot's,
+// which keeps state, has outbound_chatwoot_test.cc); and the `outbound:`
+// config with its errors naming the field.
 #include <catch2/catch.hpp>
 
 #include <simdjson.h>
@@ -218,30 +219,6 @@ TEST_CASE("zendesk: a 429 with Retry-After is a retry after that time", "[outbou
   CHECK(o.retry_after_ms == 7000);
 }
 
-TEST_CASE("chatwoot: labels, team assignment and priority of the conversation, with the access token", "[outbound]") {
-  FakeHttpServer server;
-  SinkConfig c = Config("chatwoot", server.Url("/"));
-  c.settings["account_id"] = "3";
-  c.settings["team_id"] = "12";
-  REQUIRE(Deliver(c, RoutedMessage("chatwoot:881")).kind == DeliveryOutcome::Kind::kDelivered);
-  auto reqs = server.requests();
-  REQUIRE(reqs.size() == 3);
-  CHECK(reqs[0].target == "/api/v1/accounts/3/conversations/881/labels");
-  CHECK(reqs[0].body == "{\"labels\":[\"support\",\"support\"]}");
-  CHECK(reqs[1].target == "/api/v1/accounts/3/conversations/881/assignments");
-  CHECK(reqs[1].body == "{\"team_id\":12}");
-  CHECK(reqs[2].target == "/api/v1/accounts/3/conversations/881/toggle_priority");
-  CHECK(reqs[2].body == "{\"priority\":\"urgent\"}");
-  for (const auto& r : reqs) {
-    CHECK(r.method == "POST");
-    CHECK(r.Header("api_access_token") == "tok3n");
-  }
-  // Not a Chatwoot conversation: rejected without a request.
-  DeliveryOutcome o = Deliver(c, RoutedMessage("x-thread-9"));
-  CHECK(o.kind == DeliveryOutcome::Kind::kReject);
-  CHECK(server.count() == 3);
-}
-
 TEST_CASE("outbound config: every sink type parses - mistakes name the field", "[outbound][config]") {
   setenv("TRIAGE_TEST_HOOK_SECRET", "from-env", 1);
   std::vector<SinkConfig> sinks;
@@ -305,6 +282,8 @@ outbound:
              Catch::Contains("outbound[0].concurrency: must be between 1 and 64"));
   CHECK_THAT(error("outbound:\n  - {name: a, type: chatwoot, url: http://x/, alerts: [opened], secret: s, settings: {account_id: '1'}}\n"),
              Catch::Contains("outbound[0].alerts: a chatwoot sink takes messages only"));
+  CHECK_THAT(error("outbound:\n  - {name: a, type: chatwoot, url: http://x/, queues: [q], secret: s, settings: {account_id: '1', inbox_id: 'five'}}\n"),
+             Catch::Contains("outbound[0].settings.inbox_id: must be a number"));
 }
 
 TEST_CASE("The HTTP client refuses what is not an http(s) URL and reports a refused connection", "[outbound]") {

@@ -17,6 +17,7 @@
 #include "fake_http_server.h"
 #include "runtime/outbound/delivery.h"
 #include "test_util.h"
+#include "tls_test_util.h"
 
 using namespace triage;
 using test::FakeHttpServer;
@@ -337,4 +338,89 @@ TEST_CASE("Undelivered entries wait in the outbox across a restart and go out af
   std::set<std::string> ids;
   for (const auto& r : server.requests()) ids.insert(MessageId(r.body));
   CHECK(ids == std::set<std::string>{"a", "b"});
+}
+
+TEST_CASE("HTTPS receivers: the certificate is checked against ca_file - an unknown CA or another host name gets "
+          "nothing, is retried, then a dead letter naming the TLS failure, tls_verify false is the only way past",
+          "[outbound][tls]") {
+  test::TempDir dir;
+  const std::string d = dir.path() + "/";
+  REQUIRE(test::WriteSelfSignedCertificate(d + "receiver.pem", d + "receiver.key", "receiver"));
+  REQUIRE(test::WriteSelfSignedCertificate(d + "other.pem", d + "other.key", "someone else"));
+  REQUIRE(test::WriteSelfSignedCertificate(d + "misnamed.pem", d + "misnamed.key", "elsewhere", "DNS:elsewhere.example"));
+  FakeHttpServer receiver(nullptr, {d + "receiver.pem", d + "receiver.key"});
+  FakeHttpServer misnamed(nullptr, {d + "misnamed.pem", d + "misnamed.key"});
+  REQUIRE(receiver.Url("/in").rfind("https://127.0.0.1:", 0) == 0);
+  auto store = Open(d + "db");
+  Outbound out(store.get(), nullptr);
+  SinkConfig trusted = Config("trusted", "webhook", receiver.Url("/in"));
+  trusted.ca_file = d + "receiver.pem";
+  SinkConfig unknown = Config("unknown", "webhook", receiver.Url("/in"));  // another CA
+  unknown.ca_file = d + "other.pem";
+  unknown.max_attempts = 3;
+  SinkConfig system = Config("system", "webhook", receiver.Url("/in"));  // the system's CAs
+  system.max_attempts = 2;
+  SinkConfig host = Config("host", "webhook", misnamed.Url("/in"));  // the right CA, not for 127.0.0.1
+  host.ca_file = d + "misnamed.pem";
+  host.max_attempts = 2;
+  SinkConfig unverified = Config("unverified", "webhook", misnamed.Url("/in"));
+  unverified.tls_verify = false;
+  for (SinkConfig* c : {&trusted, &unknown, &system, &host, &unverified}) {
+    std::unique_ptr<Sink> sink;
+    REQUIRE(MakeSink(*c, &sink).ok());
+    out.Add(*c, std::move(sink));
+  }
+  out.Start();
+  Ingest(store.get(), {Item("m1", "c1")});
+  for (const char* sink : {"trusted", "unknown", "system", "host", "unverified"}) REQUIRE(Drained(store.get(), sink));
+
+  // The trusted sink's request is the only one the receiver read; every
+  // attempt of the others stopped at the handshake, before a byte of it.
+  auto reqs = receiver.requests();
+  REQUIRE(reqs.size() == 1);
+  CHECK(reqs[0].Header("x-triage-delivery").rfind("trusted:", 0) == 0);
+  CHECK(MessageId(reqs[0].body) == "m1");
+  REQUIRE(misnamed.count() == 1);
+  CHECK(misnamed.requests()[0].Header("x-triage-delivery").rfind("unverified:", 0) == 0);
+  // The server counts a failed handshake when the client hangs up on it.
+  for (int i = 0; i < 500 && (receiver.tls_failures() < 5 || misnamed.tls_failures() < 2); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(receiver.tls_failures() == 5);  // unknown: 3 attempts, system: 2
+  CHECK(misnamed.tls_failures() == 2);
+  CHECK(store->OutboxDepths()["trusted"].dead == 0);
+  CHECK(store->OutboxDepths()["unverified"].dead == 0);
+  for (const auto& [sink, attempts] : {std::pair<std::string, int>{"unknown", 3}, {"system", 2}, {"host", 2}}) {
+    INFO(sink);
+    std::vector<DeadLetter> letters;
+    REQUIRE(store->DeadLetters(sink, 10, &letters).ok());
+    REQUIRE(letters.size() == 1);
+    CHECK(letters[0].attempts == static_cast<uint32_t>(attempts));
+    CHECK_THAT(letters[0].error, Catch::Contains("TLS handshake: certificate verify failed"));
+  }
+  std::string metrics;
+  out.AppendMetrics(&metrics);
+  CHECK_THAT(metrics, Catch::Contains("triage_outbound_deliveries_total{sink=\"unknown\",result=\"retried\"} 2"));
+}
+
+TEST_CASE("outbound config: ca_file must be readable and is refused beside tls_verify false", "[outbound][config][tls]") {
+  test::TempDir dir;
+  const std::string ca = dir.path() + "/ca.pem";
+  REQUIRE(test::WriteSelfSignedCertificate(ca, dir.path() + "/ca.key", "ca"));
+  std::vector<SinkConfig> sinks;
+  auto parse = [&](const std::string& extra) {
+    return ReadOutboundConfig(
+        YAML::Load("outbound:\n  - {name: a, type: webhook, url: https://x.example/, queues: [q], secret: s" + extra + "}\n"),
+        "serve.yaml", &sinks);
+  };
+  REQUIRE(parse(", ca_file: " + ca).ok());
+  CHECK(sinks[0].ca_file == ca);
+  CHECK(sinks[0].tls_verify);
+  REQUIRE(parse(", tls_verify: false").ok());
+  CHECK_FALSE(sinks[0].tls_verify);
+  CHECK_THAT(parse(", ca_file: " + dir.path() + "/missing.pem").message(),
+             Catch::Contains("serve.yaml:2: outbound[0].ca_file: cannot read '" + dir.path() +
+                             "/missing.pem': No such file or directory"));
+  CHECK_THAT(parse(", ca_file: " + ca + ", tls_verify: false").message(),
+             Catch::Contains("outbound[0].ca_file: is set but tls_verify is false"));
+  CHECK_THAT(parse(", tls_verify: maybe").message(), Catch::Contains("outbound[0].tls_verify: must be true or false"));
 }

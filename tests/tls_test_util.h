@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -23,9 +24,10 @@
 namespace triage::test {
 
 // Writes a fresh P-256 key and a self-signed certificate for `common_name`
-// (valid for a day, SAN 127.0.0.1) as PEM files; false on any OpenSSL error.
+// (valid for a day, subjectAltName `san`: the names a client that verifies
+// it checks the host against) as PEM files; false on any OpenSSL error.
 inline bool WriteSelfSignedCertificate(const std::string& cert_path, const std::string& key_path,
-                                       const std::string& common_name) {
+                                       const std::string& common_name, const std::string& san = "IP:127.0.0.1") {
   EVP_PKEY* key = EVP_EC_gen("P-256");
   if (!key) return false;
   X509* cert = X509_new();
@@ -40,7 +42,13 @@ inline bool WriteSelfSignedCertificate(const std::string& cert_path, const std::
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
                                -1, -1, 0);
     X509_set_issuer_name(cert, name);
-    ok = X509_sign(cert, key, EVP_sha256()) > 0;
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, cert, cert, nullptr, nullptr, 0);
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, san.c_str());
+    ok = ext && X509_add_ext(cert, ext, -1) == 1;
+    X509_EXTENSION_free(ext);
+    ok = ok && X509_sign(cert, key, EVP_sha256()) > 0;
   }
   if (ok) {
     FILE* f = std::fopen(cert_path.c_str(), "w");

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/json_writer.h"
+#include "format/alert_line.h"
 #include "format/archive_format.h"
 #include "connectors/webhooks/normalizer.h"
 
@@ -51,6 +52,7 @@ struct KafkaBridge::Impl {
   uint64_t acked = 0, failed = 0;
   std::string delivery_error;
   std::string decision_line, value;
+  KafkaDecided decided;  // this batch's messages, for engine.store
 
   // The Processor for the engine's current pipeline (rebuilt after a reload).
   Status EnsureProcessor() {
@@ -197,6 +199,19 @@ struct KafkaBridge::Impl {
       ++stats->events;
     }
     for (DecodedMessage& dm : decoded.messages) {
+      if (engine.store) {
+        // What the daemon's POST /v1/messages refuses is not stored from
+        // Kafka either (decided before the detector counts it).
+        if (IsAlertLine(dm.line)) {
+          DeadLetter(m, "field 'type': \"crisis_alert\" lines are written by the detector, not ingested");
+          continue;
+        }
+        if (std::any_of(dm.msg.id.begin(), dm.msg.id.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+          DeadLetter(m, "field 'id': control characters are not allowed");
+          continue;
+        }
+      }
       value.clear();
       value.append("{\"message\":").append(dm.line).append(",\"decision\":");
       if (Status s = processor->Process(&dm.msg, &decision, &value); !s.ok()) {
@@ -209,7 +224,26 @@ struct KafkaBridge::Impl {
       std::string_view key = msg.conversation_id.empty() ? msg.id : msg.conversation_id;
       Produce(options->prefix + ".queue." + std::string(decision.routing.queue), key, value, msg.id);
       ++stats->decided;
+      if (engine.store) Keep(dm, msg);
     }
+  }
+
+  // The decided message as the daemon's ingest stores it (runtime/server/
+  // ingest.cc builds the same item for POST /v1/messages).
+  void Keep(const DecodedMessage& dm, const Message& msg) {
+    IngestItem item;
+    item.id = std::string(msg.id);
+    item.raw = std::string(dm.line);
+    // value is {"message":<line>,"decision":<decision line>}: the decision line.
+    const size_t at = std::string_view("{\"message\":").size() + dm.line.size() + std::string_view(",\"decision\":").size();
+    item.decision = value.substr(at, value.size() - at - 1);
+    item.queue = std::string(decision.routing.queue);
+    item.priority = decision.routing.priority;
+    item.conversation_id = std::string(msg.conversation_id);
+    item.channel = std::string(msg.channel);
+    item.author_id = std::string(msg.author.id);
+    decided.items.push_back(std::move(item));
+    decided.labels.push_back(decision.verdict.label);
   }
 
   // Partitions of the batch with their lowest and highest offsets.
@@ -238,6 +272,7 @@ struct KafkaBridge::Impl {
   void ClearBatch() {
     for (auto* m : batch) rd_kafka_message_destroy(m);
     batch.clear();
+    decided = KafkaDecided();
   }
 };
 
@@ -400,16 +435,32 @@ Status KafkaBridge::RunBatch(size_t* processed) {
     impl->pending_alerts.clear();
   }
 
-  // 3. Wait for the brokers' acks; only then commit.
+  // 3. Inside the daemon: store the decided messages while the outputs are
+  // in flight (KafkaEngine::store), durably, before anything is committed.
+  Status stored;
+  if (impl->engine.store && !impl->decided.items.empty()) {
+    const uint64_t n = impl->decided.items.size();
+    uint64_t duplicates = 0;
+    stored = impl->engine.store(std::move(impl->decided), &duplicates);
+    impl->decided = KafkaDecided();
+    if (stored.ok()) {
+      stats_.stored += n - std::min(n, duplicates);
+      stats_.already_stored += duplicates;
+    }
+  }
+
+  // 4. Wait for the brokers' acks; only then commit.
   rd_kafka_resp_err_t fe = rd_kafka_flush(impl->producer, options_.ack_timeout_ms);
   stats_.produced += impl->acked;
   stats_.delivery_failures += impl->failed;
-  if (fe != RD_KAFKA_RESP_ERR_NO_ERROR || impl->failed) {
-    std::string why = fe != RD_KAFKA_RESP_ERR_NO_ERROR ? rd_kafka_err2str(fe) : impl->delivery_error;
+  if (fe != RD_KAFKA_RESP_ERR_NO_ERROR || impl->failed || !stored.ok()) {
+    std::string why = !stored.ok()                      ? "messages not stored: " + stored.message()
+                      : fe != RD_KAFKA_RESP_ERR_NO_ERROR ? "outputs not acknowledged: " + std::string(rd_kafka_err2str(fe))
+                                                         : "outputs not acknowledged: " + impl->delivery_error;
     impl->Rewind();
     ++stats_.batches_retried;
     impl->ClearBatch();
-    return Status::IOError("kafka: outputs not acknowledged (" + why + "); the batch will be read again");
+    return Status::IOError("kafka: " + why + "; the batch will be read again");
   }
   auto ranges = impl->Ranges();
   rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size()));
@@ -437,32 +488,6 @@ void KafkaBridge::Close() {
   }
   impl_.reset();
   Publish();
-}
-
-void AppendKafkaMetrics(const KafkaStats& k, std::string* out) {
-  auto counter = [out](const char* name, const char* help, const char* labels, uint64_t v) {
-    if (help) *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
-    *out += name;
-    if (labels) *out += std::string("{") + labels + "}";
-    *out += " " + std::to_string(v) + "\n";
-  };
-  counter("triage_kafka_messages_total", "Inbound Kafka records, by what happened to them", "outcome=\"consumed\"",
-          k.consumed);
-  counter("triage_kafka_messages_total", nullptr, "outcome=\"decided\"", k.decided);
-  counter("triage_kafka_messages_total", nullptr, "outcome=\"event\"", k.events);
-  counter("triage_kafka_messages_total", nullptr, "outcome=\"dead_lettered\"", k.dead_lettered);
-  counter("triage_kafka_messages_total", nullptr, "outcome=\"reread\"", k.messages_reread);
-  counter("triage_kafka_messages_total", nullptr, "outcome=\"dropped_on_revoke\"", k.dropped_on_revoke);
-  counter("triage_kafka_outputs_total", "Output records, by delivery result", "result=\"acknowledged\"", k.produced);
-  counter("triage_kafka_outputs_total", nullptr, "result=\"failed\"", k.delivery_failures);
-  counter("triage_kafka_alerts_total", "Alert records produced", nullptr, k.alerts);
-  counter("triage_kafka_batches_total", "Batches, by outcome (retried: read again from their first offset)",
-          "outcome=\"committed\"", k.batches_committed);
-  counter("triage_kafka_batches_total", nullptr, "outcome=\"retried\"", k.batches_retried);
-  counter("triage_kafka_rebalances_total", "Partition assign and revoke callbacks", nullptr, k.rebalances);
-  *out += "# HELP triage_kafka_partitions Inbound partitions assigned to this instance\n"
-          "# TYPE triage_kafka_partitions gauge\n";
-  *out += "triage_kafka_partitions " + std::to_string(k.partitions) + "\n";
 }
 
 }  // namespace triage

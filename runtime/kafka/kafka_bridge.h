@@ -27,6 +27,15 @@
 // detector's warm-up). Inside `triage serve --kafka` it uses the daemon's
 // (KafkaEngine): one pipeline, reloaded by SIGHUP for HTTP and Kafka alike,
 // and one detector, so a burst is counted once whichever way it arrives.
+//
+// Standalone, the bridge keeps no messages: its queue topics are its whole
+// output. Inside the daemon it also stores each batch's decided messages
+// through the daemon's ingest (KafkaEngine::store), after producing them and
+// before committing: the messages join the daemon's queues, its author index
+// and its outbound sinks' outboxes exactly as if they had been posted to
+// POST /v1/messages, and a failed store gives the batch up like a failed
+// output (read again; the ids stored the first time are duplicates then, so
+// each message is stored, and owed to each sink, once).
 #ifndef TRIAGE_RUNTIME_KAFKA_KAFKA_BRIDGE_H_
 #define TRIAGE_RUNTIME_KAFKA_KAFKA_BRIDGE_H_
 
@@ -46,6 +55,8 @@
 #include "engine/detector/crisis_detector.h"
 #include "engine/pipeline.h"
 #include "engine/processor.h"
+#include "engine/store/queue_store.h"
+#include "format/label.h"
 
 namespace triage {
 
@@ -80,6 +91,16 @@ struct KafkaStats {
   uint64_t rebalances = 0;       // assign and revoke callbacks
   uint64_t partitions = 0;       // inbound partitions assigned now
   uint64_t alerts = 0;           // alert records produced
+  uint64_t stored = 0;           // messages stored (serve --kafka; KafkaEngine::store)
+  uint64_t already_stored = 0;   // ... answered as duplicates: stored by an earlier read of their batch
+};
+
+// One batch's decided messages, for KafkaEngine::store: each as
+// POST /v1/messages would store it, with its label (for the daemon's
+// metrics).
+struct KafkaDecided {
+  std::vector<IngestItem> items;
+  std::vector<Label> labels;
 };
 
 // What the bridge decides with, when it is not on its own.
@@ -92,6 +113,15 @@ struct KafkaEngine {
   std::function<std::unique_ptr<DetectStage>(uint64_t generation)> detector;
   // Thread context (null: the bridge's own ThreadTracker). Must be thread-safe.
   ThreadContextSource* threads = nullptr;
+  // Stores a batch's decided messages (triage serve --kafka: the daemon's
+  // ingest, so queue, outbox, author index and dedupe by id all apply).
+  // Called once per batch that decided any message, on the consumer thread,
+  // while the batch's outputs are in flight and before its offsets are
+  // committed; returns once the messages are durable, with *duplicates set
+  // to how many ids were stored already. An error gives the batch up: it is
+  // not committed and is read again. Null: nothing is stored (the
+  // standalone bridge).
+  std::function<Status(KafkaDecided decided, uint64_t* duplicates)> store;
 };
 
 class KafkaBridge {

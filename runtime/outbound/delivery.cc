@@ -123,6 +123,9 @@ Status Outbound::Create(const std::vector<SinkConfig>& configs, QueueStore* stor
   for (const SinkConfig& c : configs) {
     std::unique_ptr<Sink> sink;
     if (Status s = MakeSink(c, &sink); !s.ok()) return s;
+    // Off only when the config says so; said at every start.
+    if (!c.tls_verify && c.url.rfind("https://", 0) == 0 && o->log_)
+      o->log_("outbound " + c.name + ": tls_verify is false: the receiver's certificate is not checked");
     o->Add(c, std::move(sink));
   }
   *out = std::move(o);
@@ -133,26 +136,136 @@ void Outbound::Add(const SinkConfig& config, std::unique_ptr<Sink> sink) {
   auto s = std::make_shared<SinkState>();
   s->config = config;
   s->sink = std::move(sink);
+  std::lock_guard<std::mutex> l(mu_);
   sinks_.push_back(std::move(s));
 }
 
-void Outbound::Start() {
-  if (started_) return;
-  started_ = true;
-  store_->SetOutboxRouter(std::make_shared<Router>(sinks_));
-  for (const auto& s : sinks_)
-    for (int i = 0; i < s->config.concurrency; ++i) threads_.emplace_back([this, s] { Work(s); });
+std::vector<std::shared_ptr<Outbound::SinkState>> Outbound::Sinks() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return sinks_;
 }
 
-void Outbound::Stop() {
-  for (const auto& s : sinks_) {
+std::shared_ptr<Outbound::SinkState> Outbound::FindSink(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& s : sinks_)
+    if (s->config.name == name) return s;
+  return nullptr;
+}
+
+void Outbound::StartSink(const std::shared_ptr<SinkState>& s) {
+  for (int i = 0; i < s->config.concurrency; ++i) threads_.emplace_back(s, std::thread([this, s] { Work(s); }));
+}
+
+void Outbound::StopSink(const std::shared_ptr<SinkState>& s) {
+  {
     std::lock_guard<std::mutex> l(s->mu);
     s->stop = true;
     s->cv.notify_all();
   }
-  for (auto& t : threads_)
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    if (it->first != s) {
+      ++it;
+      continue;
+    }
+    it->second.join();
+    it = threads_.erase(it);
+  }
+  // Its last deliveries' removals are durable (or failed) before anything
+  // reads its outbox again, so a successor does not deliver them twice.
+  std::unique_lock<std::mutex> l(s->mu);
+  s->cv.wait(l, [&] {
+    return std::none_of(s->window.begin(), s->window.end(),
+                        [](const SinkState::Slot& slot) { return slot.step == SinkState::Step::kWriting; });
+  });
+}
+
+void Outbound::Start() {
+  std::lock_guard<std::mutex> control(control_mu_);
+  if (started_) return;
+  started_ = true;
+  const auto sinks = Sinks();
+  // No sinks, no router: the store owes nothing to anyone.
+  store_->SetOutboxRouter(sinks.empty() ? nullptr : std::make_shared<Router>(sinks));
+  for (const auto& s : sinks) StartSink(s);
+}
+
+void Outbound::Stop() {
+  std::lock_guard<std::mutex> control(control_mu_);
+  for (const auto& s : Sinks()) {
+    std::lock_guard<std::mutex> l(s->mu);
+    s->stop = true;
+    s->cv.notify_all();
+  }
+  for (auto& [s, t] : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+}
+
+Status Outbound::Apply(const std::vector<SinkConfig>& configs, std::string* summary) {
+  summary->clear();
+  std::lock_guard<std::mutex> control(control_mu_);
+  if (!started_) return Status::InvalidArgument("outbound: not started");
+  const auto current = Sinks();
+  auto named = [&](const std::string& name) -> std::shared_ptr<SinkState> {
+    for (const auto& s : current)
+      if (s->config.name == name) return s;
+    return nullptr;
+  };
+  std::vector<std::shared_ptr<SinkState>> next, starting, stopping;
+  std::vector<std::string> added, changed, removed;
+  for (const SinkConfig& c : configs) {
+    std::shared_ptr<SinkState> old = named(c.name);
+    if (old && old->config == c) {
+      next.push_back(old);
+      continue;
+    }
+    auto s = std::make_shared<SinkState>();
+    s->config = c;
+    if (Status st = MakeSink(c, &s->sink); !st.ok()) return st;
+    next.push_back(s);
+    starting.push_back(s);
+    if (old) {
+      stopping.push_back(old);
+      changed.push_back(c.name);
+    } else {
+      added.push_back(c.name);
+    }
+  }
+  for (const auto& s : current)
+    if (std::none_of(configs.begin(), configs.end(), [&](const SinkConfig& c) { return c.name == s->config.name; })) {
+      stopping.push_back(s);
+      removed.push_back(s->config.name);
+    }
+  if (starting.empty() && stopping.empty()) return Status::OK();
+
+  // From the store's next write on, entries are owed to the new set (a
+  // changed sink's go to its outbox, under the same name, as before).
+  store_->SetOutboxRouter(next.empty() ? nullptr : std::make_shared<Router>(next));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    sinks_ = next;
+  }
+  for (const auto& s : stopping) StopSink(s);
+  for (const auto& s : starting) {
+    // A changed sink keeps counting where it was (the metrics are counters).
+    if (std::shared_ptr<SinkState> old = named(s->config.name)) {
+      std::scoped_lock l(old->mu, s->mu);  // the API's threads read s's counters already
+      s->delivered = old->delivered;
+      s->retried = old->retried;
+      s->dead_lettered = old->dead_lettered;
+      s->write_failures = old->write_failures;
+    }
+    StartSink(s);
+  }
+  auto list = [](const char* what, const std::vector<std::string>& names) {
+    std::string out;
+    for (const std::string& n : names) out += (out.empty() ? std::string(what) + " " : ", ") + n;
+    return out;
+  };
+  for (std::string part : {list("added", added), list("changed", changed), list("removed", removed)})
+    if (!part.empty()) *summary += (summary->empty() ? "" : "; ") + part;
+  if (!removed.empty()) *summary += " (what waits in a removed sink's outbox stays there)";
+  return Status::OK();
 }
 
 void Outbound::Work(std::shared_ptr<SinkState> s) {
@@ -232,11 +345,7 @@ void Outbound::Work(std::shared_ptr<SinkState> s) {
   }
 }
 
-bool Outbound::HasSink(const std::string& name) const {
-  for (const auto& s : sinks_)
-    if (s->config.name == name) return true;
-  return false;
-}
+bool Outbound::HasSink(const std::string& name) const { return FindSink(name) != nullptr; }
 
 Status Outbound::DeadLettersJson(const std::string& sink, size_t limit, std::string* json) const {
   if (!HasSink(sink)) return Status::NotFound("no outbound sink '" + sink + "'");
@@ -286,7 +395,8 @@ void Outbound::AppendMetrics(std::string* out) const {
   const auto depths = store_->OutboxDepths();
   const int64_t now = NowMs();
   std::string deliveries, depth, age, dead;
-  for (const auto& s : sinks_) {
+  const auto sinks = Sinks();
+  for (const auto& s : sinks) {
     const std::string sink = "sink=\"" + s->config.name + "\"";
     uint64_t delivered, retried, dead_lettered;
     int64_t oldest = 0;
@@ -307,7 +417,7 @@ void Outbound::AppendMetrics(std::string* out) const {
     age += "triage_outbound_oldest_age_seconds{" + sink + "} " + std::to_string(oldest / 1000) + "\n";
     dead += "triage_outbound_dead_letters{" + sink + "} " + std::to_string(counts.dead) + "\n";
   }
-  if (sinks_.empty()) return;
+  if (sinks.empty()) return;
   *out += "# HELP triage_outbound_deliveries_total Outbound delivery attempts by sink and result\n"
           "# TYPE triage_outbound_deliveries_total counter\n" + deliveries;
   *out += "# HELP triage_outbound_outbox_depth Deliveries waiting in the outbox, per sink\n"

@@ -25,17 +25,27 @@
 // count. Sinks never share a thread or a lock, so a dead sink holds up
 // nothing but its own entries, and ingest never waits on any of it.
 //
+// A reload changes the set of sinks while they run (Apply): a sink that is
+// removed or changed stops taking deliveries, finishes the ones in flight
+// (and the writes that remove them from its outbox), and only then does a
+// changed sink start again with its new settings, from what its outbox
+// holds: nothing is delivered twice by the change and a conversation keeps
+// its order. A removed sink's waiting entries and dead letters stay in the
+// store under its name; a sink added back under that name delivers them.
+//
 // Thread safety: every public method may be called from any thread. A
-// sink's window and counters are guarded by its mutex; the store calls the
-// router on its writer thread (Route under the store's mutex, which never
-// waits on a sink's; Written after, which takes each sink's mutex briefly).
-// No sink mutex is held while calling into the store or the network.
+// sink's window and counters are guarded by its mutex; the set of sinks by
+// the object's; the store calls the router on its writer thread (Route
+// under the store's mutex, which never waits on a sink's; Written after,
+// which takes each sink's mutex briefly). No sink mutex is held while
+// calling into the store or the network.
 #ifndef TRIAGE_RUNTIME_OUTBOUND_DELIVERY_H_
 #define TRIAGE_RUNTIME_OUTBOUND_DELIVERY_H_
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,6 +80,15 @@ class Outbound {
   // finishes first, bounded by the sink's timeouts). Entries not delivered
   // stay in the outbox for the next start. Idempotent.
   void Stop();
+  // Makes the running sinks those of `configs` (a reload of `outbound:`,
+  // already checked by ReadOutboundConfig): new sinks start, removed ones
+  // stop, changed ones restart with their new settings (see the top of
+  // the file); from the store's next write on, messages and alerts are owed
+  // to the new set. Returns once the stopped sinks' deliveries in flight are
+  // done (bounded by their timeouts). *summary says what changed ("" when
+  // nothing did). A sink that cannot be made is an error naming it, and
+  // nothing changes. After Start(), before Stop().
+  Status Apply(const std::vector<SinkConfig>& configs, std::string* summary);
 
   bool HasSink(const std::string& name) const;
   // GET /v1/outbound/{sink}/dead-letters: {"sink", "dead_letters": [...]}.
@@ -88,11 +107,21 @@ class Outbound {
   class Router;
   void Work(std::shared_ptr<SinkState> s);
 
+  // Stops `s`'s threads (taken out of threads_) and waits for the removal
+  // writes of what they delivered. Holds control_mu_.
+  void StopSink(const std::shared_ptr<SinkState>& s);
+  void StartSink(const std::shared_ptr<SinkState>& s);  // holds control_mu_
+  std::vector<std::shared_ptr<SinkState>> Sinks() const;
+  std::shared_ptr<SinkState> FindSink(const std::string& name) const;
+
   QueueStore* const store_;
   const Log log_;
-  std::vector<std::shared_ptr<SinkState>> sinks_;
-  std::vector<std::thread> threads_;
+  // Start, Stop and Apply, one at a time; they alone touch threads_ and started_.
+  std::mutex control_mu_;
+  std::vector<std::pair<std::shared_ptr<SinkState>, std::thread>> threads_;
   bool started_ = false;
+  mutable std::mutex mu_;  // guards sinks_ (read by the API's threads)
+  std::vector<std::shared_ptr<SinkState>> sinks_;
 };
 
 }  // namespace triage

@@ -2,7 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <set>
 
@@ -23,7 +26,7 @@ TypeSettings SettingsOf(const std::string& type) {
   if (type == "webhook") return {{}, {}, true};
   if (type == "slack" || type == "teams") return {{"console_url"}, {}, false};
   if (type == "zendesk") return {{"email", "group_id", "tags"}, {"email"}, true};
-  return {{"account_id", "team_id"}, {"account_id"}, true};  // chatwoot
+  return {{"account_id", "team_id", "inbox_id"}, {"account_id"}, true};  // chatwoot
 }
 
 bool GoodName(const std::string& n) {
@@ -98,7 +101,7 @@ Status ReadOutboundConfig(const YAML::Node& root, const std::string& file, std::
         continue;
       }
       SinkConfig s;
-      std::optional<YAML::Node> secret_at, url_at, settings_at;
+      std::optional<YAML::Node> secret_at, url_at, settings_at, ca_at;
       for (auto it = n.begin(); it != n.end(); ++it) {
         const std::string key = it->first.Scalar(), field = at + "." + key;
         const YAML::Node v = it->second;
@@ -129,7 +132,7 @@ Status ReadOutboundConfig(const YAML::Node& root, const std::string& file, std::
           } catch (const YAML::Exception&) {
             r.Error(v, field, "must be true or false");
           }
-        } else if (key == "ca_file") r.Scalar(v, field, &s.ca_file);
+        } else if (key == "ca_file") r.Scalar(v, field, &s.ca_file), ca_at = v;
         else if (key == "settings") {
           settings_at = v;
           if (!v.IsMap()) r.Error(v, field, "must be a mapping of strings");
@@ -159,11 +162,23 @@ Status ReadOutboundConfig(const YAML::Node& root, const std::string& file, std::
         if (!env || !*env) r.Error(*secret_at, at + ".secret_env", "the environment variable " + s.secret_env + " is not set");
         else s.secret = env;
       }
+      // A CA file that cannot be read would fail every delivery at its TLS
+      // handshake: say so now, naming it.
+      if (!s.ca_file.empty()) {
+        if (FILE* f = std::fopen(s.ca_file.c_str(), "r")) std::fclose(f);
+        else r.Error(*ca_at, at + ".ca_file", "cannot read '" + s.ca_file + "': " + std::strerror(errno));
+        if (!s.tls_verify) r.Error(*ca_at, at + ".ca_file", "is set but tls_verify is false, so it would not be used");
+      }
       TypeSettings ts = SettingsOf(s.type);
       if (ts.needs_secret && s.secret.empty() && s.secret_env.empty())
         r.Error(n, at + ".secret", "required for a " + s.type + " sink (or secret_env)");
       for (const auto& [k, v] : s.settings)
         if (!ts.known.count(k)) r.Error(*settings_at, at + ".settings." + k, "unknown for a " + s.type + " sink");
+      // Ids that go into a URL or a JSON number as they are.
+      for (const char* k : {"account_id", "team_id", "inbox_id", "group_id"})
+        if (s.settings.count(k) && (s.Setting(k).empty() || s.Setting(k).size() > 18 ||
+                                    s.Setting(k).find_first_not_of("0123456789") != std::string::npos))
+          r.Error(*settings_at, at + ".settings." + k, "must be a number (the id in " + s.type + ")");
       for (const std::string& k : ts.required)
         if (s.Setting(k).empty()) r.Error(settings_at ? *settings_at : n, at + ".settings." + k, "required for a " + s.type + " sink");
       out->push_back(std::move(s));

@@ -15,10 +15,12 @@
 //       timeout_seconds: 10
 //       backoff_initial_ms: 500     # doubling per attempt, with jitter, up to backoff_max_ms
 //       backoff_max_ms: 300000
-//       tls_verify: true            # https: check the certificate (system CAs, or ca_file)
-//       ca_file: ""
+//       tls_verify: true            # https: check the certificate chain and host name
+//       ca_file: /etc/triage/ca.pem # ... against these CAs (PEM) instead of the system's;
+//                                   # must be readable; false + ca_file is an error
 //       settings: {...}             # per type: console_url (slack, teams); email, group_id
-//                                   # (zendesk); account_id, team_id (chatwoot)
+//                                   # (zendesk); account_id, team_id, inbox_id (chatwoot);
+//                                   # ids are numbers
 //
 // Errors name the file, line and field ("outbound[1].url: ...").
 #ifndef TRIAGE_RUNTIME_OUTBOUND_OUTBOUND_CONFIG_H_

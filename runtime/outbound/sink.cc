@@ -77,6 +77,14 @@ std::string TitleOf(const OutboxEntry& e, const EntryView& v) {
   return p + " message for " + e.queue;
 }
 
+bool Mentions(const std::string& text, const std::string& marker) {
+  for (size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + 1)) {
+    size_t end = at + marker.size();
+    if (end == text.size() || !(text[end] >= '0' && text[end] <= '9')) return true;
+  }
+  return false;
+}
+
 std::string TrimSlash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
@@ -112,6 +120,7 @@ EntryView ViewOf(const OutboxEntry& e) {
     if (!msg["author"].get(author)) {
       str(author, "handle", &v.author);
       if (v.author.empty()) str(author, "name", &v.author);
+      str(author, "id", &v.author_id);
     }
     // An alert's queue item carries the alert line as its message.
     str(msg, "topic", &v.topic);

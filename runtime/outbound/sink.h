@@ -63,12 +63,17 @@ std::string PercentEncode(std::string_view s);
 std::string ConsoleLink(const SinkConfig& c);
 // The base URL without a trailing slash.
 std::string TrimSlash(std::string url);
+// Whether `marker` ("triage delivery <key>") occurs in `text` not followed
+// by another digit (so "s:9" is not found in "s:90"): how the ticket sinks
+// recognise what an earlier attempt of a delivery already added.
+bool Mentions(const std::string& text, const std::string& marker);
 
 // The parts of an outbox entry's payload the chat and ticket sinks show.
 struct EntryView {
   std::string text;          // the message's text (messages)
   std::string platform;      // the message's platform
   std::string author;        // the message's author handle or name
+  std::string author_id;     // the message's author id on its platform
   std::string label;         // the decision's label
   std::string topic;         // the alert's topic (alerts)
   int64_t messages = 0;      // the alert's message count

@@ -92,16 +92,6 @@ class ZendeskSink : public Sink {
     return OutcomeOf(s, *r, method + " " + url);
   }
 
-  // Whether `marker` occurs in `text` not followed by another digit (so
-  // "s:9" is not found in "s:90").
-  static bool Mentions(const std::string& text, const std::string& marker) {
-    for (size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + 1)) {
-      size_t end = at + marker.size();
-      if (end == text.size() || !(text[end] >= '0' && text[end] <= '9')) return true;
-    }
-    return false;
-  }
-
   static DeliveryOutcome Failed(std::string why) {
     DeliveryOutcome o;
     o.kind = DeliveryOutcome::Kind::kRetry;

@@ -115,6 +115,14 @@ class Api {
   // Stores the alert records and alert queue items of messages decided
   // elsewhere on the shared detector (the Kafka bridge, after each batch).
   void StoreDetectorEffects();
+  // Stores messages decided elsewhere on the daemon's engine (the Kafka
+  // bridge of serve --kafka, one call per batch) through the same write as
+  // POST /v1/messages: one atomic store batch with the detector's alert
+  // effects, the queues, the author index, the outbound sinks' outbox
+  // entries, and an id stored already answered as a duplicate. Blocks until
+  // the write is durable (or failed: the alert effects are handed back to
+  // the detector for the next write). *duplicates: ids stored already.
+  Status StoreDecided(std::vector<IngestItem> items, const std::vector<Label>& labels, uint64_t* duplicates);
   // The thread context the daemon decides with (shared with the Kafka bridge).
   ThreadContextSource* thread_context() { return &threads_; }
   // Replays the messages stored in the last `window_ms` through the crisis

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -62,9 +63,16 @@ struct Daemon::Impl {
     kafka_consumer = std::thread([this] {
       while (!kafka_stop) {
         Status s = kafka->RunOnce();
-        if (!s.ok()) Log(s.message());
-        // Alerts its messages opened or changed: stored like the API's.
+        // Alerts its messages opened or changed and did not take with them
+        // (KafkaEngine::store writes a batch's effects with its messages):
+        // stored like the API's.
         api->StoreDetectorEffects();
+        if (s.ok()) continue;
+        Log(s.message());
+        // A batch given up (brokers or store failing) is read again at
+        // once; a store that is read-only or full would answer the same:
+        // wait a moment rather than spin on it (a stop cuts the wait short).
+        for (int i = 0; i < 10 && !kafka_stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     });
   }
@@ -110,7 +118,7 @@ struct Daemon::Impl {
       Log(sec.message());
       failed += (failed.empty() ? "" : "\n") + sec.message();
     }
-    if (Status ob = CheckOutbound(); !ob.ok()) {
+    if (Status ob = ReloadOutbound(); !ob.ok()) {
       Log(ob.message());
       failed += (failed.empty() ? "" : "\n") + ob.message();
     }
@@ -138,18 +146,27 @@ struct Daemon::Impl {
     return Status::OK();
   }
 
-  // The outbound sinks run as started: a reload checks the section (so a
-  // mistake is reported now, not at the next restart) and says when it
-  // changed, since that takes a restart.
-  Status CheckOutbound() {
+  // Applies the config file's `outbound:` to the running sinks (added,
+  // removed and changed sinks: Outbound::Apply). A section with a mistake
+  // changes nothing and says why; the running sinks stay.
+  Status ReloadOutbound() {
     if (config.config_path.empty()) return Status::OK();
     YAML::Node root;
     std::vector<SinkConfig> sinks;
     Status s = LoadConfigYaml(config.config_path, &root);
     if (s.ok()) s = ReadOutboundConfig(root, config.config_path, &sinks);
     if (!s.ok()) return Status::InvalidArgument("outbound settings are invalid (the running sinks stay):\n" + s.message());
-    if (sinks != config.outbound)
-      return Status::InvalidArgument("outbound: the sinks changed; changes to outbound: take effect at the next restart");
+    if (sinks == config.outbound) return Status::OK();
+    std::string summary;
+    if (Status a = outbound->Apply(sinks, &summary); !a.ok())
+      return Status::InvalidArgument("outbound settings not applied (the running sinks stay): " + a.message());
+    for (const SinkConfig& c : sinks)
+      if (!c.tls_verify && c.url.rfind("https://", 0) == 0 &&
+          std::find(config.outbound.begin(), config.outbound.end(), c) == config.outbound.end())
+        Log("outbound " + c.name + ": tls_verify is false: the receiver's certificate is not checked");
+    Log("outbound reloaded: " + (summary.empty() ? std::string("no sink changed") : summary) + "; " +
+        std::to_string(sinks.size()) + " sinks");
+    config.outbound = std::move(sinks);
     return Status::OK();
   }
 
@@ -287,8 +304,9 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
   so.aggregator = std::make_shared<MetricsAggregator>(config.MetricsOptionsFor(0).queues);
   if (Status s = QueueStore::Open(config.data_dir, so, &m.store); !s.ok()) return s;
   // Delivery starts before anything is ingested, with what an earlier run
-  // left in the outbox.
-  if (!config.outbound.empty()) {
+  // left in the outbox. It runs (with no sink) even when outbound: is empty,
+  // so that a reload can add sinks.
+  {
     Impl* logger = &m;
     if (Status s = Outbound::Create(config.outbound, m.store.get(), [logger](const std::string& msg) { logger->Log(msg); },
                                     &m.outbound);
@@ -297,7 +315,7 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
     m.outbound->Start();
     Outbound* ob = m.outbound.get();
     m.metrics.sources.push_back([ob](std::string* out) { ob->AppendMetrics(out); });
-    m.Log("outbound: " + std::to_string(config.outbound.size()) + " sinks");
+    if (!config.outbound.empty()) m.Log("outbound: " + std::to_string(config.outbound.size()) + " sinks");
   }
   // A lexicon the config names must load; the default one may be missing
   // (the daemon then runs without the tone escalation, and says so).
@@ -362,6 +380,13 @@ Status Daemon::EnableKafka() {
     return std::make_unique<LiveDetectStage>(detector, generation, [] { return WallMs(); });
   };
   engine.threads = m.api->thread_context();
+  // Each batch's messages are stored through the daemon's ingest before the
+  // batch is committed: they reach the queues and the outbound sinks as if
+  // posted to POST /v1/messages (kafka_bridge.h).
+  Api* api = m.api.get();
+  engine.store = [api](KafkaDecided decided, uint64_t* duplicates) {
+    return api->StoreDecided(std::move(decided.items), decided.labels, duplicates);
+  };
   if (Status s = KafkaBridge::Create(m.config.kafka, std::move(engine), &m.kafka); !s.ok()) return s;
   KafkaBridge* bridge = m.kafka.get();
   detector->set_alert_listener(

@@ -3,7 +3,9 @@
 //
 // Signals: SIGHUP reloads the rule pack, routes and model atomically, for the
 // HTTP API and the Kafka bridge alike (a pack that
-// fails to compile is logged and the old one keeps serving), and asks a store
+// fails to compile is logged and the old one keeps serving), the config
+// file's security settings and its outbound sinks (Outbound::Apply: added,
+// removed and changed sinks take effect at once), and asks a store
 // that is read-only after a write failure to recover now; SIGTERM and
 // SIGINT drain: stop accepting, answer in-flight requests (with
 // "Connection: close"), wait for open connections up to
@@ -48,7 +50,10 @@ class Daemon {
   // one crisis detector, so a burst is counted once whichever way its
   // messages arrive, and its alerts are stored (GET /v1/alerts, the comms
   // queue) and produced to <prefix>.alerts whichever way they opened; one
-  // thread context. Its metrics join GET /metrics and its broker check
+  // thread context; one store: each batch's messages are stored through the
+  // same ingest as POST /v1/messages (queues, outbound sinks, dedupe by id)
+  // before the batch is committed, and a batch the store refuses is read
+  // again. Its metrics join GET /metrics and its broker check
   // /readyz. The bridge consumes on its own thread from Run() until the
   // drain, then finishes its batch, commits and leaves the group before the
   // store closes. Call before Run().

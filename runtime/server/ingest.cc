@@ -224,6 +224,56 @@ void Api::StoreDetectorEffects() {
   });
 }
 
+Status Api::StoreDecided(std::vector<IngestItem> items, const std::vector<Label>& labels, uint64_t* duplicates) {
+  *duplicates = 0;
+  if (items.empty()) return Status::OK();
+  const size_t n = items.size();
+  std::vector<std::string> channels;
+  for (const IngestItem& it : items) channels.push_back(it.channel);
+  // Shared with the callback: the writer thread may still be inside
+  // set_value when this thread wakes and returns.
+  auto written = std::make_shared<std::promise<std::pair<Status, std::vector<IngestResult>>>>();
+  std::shared_ptr<std::vector<AlertRecord>> kept_records;
+  std::shared_ptr<std::vector<IngestItem>> kept_items;
+  auto write = [&](std::vector<AlertRecord> records, std::vector<IngestItem> alert_items) {
+    if (!records.empty() || !alert_items.empty()) {
+      kept_records = std::make_shared<std::vector<AlertRecord>>(records);
+      kept_items = std::make_shared<std::vector<IngestItem>>(alert_items);
+    }
+    for (auto& a : alert_items) items.push_back(std::move(a));
+    // Submitted under the detector's lock (its effects keep their order);
+    // waited for after it, so HTTP ingest is not held up by this fsync.
+    store_->Ingest(std::move(items), std::move(records), [written](Status st, std::vector<IngestResult> results) {
+      written->set_value({std::move(st), std::move(results)});
+    });
+  };
+  auto pipeline = pipelines_->Current();
+  if (detector_) detector_->TakeEffects(*pipeline, write);
+  else write({}, {});
+  auto [st, results] = written->get_future().get();
+  if (!st.ok()) {
+    if (detector_ && kept_records) detector_->Restore(std::move(*kept_records), std::move(*kept_items));
+    if (QueueStore::IsBusy(st)) metrics_->rejected_busy.fetch_add(1, std::memory_order_relaxed);
+    return st;
+  }
+  const int64_t arrived_ms = NowMs();
+  uint64_t stored = 0;
+  for (size_t i = 0; i < n && i < results.size(); ++i) {
+    if (results[i].outcome == IngestOutcome::kDuplicate) {
+      ++*duplicates;
+      continue;
+    }
+    ++stored;
+    if (i < labels.size()) {
+      metrics_->labeled[static_cast<int>(labels[i])].fetch_add(1, std::memory_order_relaxed);
+      metrics_->arrivals.Record(arrived_ms, labels[i], channels[i]);
+    }
+  }
+  metrics_->ingest_stored.fetch_add(stored, std::memory_order_relaxed);
+  metrics_->ingest_duplicate.fetch_add(*duplicates, std::memory_order_relaxed);
+  return Status::OK();
+}
+
 size_t Api::WarmDetector(int64_t window_ms) {
   if (!detector_) return 0;
   std::vector<std::string> lines;

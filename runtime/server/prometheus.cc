@@ -16,7 +16,7 @@ void Api::Metrics(Respond respond) {
     out += std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
   };
   const ServerMetrics& m = *metrics_;
-  counter("triage_ingest_messages_total", "Messages received by POST /v1/messages, by outcome", "outcome=\"stored\"",
+  counter("triage_ingest_messages_total", "Messages stored by the ingest (POST /v1/messages, webhooks, serve --kafka), by outcome", "outcome=\"stored\"",
           m.ingest_stored.load());
   counter("triage_ingest_messages_total", "", "outcome=\"duplicate\"", m.ingest_duplicate.load());
   counter("triage_ingest_rejected_requests_total", "Ingest requests refused for a malformed line", "",
