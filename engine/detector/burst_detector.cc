@@ -240,4 +240,177 @@ std::vector<int> BurstDetector::CloseQuiet(int64_t t_ms) {
   return closed;
 }
 
+void BurstDetector::Clear() {
+  topics_.clear();
+  lru_head_ = lru_tail_ = nullptr;
+  lru_size_ = 0;
+  open_.clear();
+  alerts_.clear();
+}
+
+namespace {
+
+void SaveTopicFields(CheckpointWriter* w, const std::string& name, double rate, double weight, int64_t bucket,
+                     int64_t born, const std::vector<uint32_t>& ring, int64_t window_count, int alert,
+                     int64_t quiet_until_ms, int min_count, double p_value) {
+  w->String(name);
+  w->Double(rate);
+  w->Double(weight);
+  w->Signed(bucket);
+  w->Signed(born);
+  w->Varint(ring.size());
+  for (uint32_t c : ring) w->Varint(c);
+  w->Signed(window_count);
+  w->Signed(alert);
+  w->Signed(quiet_until_ms);
+  w->Signed(min_count);
+  w->Double(p_value);
+}
+
+}  // namespace
+
+void BurstDetector::SaveState(CheckpointWriter* w, const std::vector<int>& keep_alerts) const {
+  std::vector<int> renumbered(alerts_.size(), -1);
+  for (size_t k = 0; k < keep_alerts.size(); ++k) renumbered[static_cast<size_t>(keep_alerts[k])] = static_cast<int>(k);
+  auto save = [&](const Topic& t) {
+    SaveTopicFields(w, t.name, t.rate, t.weight, t.bucket, t.born, t.ring, t.window_count,
+                    t.alert >= 0 ? renumbered[static_cast<size_t>(t.alert)] : -1, t.quiet_until_ms, t.min_count,
+                    t.p_value);
+  };
+  w->Varint(lru_size_);
+  for (const Topic* t = lru_head_; t; t = t->lru_next) save(*t);
+  // Pinned topics are looked up by hash only: any order restores them, and
+  // sorted keeps the bytes of one state the same from save to save.
+  std::vector<const Topic*> pinned;
+  for (const auto& [hash, t] : topics_)
+    if (t.pinned) pinned.push_back(&t);
+  std::sort(pinned.begin(), pinned.end(), [](const Topic* a, const Topic* b) { return a->hash < b->hash; });
+  w->Varint(pinned.size());
+  for (const Topic* t : pinned) save(*t);
+  w->Varint(keep_alerts.size());
+  for (int i : keep_alerts) {
+    const BurstAlert& a = alerts_[static_cast<size_t>(i)];
+    w->String(a.id);
+    w->String(a.topic);
+    w->Signed(a.opened_at_ms);
+    w->Signed(a.closed_at_ms);
+    w->String(a.first_message);
+    w->Signed(a.messages);
+    w->Double(a.p_value);
+    w->Double(a.expected);
+    w->Signed(a.window_count);
+  }
+  w->Varint(open_.size());
+  for (const Topic* t : open_) w->Fixed64(t->hash);
+}
+
+bool BurstDetector::LoadTopic(CheckpointReader* r, Topic* t) {
+  uint64_t ring_size = 0;
+  int64_t alert = -1, min_count = 0;
+  if (!r->String(&t->name, "topic name") || !r->Double(&t->rate, "topic baseline") ||
+      !r->Double(&t->weight, "topic baseline weight") || !r->Signed(&t->bucket, "topic bucket") ||
+      !r->Signed(&t->born, "topic first bucket") || !r->Varint(&ring_size, "topic window"))
+    return false;
+  if (ring_size != static_cast<uint64_t>(options_.window_buckets))
+    return r->Fail("topic window", std::to_string(ring_size) + " buckets where the settings have " +
+                                       std::to_string(options_.window_buckets));
+  t->ring.assign(ring_size, 0);
+  int64_t sum = 0;
+  for (uint32_t& c : t->ring) {
+    uint64_t v = 0;
+    if (!r->Bounded(&v, UINT32_MAX, "topic bucket count")) return false;
+    c = static_cast<uint32_t>(v);
+    sum += static_cast<int64_t>(v);
+  }
+  if (!r->Signed(&t->window_count, "topic window count") || !r->Signed(&alert, "topic alert") ||
+      !r->Signed(&t->quiet_until_ms, "topic cooldown") || !r->Signed(&min_count, "topic min_count") ||
+      !r->Double(&t->p_value, "topic p_value"))
+    return false;
+  // The invariants Observe relies on: the window count is the ring's sum,
+  // and the ring's newest bucket is not before the topic's first.
+  if (t->window_count != sum) return r->Fail("topic window count", "not the sum of its buckets");
+  if (t->bucket < -1 || (t->bucket >= 0 && t->born > t->bucket)) return r->Fail("topic bucket", "before its first bucket");
+  if (alert < -1 || alert > INT32_MAX) return r->Fail("topic alert", "no such alert");
+  if (min_count < 0 || min_count > INT32_MAX) return r->Fail("topic min_count", "out of range");
+  t->alert = static_cast<int>(alert);
+  t->min_count = static_cast<int>(min_count);
+  t->hash = HashTopic(t->name);
+  return true;
+}
+
+Status BurstDetector::LoadState(CheckpointReader* r) {
+  Clear();
+  auto fail = [&]() {
+    Clear();
+    return Status::Corruption(r->error());
+  };
+  // Topics come before the alerts they point to: their alert indices are
+  // checked once the alerts are read.
+  struct Read {
+    Topic t;
+    bool pinned;
+  };
+  std::vector<Read> read;
+  for (int pinned = 0; pinned < 2; ++pinned) {
+    uint64_t n = 0;
+    if (!r->Bounded(&n, r->remaining(), "topic count")) return fail();
+    for (uint64_t i = 0; i < n; ++i) {
+      Read x;
+      x.pinned = pinned == 1;
+      if (!LoadTopic(r, &x.t)) return fail();
+      read.push_back(std::move(x));
+    }
+  }
+  uint64_t n_alerts = 0;
+  if (!r->Bounded(&n_alerts, r->remaining(), "alert count")) return fail();
+  for (uint64_t i = 0; i < n_alerts; ++i) {
+    BurstAlert a;
+    if (!r->String(&a.id, "alert id") || !r->String(&a.topic, "alert topic") ||
+        !r->Signed(&a.opened_at_ms, "alert opening") || !r->Signed(&a.closed_at_ms, "alert closing") ||
+        !r->String(&a.first_message, "alert first message") || !r->Signed(&a.messages, "alert messages") ||
+        !r->Double(&a.p_value, "alert p_value") || !r->Double(&a.expected, "alert expected count") ||
+        !r->Signed(&a.window_count, "alert window count"))
+      return fail();
+    alerts_.push_back(std::move(a));
+  }
+  std::vector<bool> alert_held(alerts_.size(), false);
+  for (Read& x : read) {
+    if (x.t.alert >= static_cast<int64_t>(alerts_.size())) return r->Fail("topic alert", "no such alert"), fail();
+    if (x.t.alert >= 0) {
+      if (alert_held[static_cast<size_t>(x.t.alert)] || alerts_[static_cast<size_t>(x.t.alert)].closed_at_ms != 0)
+        return r->Fail("topic alert", "closed, or held by two topics"), fail();
+      alert_held[static_cast<size_t>(x.t.alert)] = true;
+    }
+    auto [it, fresh] = topics_.emplace(x.t.hash, std::move(x.t));
+    if (!fresh) return r->Fail("topic name", "a topic held twice"), fail();
+    Topic* t = &it->second;
+    t->pinned = x.pinned;
+    // Read head first: each goes behind the ones before it.
+    if (!t->pinned) {
+      t->lru_prev = lru_tail_;
+      (lru_tail_ ? lru_tail_->lru_next : lru_head_) = t;
+      lru_tail_ = t;
+      ++lru_size_;
+    }
+  }
+  uint64_t n_open = 0;
+  if (!r->Bounded(&n_open, alerts_.size(), "open alert count")) return fail();
+  for (uint64_t i = 0; i < n_open; ++i) {
+    uint64_t hash = 0;
+    if (!r->Fixed64(&hash, "open alert topic")) return fail();
+    auto it = topics_.find(hash);
+    if (it == topics_.end() || it->second.alert < 0 ||
+        std::find(open_.begin(), open_.end(), &it->second) != open_.end())
+      return r->Fail("open alert topic", "not a topic with an open alert"), fail();
+    open_.push_back(&it->second);
+  }
+  // Every open alert is held by exactly one topic, and listed once in open_.
+  size_t held = 0, open = 0;
+  for (bool h : alert_held) held += h;
+  for (const BurstAlert& a : alerts_) open += a.closed_at_ms == 0;
+  if (held != open_.size() || open != held)
+    return r->Fail("open alert topics", "do not match the topics' alerts"), fail();
+  return Status::OK();
+}
+
 }  // namespace triage

@@ -322,4 +322,175 @@ std::string CrisisDetector::AlertJson(int index) const {
   return o;
 }
 
+void CrisisDetector::SaveState(CheckpointWriter* w, std::vector<int>* renumbered) const {
+  w->Signed(first_event_ms_);
+  w->Signed(last_minute_);
+  w->Signed(last_halving_);
+  terms_.SaveState(w);
+  // Which incidents a restored detector still needs: the open ones and
+  // those with a change not yet taken.
+  std::vector<int> fresh(incidents_.size(), -1);
+  std::vector<int> keep_burst[2];
+  int kept = 0;
+  for (size_t u = 0; u < incidents_.size(); ++u) {
+    if (!incidents_[u].changed && !alert_open(static_cast<int>(u)) &&
+        std::find(open_incidents_.begin(), open_incidents_.end(), static_cast<int>(u)) == open_incidents_.end())
+      continue;
+    fresh[u] = kept++;
+    keep_burst[incidents_[u].scale].push_back(incidents_[u].index);
+  }
+  // Burst alerts are renumbered by the detector of their scale in index
+  // order; incidents of one scale were made in that order too.
+  for (auto& k : keep_burst) std::sort(k.begin(), k.end());
+  fast_.SaveState(w, keep_burst[0]);
+  slow_.SaveState(w, keep_burst[1]);
+  auto burst_index = [&](const Incident& inc) {
+    const std::vector<int>& k = keep_burst[inc.scale];
+    return std::lower_bound(k.begin(), k.end(), inc.index) - k.begin();
+  };
+  w->Varint(static_cast<uint64_t>(kept));
+  for (size_t u = 0; u < incidents_.size(); ++u) {
+    if (fresh[u] < 0) continue;
+    const Incident& inc = incidents_[u];
+    w->Varint(static_cast<uint64_t>(inc.scale));
+    w->Varint(static_cast<uint64_t>(burst_index(inc)));
+    w->Signed(inc.messages);
+    w->Bool(inc.changed);
+    w->Varint(inc.links.size());
+    for (uint64_t h : inc.links) w->Fixed64(h);
+    std::vector<uint64_t> touched(inc.touched.begin(), inc.touched.end());
+    std::sort(touched.begin(), touched.end());
+    w->Varint(touched.size());
+    for (uint64_t h : touched) w->Fixed64(h);
+  }
+  auto save_list = [&](const std::vector<int>& list) {
+    w->Varint(list.size());
+    for (int u : list) w->Varint(static_cast<uint64_t>(fresh[static_cast<size_t>(u)]));
+  };
+  save_list(open_incidents_);
+  save_list(changed_);
+  std::vector<std::pair<uint64_t, int>> linked(linked_.begin(), linked_.end());
+  std::sort(linked.begin(), linked.end());
+  w->Varint(linked.size());
+  for (const auto& [h, u] : linked) {
+    w->Fixed64(h);
+    w->Varint(static_cast<uint64_t>(fresh[static_cast<size_t>(u)]));
+  }
+  std::vector<std::pair<uint64_t, int>> suppressed(suppressed_.begin(), suppressed_.end());
+  std::sort(suppressed.begin(), suppressed.end());
+  w->Varint(suppressed.size());
+  for (const auto& [h, n] : suppressed) {
+    w->Fixed64(h);
+    w->Varint(static_cast<uint64_t>(n));
+  }
+  if (renumbered) *renumbered = std::move(fresh);
+}
+
+void CrisisDetector::Reset() {
+  fast_ = BurstDetector(fast_.options());
+  slow_ = BurstDetector(slow_.options());
+  terms_ = SpaceSaving(options_.terms.capacity);
+  incidents_.clear();
+  fast_to_unified_.clear();
+  slow_to_unified_.clear();
+  open_incidents_.clear();
+  changed_.clear();
+  linked_.clear();
+  suppressed_.clear();
+  first_event_ms_ = last_minute_ = last_halving_ = 0;
+}
+
+Status CrisisDetector::LoadState(CheckpointReader* r) {
+  Reset();
+  Status s;
+  if (!r->Signed(&first_event_ms_, "first event time") || !r->Signed(&last_minute_, "last minute") ||
+      !r->Signed(&last_halving_, "last halving"))
+    s = Status::Corruption(r->error());
+  if (s.ok()) s = terms_.LoadState(r);
+  if (s.ok()) {
+    s = fast_.LoadState(r);
+    if (!s.ok()) s = Status::Corruption("fast scale: " + s.message());
+  }
+  if (s.ok()) {
+    s = slow_.LoadState(r);
+    if (!s.ok()) s = Status::Corruption("slow scale: " + s.message());
+  }
+  if (s.ok()) s = LoadIncidents(r);
+  if (!s.ok()) Reset();
+  return s;
+}
+
+Status CrisisDetector::LoadIncidents(CheckpointReader* r) {
+  auto fail = [&]() { return Status::Corruption("incidents: " + r->error()); };
+  fast_to_unified_.assign(fast_.num_alerts(), -1);
+  slow_to_unified_.assign(slow_.num_alerts(), -1);
+  uint64_t n = 0;
+  if (!r->Bounded(&n, fast_.num_alerts() + slow_.num_alerts(), "incident count")) return fail();
+  for (uint64_t u = 0; u < n; ++u) {
+    Incident inc;
+    uint64_t scale = 0, index = 0, links = 0, touched = 0;
+    if (!r->Bounded(&scale, 1, "incident scale")) return fail();
+    std::vector<int>& map = scale == 0 ? fast_to_unified_ : slow_to_unified_;
+    if (map.empty()) return r->Fail("incident alert", "its scale has no alerts"), fail();
+    if (!r->Bounded(&index, map.size() - 1, "incident alert") || !r->Signed(&inc.messages, "incident messages") ||
+        !r->Bool(&inc.changed, "incident changed") || !r->Bounded(&links, r->remaining() / 8, "incident brands"))
+      return fail();
+    if (map[index] >= 0) return r->Fail("incident alert", "two incidents on one alert"), fail();
+    map[index] = static_cast<int>(u);
+    inc.scale = static_cast<int>(scale);
+    inc.index = static_cast<int>(index);
+    inc.links.resize(links);
+    for (uint64_t& h : inc.links)
+      if (!r->Fixed64(&h, "incident brand")) return fail();
+    if (!r->Bounded(&touched, kMaxTouched, "incident topics")) return fail();
+    for (uint64_t k = 0; k < touched; ++k) {
+      uint64_t h = 0;
+      if (!r->Fixed64(&h, "incident topic")) return fail();
+      inc.touched.insert(h);
+    }
+    incidents_.push_back(std::move(inc));
+  }
+  // Every burst alert belongs to an incident (Unified makes one as the
+  // alert opens).
+  for (const auto* map : {&fast_to_unified_, &slow_to_unified_})
+    for (int u : *map)
+      if (u < 0) return r->Fail("incidents", "an alert without its incident"), fail();
+  auto load_list = [&](std::vector<int>* list, const char* what) {
+    uint64_t count = 0;
+    if (!r->Bounded(&count, n, what)) return false;
+    for (uint64_t k = 0; k < count; ++k) {
+      uint64_t u = 0;
+      if (!r->Bounded(&u, n - 1, what)) return false;
+      list->push_back(static_cast<int>(u));
+    }
+    return true;
+  };
+  if (!load_list(&open_incidents_, "open incidents") || !load_list(&changed_, "changed incidents")) return fail();
+  size_t flagged = 0;
+  for (const Incident& inc : incidents_) flagged += inc.changed;
+  std::vector<int> sorted = changed_;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end() || flagged != changed_.size())
+    return r->Fail("changed incidents", "do not match the incidents' flags"), fail();
+  for (int u : changed_)
+    if (!incidents_[static_cast<size_t>(u)].changed)
+      return r->Fail("changed incidents", "do not match the incidents' flags"), fail();
+  uint64_t count = 0;
+  if (!r->Bounded(&count, r->remaining() / 9, "linked brands")) return fail();
+  for (uint64_t k = 0; k < count; ++k) {
+    uint64_t h = 0, u = 0;
+    if (n == 0) return r->Fail("linked brands", "no incident to link to"), fail();
+    if (!r->Fixed64(&h, "linked brand") || !r->Bounded(&u, n - 1, "linked brand's incident")) return fail();
+    linked_[h] = static_cast<int>(u);
+  }
+  if (!r->Bounded(&count, r->remaining() / 9, "suppressed topics")) return fail();
+  for (uint64_t k = 0; k < count; ++k) {
+    uint64_t h = 0, times = 0;
+    if (!r->Fixed64(&h, "suppressed topic") || !r->Bounded(&times, INT32_MAX, "suppressed topic's incidents"))
+      return fail();
+    suppressed_[h] = static_cast<int>(times);
+  }
+  return Status::OK();
+}
+
 }  // namespace triage
