@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/detector/checkpoint_codec.h"
+
 namespace triage {
 
 double PoissonUpperTail(int64_t k, double lambda) {

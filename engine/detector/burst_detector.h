@@ -51,10 +51,12 @@
 #include <vector>
 
 #include "base/status.h"
-#include "engine/detector/checkpoint_codec.h"
 #include "engine/detector_options.h"
 
 namespace triage {
+
+class CheckpointReader;
+class CheckpointWriter;
 
 struct BurstAlert {
   std::string id;            // "alert:<opened_at_ms>:<topic>", stable across replays

@@ -72,14 +72,14 @@ class CheckpointReader {
   // A varint that must be at most `max` (a count sized by the settings, an
   // index into what was read before it).
   bool Bounded(uint64_t* v, uint64_t max, const char* what) {
-    uint64_t r;
+    uint64_t r = 0;
     if (!Varint(&r, what)) return false;
     if (r > max) return Fail(what, std::to_string(r) + " is over its bound " + std::to_string(max));
     *v = r;
     return true;
   }
   bool Signed(int64_t* v, const char* what) {
-    uint64_t u;
+    uint64_t u = 0;
     if (!Varint(&u, what)) return false;
     *v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
     return true;
@@ -93,7 +93,7 @@ class CheckpointReader {
     return true;
   }
   bool Double(double* d, const char* what) {
-    uint64_t v;
+    uint64_t v = 0;
     if (!Fixed64(&v, what)) return false;
     std::memcpy(d, &v, sizeof v);
     return true;
@@ -106,7 +106,7 @@ class CheckpointReader {
     return true;
   }
   bool String(std::string* s, const char* what) {
-    uint64_t n;
+    uint64_t n = 0;
     if (!Varint(&n, what)) return false;
     if (!Need(n, what)) return false;
     s->assign(in_.substr(pos_, n));

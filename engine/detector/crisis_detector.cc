@@ -5,6 +5,7 @@
 
 #include "base/json_writer.h"
 #include "base/rfc3339.h"
+#include "engine/detector/checkpoint_codec.h"
 #include "format/alert_line.h"
 
 namespace triage {

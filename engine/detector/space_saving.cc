@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/detector/checkpoint_codec.h"
+
 namespace triage {
 
 SpaceSaving::SpaceSaving(size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {

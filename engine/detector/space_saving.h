@@ -28,9 +28,11 @@
 #include <vector>
 
 #include "base/status.h"
-#include "engine/detector/checkpoint_codec.h"
 
 namespace triage {
+
+class CheckpointReader;
+class CheckpointWriter;
 
 class SpaceSaving {
  public:

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/json_writer.h"
+#include "engine/detector/checkpoint_codec.h"
 
 namespace triage {
 
