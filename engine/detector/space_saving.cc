@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "engine/detector/checkpoint_codec.h"
-
 namespace triage {
 
 SpaceSaving::SpaceSaving(size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {
@@ -85,53 +83,6 @@ void SpaceSaving::Halve() {
     s.count /= 2;
     s.error /= 2;
   }
-}
-
-void SpaceSaving::SaveState(CheckpointWriter* w) const {
-  w->Varint(slots_.size());
-  for (const Slot& s : slots_) {
-    w->Fixed64(s.key);
-    w->Varint(s.count);
-    w->Varint(s.error);
-  }
-  for (uint32_t slot : heap_) w->Varint(slot);
-}
-
-Status SpaceSaving::LoadState(CheckpointReader* r) {
-  slots_.clear();
-  heap_.clear();
-  where_.clear();
-  auto fail = [&]() {
-    slots_.clear();
-    heap_.clear();
-    where_.clear();
-    return Status::Corruption("term summary: " + r->error());
-  };
-  uint64_t n = 0;
-  if (!r->Bounded(&n, capacity_, "term summary: counters")) return fail();
-  for (uint64_t i = 0; i < n; ++i) {
-    Slot s;
-    if (!r->Fixed64(&s.key, "term summary: key") || !r->Varint(&s.count, "term summary: count") ||
-        !r->Varint(&s.error, "term summary: error"))
-      return fail();
-    if (s.error > s.count) return r->Fail("term summary: counter", "error above count"), fail();
-    if (!where_.emplace(s.key, static_cast<uint32_t>(i)).second)
-      return r->Fail("term summary: counter", "a key held twice"), fail();
-    slots_.push_back(s);
-  }
-  std::vector<bool> placed(n, false);
-  for (uint64_t pos = 0; pos < n; ++pos) {
-    uint64_t slot = 0;
-    if (!r->Bounded(&slot, n - 1, "term summary: heap")) return fail();
-    if (placed[slot]) return r->Fail("term summary: heap", "a counter placed twice"), fail();
-    placed[slot] = true;
-    heap_.push_back(static_cast<uint32_t>(slot));
-    slots_[slot].heap_pos = static_cast<uint32_t>(pos);
-  }
-  // A heap out of order would not crash, but would admit the wrong keys.
-  for (size_t pos = 1; pos < heap_.size(); ++pos)
-    if (CountAt((pos - 1) / 2) > CountAt(pos)) return r->Fail("term summary: heap", "not a min-heap"), fail();
-  return Status::OK();
 }
 
 }  // namespace triage
