@@ -6,20 +6,22 @@
 #   bench/restart.sh                 # N=1000000 generated messages
 #   N=200000 bench/restart.sh
 #
-# 1. N generated messages are stored into a fresh data directory with
+# 1. N generated messages (`triage gen`) are stored into a data directory with
 #    `triage replay --data` (they are received now: all are in the last six
-#    hours of the store's clock, which is what the warm-up window reads).
-# 2. "window replay": serve starts without a checkpoint (as a store from
-#    before checkpoints, or with one refused) and re-reads all N through the
-#    detector before it listens. Timed from the start until /readyz is 200;
-#    VmHWM read from /proc/PID/status then. Stopped with SIGTERM: a clean stop
+#    hours of the store's clock, which is what the warm-up window reads). The
+#    directory is kept in $WORK/pristine and copied for each run, so a second
+#    run of the script skips this step.
+# 2. "window replay": serve starts without a checkpoint (a store from before
+#    checkpoints, or one refused) and re-reads all N through the detector
+#    before it listens. Timed from the start until /readyz answers 200, VmHWM
+#    read from /proc/PID/status then. Stopped with SIGTERM: the clean stop
 #    writes DATA/detector.ckpt.
 # 3. "checkpoint": serve starts again, restores the checkpoint and replays
 #    nothing (nothing was stored after it). Same measures.
-# 4. "checkpoint + tail": TAIL more messages are posted (bench/load_client),
-#    half before a periodic checkpoint and half after it; the daemon is then
-#    killed with SIGKILL, and the restart replays what was stored after that
-#    checkpoint (about TAIL / 2 messages).
+# 4. "checkpoint + tail": TAIL more messages are posted (curl, batches of
+#    1,000), half before a periodic checkpoint (every 5 s here) and half
+#    after it; the daemon is killed with SIGKILL, and the restart replays
+#    what was stored after that checkpoint (about TAIL / 2 messages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,24 +32,30 @@ B=${BUILD:-build/release}
 W=${WORK:-/tmp/triage-restart}
 TRIAGE=$B/cli/triage
 
-for tool in "$TRIAGE" "$B/bench/gen_archive" "$B/bench/load_client"; do
-  [ -x "$tool" ] || { echo "restart: $tool is missing: build the triage, gen_archive and load_client targets" >&2; exit 2; }
-done
+[ -x "$TRIAGE" ] || { echo "restart: $TRIAGE is missing: build the triage target" >&2; exit 2; }
 command -v curl > /dev/null || { echo "restart: curl is missing" >&2; exit 2; }
-
-rm -rf "$W"
 mkdir -p "$W"
-echo "generating $N + $TAIL messages"
-"$B/bench/gen_archive" "$((N + TAIL))" 5 > "$W/all.ndjson"
-head -n "$N" "$W/all.ndjson" > "$W/archive.ndjson"
-tail -n "$TAIL" "$W/all.ndjson" | head -n "$((TAIL / 2))" > "$W/tail1.ndjson"
-tail -n "$((TAIL - TAIL / 2))" "$W/all.ndjson" > "$W/tail2.ndjson"
-rm "$W/all.ndjson"
-echo "storing them: triage replay --data $W/data"
-/usr/bin/time -f "  replay: %e s, peak RSS %M KB" "$TRIAGE" replay --data "$W/data" "$W/archive.ndjson" > /dev/null
+
+if [ ! -d "$W/pristine" ] || [ "$(cat "$W/pristine.n" 2> /dev/null)" != "$N" ]; then
+  rm -rf "$W/pristine" "$W/tail"
+  echo "generating $N + $TAIL messages"
+  "$TRIAGE" gen --messages "$((N + TAIL))" --seed 5 > "$W/all.ndjson"
+  head -n "$N" "$W/all.ndjson" > "$W/archive.ndjson"
+  mkdir -p "$W/tail"
+  tail -n "$TAIL" "$W/all.ndjson" | split -l 1000 -d -a 4 - "$W/tail/batch."
+  rm "$W/all.ndjson"
+  echo "storing them: triage replay --data $W/pristine $W/archive.ndjson"
+  /usr/bin/time -f "  replay: %e s, peak RSS %M KB" "$TRIAGE" replay --data "$W/pristine" "$W/archive.ndjson" > /dev/null
+  rm "$W/archive.ndjson"
+  echo "$N" > "$W/pristine.n"
+fi
+rm -rf "$W/data"
+cp -r "$W/pristine" "$W/data"
+: > "$W/serve.log"
+printf 'detector_checkpoint_seconds: 5\n' > "$W/serve.yaml"
 
 PID=
-start_serve() {  # $1: label. Prints seconds to ready and VmHWM.
+start_serve() {  # $1: label. Prints the seconds until ready and VmHWM.
   local t0 t1
   t0=$(date +%s.%N)
   "$TRIAGE" serve --data "$W/data" --listen "127.0.0.1:$PORT" --config "$W/serve.yaml" 2>> "$W/serve.log" &
@@ -57,31 +65,31 @@ start_serve() {  # $1: label. Prints seconds to ready and VmHWM.
     sleep 0.05
   done
   t1=$(date +%s.%N)
-  printf '  %-20s ready after %6.2f s, peak RSS %s\n' "$1" "$(echo "$t1 - $t0" | bc)" \
-    "$(awk '/VmHWM/ {printf "%d MB", $2 / 1024}' /proc/$PID/status)"
+  printf '  %-18s ready after %6.2f s, peak RSS %s\n' "$1" "$(echo "$t1 - $t0" | bc)" \
+    "$(awk '/VmHWM/ {printf "%d MB", $2 / 1024}' "/proc/$PID/status")"
 }
 stop_serve() {  # $1: signal
   kill "-$1" "$PID"
   wait "$PID" 2> /dev/null || true
 }
+post() {  # batch files
+  for f in "$@"; do
+    curl -fs -o /dev/null -H 'Content-Type: application/x-ndjson' --data-binary "@$f" \
+      "http://127.0.0.1:$PORT/v1/messages" || { echo "restart: POST $f failed" >&2; exit 1; }
+  done
+}
 
-printf 'detector_checkpoint_seconds: 5\n' > "$W/serve.yaml"
 echo "restarts with $N messages stored in the last six hours:"
-rm -f "$W/data/detector.ckpt"
 start_serve "window replay"
 stop_serve TERM
-printf '  checkpoint written at the clean stop: %s bytes\n' "$(stat -c %s "$W/data/detector.ckpt")"
+printf '  %-18s %s bytes\n' "checkpoint size" "$(stat -c %s "$W/data/detector.ckpt")"
 start_serve "checkpoint"
-load() {  # $1: archive
-  local n
-  n=$(wc -l < "$1")
-  "$B/bench/load_client" --port "$PORT" --file "$1" --batch 1000 --connections 2 --requests "$(((n + 999) / 1000))" \
-    > "$W/load.txt" 2>&1 || { cat "$W/load.txt"; exit 1; }
-}
-load "$W/tail1.ndjson"
-sleep 7  # one periodic checkpoint covers the first half of the tail
-load "$W/tail2.ndjson"
-stop_serve KILL  # no checkpoint at the stop: the second half is replayed
+batches=("$W"/tail/batch.*)
+half=$((${#batches[@]} / 2))
+post "${batches[@]:0:half}"
+sleep 7  # a periodic checkpoint covers the first half of the tail
+post "${batches[@]:half}"
+stop_serve KILL  # no checkpoint at the stop: the second half is stored after the last one
 start_serve "checkpoint + tail"
 stop_serve TERM
 grep "crisis detector" "$W/serve.log" | sed 's/^/  log: /'
