@@ -58,7 +58,10 @@ PID=
 start_serve() {  # $1: label. Prints the seconds until ready and VmHWM.
   local t0 t1
   t0=$(date +%s.%N)
-  "$TRIAGE" serve --data "$W/data" --listen "127.0.0.1:$PORT" --config "$W/serve.yaml" 2>> "$W/serve.log" &
+  # Each log line with the seconds since the start, to see where the time goes.
+  "$TRIAGE" serve --data "$W/data" --listen "127.0.0.1:$PORT" --config "$W/serve.yaml" \
+    2> >(while IFS= read -r line; do printf '%7.2f s  %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$line"; done \
+         >> "$W/serve.log") &
   PID=$!
   until curl -fs "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1; do
     kill -0 "$PID" 2> /dev/null || { echo "restart: serve exited; see $W/serve.log" >&2; exit 1; }
@@ -92,4 +95,4 @@ post "${batches[@]:half}"
 stop_serve KILL  # no checkpoint at the stop: the second half is stored after the last one
 start_serve "checkpoint + tail"
 stop_serve TERM
-grep "crisis detector" "$W/serve.log" | sed 's/^/  log: /'
+grep -E "crisis detector|listening on|^ *[0-9.]+ s  triage serve: (tone|outbound)" "$W/serve.log" | sed 's/^/  log: /'
