@@ -28,7 +28,6 @@ cd "$(dirname "$0")/.."
 
 N=${N:-1000000}
 TAIL=${TAIL:-100000}
-PORT=${PORT:-18393}
 B=${BUILD:-build/release}
 W=${WORK:-/tmp/triage-restart}
 TRIAGE=$B/cli/triage
@@ -56,16 +55,22 @@ cp -r "$W/pristine" "$W/data"
 printf 'detector_checkpoint_seconds: 5\n' > "$W/serve.yaml"
 
 PID=
+PORT=
 start_serve() {  # $1: label. Prints the seconds until ready and VmHWM.
-  local t0 t1
+  local t0 t1 from
+  from=$(wc -l < "$W/serve.log")
   t0=$(date +%s.%N)
-  # Each log line with the seconds since the start, to see where the time goes.
-  "$TRIAGE" serve --data "$W/data" --listen "127.0.0.1:$PORT" --config "$W/serve.yaml" \
+  # A port of its own (127.0.0.1:0, read from the log): nothing else can
+  # answer the readiness probe. Each log line with the seconds since the
+  # start, to see where the time goes.
+  "$TRIAGE" serve --data "$W/data" --listen "127.0.0.1:0" --config "$W/serve.yaml" \
     2> >(while IFS= read -r line; do printf '%7.2f s  %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$line"; done \
          >> "$W/serve.log") &
   PID=$!
-  until curl -fs "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1; do
+  PORT=
+  until [ -n "$PORT" ] && curl -fs "http://127.0.0.1:$PORT/readyz" > /dev/null 2>&1; do
     kill -0 "$PID" 2> /dev/null || { echo "restart: serve exited; see $W/serve.log" >&2; exit 1; }
+    PORT=$(tail -n "+$((from + 1))" "$W/serve.log" | sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' | head -1)
     sleep 0.05
   done
   t1=$(date +%s.%N)
