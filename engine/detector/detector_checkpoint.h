@@ -22,10 +22,8 @@
 // Size: the payload holds only bounded structures (see SaveState of
 // CrisisDetector, BurstDetector, SpaceSaving): brands and rules, at most
 // max_topics other topics per time scale, `terms.capacity` term counters,
-// the open alerts (each with at most 10,000 topic hashes); the daemon adds
-// the ids of its last 262,144 messages (2 MB, LiveDetector::Checkpoint).
-// With the default settings and words of usual length that is at most
-// about 2 x 100,000 topics x ~70 bytes + 50,000 x ~14 bytes + 2 MB, some
+// the open alerts (each with at most 10,000 topic hashes); the daemon adds 2 MB of message ids (LiveDetector).
+// Defaults, words of usual length: about 2 x 100,000 topics x ~70 bytes + 50,000 x ~14 bytes + 2 MB, some
 // 17 MB, however many messages went through; bench/README.md has measured
 // sizes (2.1 MB after 1,000,000 generated messages).
 #ifndef TRIAGE_ENGINE_DETECTOR_DETECTOR_CHECKPOINT_H_
