@@ -5,8 +5,11 @@
 // store, saying why, then replays the last six hours as before.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 
 #include "base/rfc3339.h"
 #include "format/archive_format.h"
@@ -251,4 +254,52 @@ TEST_CASE("A message counted before the checkpoint and stored after it is replay
   LiveDetector c(nullptr);
   CHECK_THAT(c.RestoreCheckpoint(*p, blob, 56, wall, &h).message(), Catch::Contains("the store ends at 55"));
   CHECK_FALSE(c.Checkpoint(1, wall, &blob));  // still no state
+}
+
+TEST_CASE("Checkpoints are written while the detector changes; one that cannot be written is logged and counted, "
+          "and the previous one stays",
+          "[daemon][detector][checkpoint]") {
+  test::TempDir dir;
+  ServerConfig cfg;
+  cfg.data_dir = dir.path() + "/data";
+  cfg.detector_checkpoint_seconds = 1;
+  const std::string ckpt = DetectorCheckpoints::PathIn(cfg.data_dir);
+  // Waits (a minute at most: a bound, not a speed) until `done`.
+  auto eventually = [](const std::function<bool()>& done) {
+    for (int i = 0; i < 1200 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+  };
+  auto metrics = [](RunningDaemon& d) {
+    test::HttpClient c(d.port());
+    return c.Request("GET", "/metrics").body;
+  };
+  std::string before;
+  {
+    RunningDaemon d(cfg);
+    Post(d, Quiet());
+    // Written by the job's thread, the daemon still running.
+    REQUIRE(eventually([&] { return fs::exists(ckpt); }));
+    CHECK(metrics(d).find("triage_detector_checkpoints_total{result=\"ok\"} 0\n") == std::string::npos);
+    // The temporary file's name taken by a directory: every write fails
+    // from here on (once a write in flight, if any, has renamed its file).
+    REQUIRE(eventually([&] {
+      std::error_code ec;
+      fs::create_directory(ckpt + ".tmp", ec);
+      return fs::is_directory(ckpt + ".tmp");
+    }));
+    before = ReadBytes(ckpt);
+    Post(d, Burst(0, 20));
+    REQUIRE(eventually([&] { return metrics(d).find("triage_detector_checkpoints_total{result=\"failed\"} 0\n") ==
+                                    std::string::npos; }));
+    CHECK_THAT(d.Log(), Catch::Contains("crisis detector checkpoint not written: cannot create " + ckpt + ".tmp: "));
+    CHECK_THAT(d.Log(), Catch::Contains("(the previous one stays; retried in 1 s)"));
+    CHECK(ReadBytes(ckpt) == before);
+  }  // the write at the stop fails too, and the daemon still stops
+  CHECK(ReadBytes(ckpt) == before);
+  fs::remove(ckpt + ".tmp");
+  RunningDaemon d(cfg);
+  // The older checkpoint, and the outage's first half stored after it.
+  CHECK_THAT(d.Log(), Catch::Contains("crisis detector restored from " + ckpt));
+  CHECK_THAT(d.Log(), Catch::Contains("then 20 messages stored after it replayed"));
+  CHECK_THAT(Alerts(d), Catch::Contains("\"closed_at\":null"));
 }
