@@ -110,10 +110,12 @@ TEST_CASE("A burst through the API opens one stored alert, queued once on comms,
     CHECK_THAT(metrics, Catch::Contains("triage_messages_escalated_total{reason=\"alert\"} " + std::to_string(carried) + "\n"));
     CHECK_THAT(metrics, Catch::Contains("triage_detector_topics{kind=\"exact\"}"));
   }
-  // After a restart the detector relearns from the stored messages; the
-  // alert it re-derives is the stored one, not a second alert or queue item.
+  // After a restart the detector is restored from the checkpoint of the
+  // clean stop (daemon_checkpoint_test.cc has the rest); the alert is the
+  // stored one, not a second alert or queue item.
   RunningDaemon again(cfg);
-  CHECK_THAT(again.Log(), Catch::Contains("crisis detector warmed up on 76 messages"));
+  CHECK_THAT(again.Log(), Catch::Contains("crisis detector restored from " + cfg.data_dir + "/detector.ckpt"));
+  CHECK_THAT(again.Log(), Catch::Contains("then 0 messages stored after it replayed"));
   test::HttpClient c(again.port());
   auto alerts = c.Request("GET", "/v1/alerts");
   CHECK(Count(alerts.body, "\"type\":\"crisis_alert\"") == 1);

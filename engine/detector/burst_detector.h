@@ -50,9 +50,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
 #include "engine/detector_options.h"
 
 namespace triage {
+
+class CheckpointReader;
+class CheckpointWriter;
 
 struct BurstAlert {
   std::string id;            // "alert:<opened_at_ms>:<topic>", stable across replays
@@ -123,6 +127,21 @@ class BurstDetector {
   size_t num_evictable_topics() const { return lru_size_; }
   const BurstDetectorOptions& options() const { return options_; }
 
+  // Checkpoint (detector_checkpoint.h). Every topic (name, baseline bits,
+  // ring, window count, cooldown, thresholds), the evictable ones in their
+  // recency order so that the same topic is evicted next after a restore,
+  // the open alerts in opening order, and of the alerts only those in
+  // `keep_alerts` (ascending indices; it must hold every open alert): they
+  // are renumbered 0, 1, ... in that order, so the state stays bounded
+  // however many alerts opened and closed before. Bounded by the settings:
+  // brands and rules, plus at most max_topics other topics (more only while
+  // each of the extra ones holds an open alert).
+  void SaveState(CheckpointWriter* w, const std::vector<int>& keep_alerts) const;
+  // Replaces this detector's state with what SaveState wrote, for a detector
+  // built with the same options (the envelope checks that). On error the
+  // detector is left empty and the error names the field.
+  Status LoadState(CheckpointReader* r);
+
  private:
   struct Topic {
     std::string name;
@@ -149,6 +168,8 @@ class BurstDetector {
   Topic* Find(std::string_view name, uint64_t hash);
   void LruUnlink(Topic* t);
   void LruPushFront(Topic* t);
+  void Clear();
+  bool LoadTopic(CheckpointReader* r, Topic* t);  // its alert is checked by the caller
 
   BurstDetectorOptions options_;
   double decay_;  // per bucket

@@ -82,6 +82,21 @@ class CrisisDetector {
   Stats stats() const;
   const CrisisDetectorOptions& options() const { return options_; }
 
+  // Checkpoint (detector_checkpoint.h has the envelope, the bound and why):
+  // everything Observe and CloseQuiet read, so that a detector restored
+  // with LoadState and fed the rest of a stream derives the same alerts,
+  // with the same ids, as one that saw the whole stream. Alerts that closed
+  // and whose change was taken (TakeChanged) are left out: nothing reads
+  // them again, and keeping them would grow the state with every alert
+  // ever opened. The alerts kept are renumbered in order; *renumbered (if
+  // given) gets, for each alert index now, its index after a restore or -1.
+  void SaveState(CheckpointWriter* w, std::vector<int>* renumbered = nullptr) const;
+  // Replaces the state of this detector, which must be built with the same
+  // options (the envelope's settings fingerprint checks that), with what
+  // SaveState wrote. On error the detector is as freshly constructed and the
+  // error names the part and field that was wrong.
+  Status LoadState(CheckpointReader* r);
+
  private:
   struct Incident {
     int scale = 0;  // 0 fast, 1 slow
@@ -96,6 +111,8 @@ class CrisisDetector {
   void MarkChanged(int incident);
   void SweepClosed(int64_t t_ms);
   bool Ignored(std::string_view topic) const;
+  void Reset();
+  Status LoadIncidents(CheckpointReader* r);
 
   CrisisDetectorOptions options_;
   BurstDetector fast_, slow_;

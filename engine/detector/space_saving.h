@@ -27,7 +27,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/status.h"
+
 namespace triage {
+
+class CheckpointReader;
+class CheckpointWriter;
 
 class SpaceSaving {
  public:
@@ -50,6 +55,15 @@ class SpaceSaving {
 
   size_t size() const { return slots_.size(); }
   size_t capacity() const { return capacity_; }
+
+  // Checkpoint (detector_checkpoint.h): the counters in slot order and the
+  // heap's order, so that ties for the smallest count are broken the same
+  // way after a restore and the same keys are admitted. At most `capacity`
+  // counters: about 20 bytes each. LoadState replaces this summary's state
+  // (built with the same capacity); on error it is left empty and the error
+  // names what was wrong.
+  void SaveState(CheckpointWriter* w) const;
+  Status LoadState(CheckpointReader* r);
 
  private:
   struct Slot {

@@ -275,6 +275,13 @@ class QueueStore {
   // in arrival order, at most `max` (the newest ones). For warming up the
   // crisis detector after a restart. Scans the state column family.
   Status RecentMessages(int64_t since_ms, size_t max, std::vector<std::string>* raw) const;
+  // The same for the messages with arrival sequence number >= first_seq
+  // (those stored after a crisis detector checkpoint). Also a scan of the
+  // state column family; the caller skips it when first_seq == next_seq().
+  Status MessagesFrom(uint64_t first_seq, size_t max, std::vector<std::string>* raw) const;
+  // The sequence number the next stored message will get: every message
+  // stored so far (durable or still in its group commit) has a lower one.
+  uint64_t next_seq() const;
   uint64_t pending_ops() const;
   // False while read-only after a write failure (see the top of this file).
   bool healthy() const;
@@ -351,6 +358,7 @@ class QueueStore {
   void ClaimImpl(std::string queue, std::string only_id, std::string agent, size_t max_messages, int64_t lease_ms,
                  ClaimDone done);
   void AddEventImpl(std::string id, std::string conversation_id, Event event, std::string dedupe_key, EventDone done);
+  Status RecentLines(int64_t since_ms, uint64_t first_seq, size_t max, std::vector<std::string>* raw) const;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -178,6 +178,19 @@ std::vector<std::string> QueueStore::Alerts() const {
 }
 
 Status QueueStore::RecentMessages(int64_t since_ms, size_t max, std::vector<std::string>* raw) const {
+  return RecentLines(since_ms, 0, max, raw);
+}
+
+Status QueueStore::MessagesFrom(uint64_t first_seq, size_t max, std::vector<std::string>* raw) const {
+  return RecentLines(INT64_MIN, first_seq, max, raw);
+}
+
+uint64_t QueueStore::next_seq() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->next_seq;
+}
+
+Status QueueStore::RecentLines(int64_t since_ms, uint64_t first_seq, size_t max, std::vector<std::string>* raw) const {
   raw->clear();
   std::vector<std::pair<uint64_t, std::string>> recent;  // (seq, id)
   auto dl = impl_->ReadLock();
@@ -187,7 +200,7 @@ Status QueueStore::RecentMessages(int64_t since_ms, size_t max, std::vector<std:
     MessageState s;
     if (!DecodeState(it->value().ToString(), &s)) continue;  // Recover() already vetted them
     if (s.status == MessageStatus::kDeleted) continue;  // no text left
-    if (s.received_ms >= since_ms) recent.emplace_back(s.seq, it->key().ToString());
+    if (s.received_ms >= since_ms && s.seq >= first_seq) recent.emplace_back(s.seq, it->key().ToString());
   }
   if (!it->status().ok()) return FromRocks(it->status(), "scan of recent messages");
   std::sort(recent.begin(), recent.end());

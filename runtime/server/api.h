@@ -128,6 +128,10 @@ class Api {
   // Replays the messages stored in the last `window_ms` through the crisis
   // detector (after a restart, before serving). Returns how many.
   size_t WarmDetector(int64_t window_ms);
+  // The same for the messages stored with arrival sequence number >=
+  // first_seq (those after a restored checkpoint); nothing is read when
+  // there are none.
+  size_t WarmDetectorFrom(uint64_t first_seq);
 
   void set_draining(bool d) { draining_ = d; }
   bool draining() const { return draining_; }
@@ -154,6 +158,8 @@ class Api {
   // other error: it could not be classified (a 500).
   Status AddToIngest(Message* msg, std::string_view line, PendingIngest* batch);
   void CommitIngest(PendingIngest batch, Respond respond);
+  // Warm-up: decides stored lines again for the detector, stores its effects.
+  size_t ReplayIntoDetector(const std::vector<std::string>& lines);
   void Ingest(std::string body, Respond respond);
   void Webhook(std::string_view method, const std::string& platform, std::string_view query, const Headers& headers,
                std::string body, Respond respond);

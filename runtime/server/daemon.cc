@@ -20,6 +20,7 @@
 #include "runtime/server/report_pool.h"
 #include "runtime/server/retention_job.h"
 #include "engine/metrics/metrics_aggregator.h"
+#include "runtime/server/detector_checkpoints.h"
 #include "runtime/server/http_server.h"
 #include "runtime/server/pipeline_holder.h"
 #include "engine/store/queue_store.h"
@@ -57,6 +58,15 @@ struct Daemon::Impl {
   // so concurrent reports queue rather than take both cores from ingest.
   std::unique_ptr<ReportPool> reports;
   std::unique_ptr<RetentionJob> retention;  // sweeps the queues with retention_days
+  std::unique_ptr<DetectorCheckpoints> checkpoints;
+
+  // Before serving (see README: restart).
+  void WarmDetector() {
+    Api* a = api.get();
+    Log(checkpoints->WarmAtStart(
+        *pipelines->Current(), [a](uint64_t position) { return a->WarmDetectorFrom(position); },
+        [a](int64_t window_ms) { return a->WarmDetector(window_ms); }));
+  }
 
   void StartKafka() {
     if (!kafka) return;
@@ -348,11 +358,11 @@ Status Daemon::Create(const ServerConfig& config, FILE* log, std::unique_ptr<Dae
     m.api->set_backup_hook([job](std::function<void(Status, BackupSummary)> done) { job->Start(std::move(done)); });
     m.metrics.sources.push_back([job](std::string* out) { job->AppendMetrics(out); });
   }
-  // The detector keeps no state across restarts: it relearns the baselines
-  // from the messages stored in the last hours before serving.
-  const int64_t warm_window_ms = 6 * 3600'000;
-  size_t warmed = m.api->WarmDetector(warm_window_ms);
-  if (warmed) m.Log("crisis detector warmed up on " + std::to_string(warmed) + " messages of the last 6 hours");
+  m.checkpoints = std::make_unique<DetectorCheckpoints>(m.detector.get(), m.store.get(), config.data_dir,
+                                                        [impl](const std::string& msg) { impl->Log(msg); });
+  DetectorCheckpoints* checkpoints = m.checkpoints.get();
+  m.metrics.sources.push_back([checkpoints](std::string* out) { checkpoints->AppendMetrics(out); });
+  m.WarmDetector();
   m.server = std::make_unique<HttpServer>(m.io, m.config, m.api.get(), &m.metrics);
   m.server->set_log([impl](const std::string& msg) { impl->Log(msg); });
   if (Status s = m.server->Listen(); !s.ok()) return s;
@@ -439,6 +449,7 @@ int Daemon::Run(bool handle_signals) {
   m.server->StartAccepting();
   m.detector_timer = std::make_unique<asio::steady_timer>(m.io);
   m.TickDetector();
+  m.checkpoints->Start(m.config.detector_checkpoint_seconds * 1000);
   const size_t tokens = m.config.security.tokens.size();
   m.Log("listening on " + m.config.host + ":" + std::to_string(m.server->port()) +
         (m.server->tls() ? " (HTTPS)" : " (HTTP)") +
@@ -454,6 +465,10 @@ int Daemon::Run(bool handle_signals) {
   if (m.backup) m.backup->Stop();  // a running backup finishes first: it reads the open store
   if (m.reports) m.reports->Stop();  // likewise a running report
   if (m.retention) m.retention->Stop();
+  // The last checkpoint, after the last request was decided: the next start
+  // restores it and has nothing stored after it to replay.
+  m.checkpoints->Stop();
+  if (Status s = m.checkpoints->WriteNow(); !s.ok()) m.Log(s.message());
   signals.reset();
   m.detector_timer.reset();
   // Closing the store writes out every pending operation, then closes RocksDB.

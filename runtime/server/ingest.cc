@@ -278,6 +278,17 @@ size_t Api::WarmDetector(int64_t window_ms) {
   if (!detector_) return 0;
   std::vector<std::string> lines;
   if (!store_->RecentMessages(WallMs() - window_ms, 2'000'000, &lines).ok()) return 0;
+  return ReplayIntoDetector(lines);
+}
+
+size_t Api::WarmDetectorFrom(uint64_t first_seq) {
+  if (!detector_ || first_seq >= store_->next_seq()) return 0;
+  std::vector<std::string> lines;
+  if (!store_->MessagesFrom(first_seq, 2'000'000, &lines).ok()) return 0;
+  return ReplayIntoDetector(lines);
+}
+
+size_t Api::ReplayIntoDetector(const std::vector<std::string>& lines) {
   PendingIngest batch;
   if (!BeginIngest(&batch).ok()) return 0;
   Decision d;

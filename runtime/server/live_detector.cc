@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/json_writer.h"
+#include "engine/detector/checkpoint_codec.h"
 
 namespace triage {
 
@@ -41,6 +42,7 @@ void LiveDetector::Observe(uint64_t generation, const Pipeline& p, const Message
     return;
   }
   ++stats_.observed;
+  ++changes_;
   std::vector<int> opened;
   int carried = detector_->Observe(msg, p.pack(), normalized, d, &opened);
   stats_.opened += opened.size();
@@ -54,6 +56,7 @@ bool LiveDetector::Tick(int64_t wall_ms) {
   std::lock_guard<std::mutex> l(mu_);
   if (!detector_ || last_event_ms_ == 0 || wall_ms - last_wall_ms_ < kIdleMs) return false;
   size_t open_before = detector_->stats().open_alerts;
+  ++changes_;
   detector_->CloseQuiet(last_event_ms_ + (wall_ms - last_wall_ms_));
   return detector_->stats().open_alerts < open_before;
 }
@@ -130,6 +133,83 @@ LiveDetector::Stats LiveDetector::stats() const {
   Stats s = stats_;
   if (detector_) s.detector = detector_->stats();
   return s;
+}
+
+uint64_t LiveDetector::changes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return changes_;
+}
+
+bool LiveDetector::Checkpoint(uint64_t position, int64_t wall_ms, std::string* blob) {
+  std::string payload;
+  DetectorCheckpointHeader h;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!detector_) return false;
+    CheckpointWriter w(&payload);
+    std::vector<int> renumbered;
+    detector_->SaveState(&w, &renumbered);
+    // Alerts are renumbered without the closed ones left out; those below
+    // next_unannounced_ that remain are still below it.
+    int announced = 0;
+    for (size_t i = 0; i < renumbered.size() && static_cast<int>(i) < next_unannounced_; ++i) announced += renumbered[i] >= 0;
+    w.Signed(last_event_ms_);
+    w.Varint(static_cast<uint64_t>(announced));
+    w.Varint(recent_order_.size());
+    for (uint64_t id : recent_order_) w.Fixed64(id);
+    h.settings = DetectorSettingsFingerprint(detector_->options(), settings_);
+    h.last_event_ms = last_event_ms_;
+  }
+  h.position = position;
+  h.written_at_ms = wall_ms;
+  *blob = SealDetectorCheckpoint(h, payload);
+  return true;
+}
+
+Status LiveDetector::RestoreCheckpoint(const Pipeline& p, std::string_view blob, uint64_t max_position,
+                                       int64_t wall_ms, DetectorCheckpointHeader* header) {
+  const RulePack& pack = p.pack();
+  std::string_view payload;
+  if (Status s = OpenDetectorCheckpoint(blob, DetectorSettingsFingerprint(pack.detector(), pack.detector_source()),
+                                        header, &payload);
+      !s.ok())
+    return s;
+  if (header->position > max_position)
+    return Status::InvalidArgument("it covers messages up to arrival number " + std::to_string(header->position - 1) +
+                                   " and the store ends at " + std::to_string(max_position - 1) +
+                                   " (restored from an older backup, or another store's checkpoint)");
+  auto detector = std::make_unique<CrisisDetector>(pack.detector());
+  detector->set_lexicon(lexicon_);
+  CheckpointReader r(payload);
+  if (Status s = detector->LoadState(&r); !s.ok()) return Status::Corruption("detector state: " + s.message());
+  int64_t last_event_ms = 0;
+  uint64_t announced = 0, n_recent = 0;
+  if (!r.Signed(&last_event_ms, "last event time") ||
+      !r.Bounded(&announced, detector->num_alerts(), "alerts announced") ||
+      !r.Bounded(&n_recent, kRecentIds, "recent message ids"))
+    return Status::Corruption(r.error());
+  std::deque<uint64_t> order;
+  std::unordered_set<uint64_t> recent;
+  recent.reserve(n_recent);
+  for (uint64_t i = 0; i < n_recent; ++i) {
+    uint64_t id = 0;
+    if (!r.Fixed64(&id, "recent message id")) return Status::Corruption(r.error());
+    if (!recent.insert(id).second) return Status::Corruption("recent message ids: one id twice");
+    order.push_back(id);
+  }
+  if (!r.at_end()) return Status::Corruption(std::to_string(r.remaining()) + " bytes after the end of the state");
+  std::lock_guard<std::mutex> l(mu_);
+  detector_ = std::move(detector);
+  settings_ = pack.detector_source();
+  // generation_ stays: the first Observe's generation differs, finds the
+  // same settings and keeps this detector (SyncLocked).
+  recent_.swap(recent);
+  recent_order_.swap(order);
+  last_event_ms_ = last_event_ms;
+  last_wall_ms_ = wall_ms;
+  next_unannounced_ = static_cast<int>(announced);
+  ++changes_;
+  return Status::OK();
 }
 
 }  // namespace triage

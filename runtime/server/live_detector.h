@@ -18,9 +18,13 @@
 // message since the last call becomes an AlertRecord; both are written with
 // the batch that caused them (TakeEffects).
 //
-// A restart keeps no detector state, so Warm() replays the messages stored
-// in the last hours through the detector before the daemon serves; alert ids
-// are deterministic, so alerts it re-derives are the ones already stored.
+// Restarts: Checkpoint() writes the detector's state (bounded, see
+// engine/detector/detector_checkpoint.h) and RestoreCheckpoint() reads it
+// back, so a restarted daemon replays only the messages stored after the
+// checkpoint (runtime/server/detector_checkpoints.h). Without a usable
+// checkpoint the daemon replays the messages of the last hours instead;
+// either way alert ids are deterministic, so alerts re-derived are the ones
+// already stored.
 #ifndef TRIAGE_RUNTIME_SERVER_LIVE_DETECTOR_H_
 #define TRIAGE_RUNTIME_SERVER_LIVE_DETECTOR_H_
 
@@ -34,6 +38,7 @@
 #include <vector>
 
 #include "engine/detector/crisis_detector.h"
+#include "engine/detector/detector_checkpoint.h"
 #include "engine/detector/sentiment.h"
 #include "engine/pipeline.h"
 #include "engine/processor.h"
@@ -76,6 +81,33 @@ class LiveDetector {
   // Closes alerts during silence (see above). Returns true if any closed.
   bool Tick(int64_t wall_ms);
 
+  // The state as a checkpoint blob covering every message observed so far,
+  // tagged with `position` (the daemon: the store's next arrival sequence
+  // number, read before this call, so every message stored below it was
+  // observed first). It holds the detector (CrisisDetector::SaveState), the
+  // last event time, which alerts have had their queue item, and the ids of
+  // the last kRecentIds messages observed: a message observed before the
+  // checkpoint but stored after it (in flight) is replayed after a restart,
+  // and must be taken for the repeat it is. False when there is no state
+  // yet (nothing observed or restored since start). The detector is locked
+  // while the state is copied (milliseconds for a typical state, tens of
+  // them at the bound), not while it is written anywhere.
+  bool Checkpoint(uint64_t position, int64_t wall_ms, std::string* blob);
+  // Replaces the state with the checkpoint's, for pipeline `p` (a checkpoint
+  // made with other detector settings is refused: its baselines and
+  // thresholds mean something else). All or nothing: on error nothing
+  // changes and the error says why, in words for the log. Downtime is not
+  // taken for silence (Tick counts from `wall_ms`): clients may hold
+  // messages back while the daemon is down and send them now. A checkpoint
+  // whose position is past `max_position` covers messages the store does
+  // not have (the store was restored from an older backup, or is another
+  // one) and is refused.
+  Status RestoreCheckpoint(const Pipeline& p, std::string_view blob, uint64_t max_position, int64_t wall_ms,
+                           DetectorCheckpointHeader* header);
+  // Grows with every change of state (a message counted, event time moved
+  // on); a checkpoint is due only when it moved.
+  uint64_t changes() const;
+
   struct Stats {
     uint64_t observed = 0, repeats = 0, opened = 0, closed = 0, escalated_reach = 0, carried_alert = 0;
     CrisisDetector::Stats detector;
@@ -99,6 +131,7 @@ class LiveDetector {
   std::deque<uint64_t> recent_order_;
   int64_t last_event_ms_ = 0, last_wall_ms_ = 0;
   int next_unannounced_ = 0;  // alerts below this index have had their queue item taken
+  uint64_t changes_ = 0;
   std::mutex retry_mu_;  // after mu_ when both are held
   std::vector<AlertRecord> retry_records_;
   std::vector<IngestItem> retry_items_;

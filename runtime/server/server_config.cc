@@ -131,6 +131,8 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
       r.Bool(v, key, &c->keep_edit_history);
     } else if (key == "max_pending_writes") {
       r.Int(v, key, &c->max_pending_writes, 1, 10'000'000);
+    } else if (key == "detector_checkpoint_seconds") {
+      r.Int(v, key, &c->detector_checkpoint_seconds, 0, 86400);
     } else if (key == "rules") {
       r.String(v, key, &c->rules);
     } else if (key == "cache_dir") {

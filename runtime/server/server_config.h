@@ -76,6 +76,9 @@ struct ServerConfig {
   // audit (engine/store/erasure.h); off: the old text is gone.
   bool keep_edit_history = false;
   size_t max_pending_writes = 10000;
+  // How often the crisis detector's checkpoint is written while it changes
+  // (runtime/server/detector_checkpoints.h); 0: only at a clean shutdown.
+  int detector_checkpoint_seconds = 60;
   // rules
   std::string rules;                // empty: the bundled pack
   std::string cache_dir;            // empty: the default pattern cache
