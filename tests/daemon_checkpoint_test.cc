@@ -256,7 +256,7 @@ TEST_CASE("A message counted before the checkpoint and stored after it is replay
   CHECK_FALSE(c.Checkpoint(1, wall, &blob));  // still no state
 }
 
-TEST_CASE("Checkpoints are written while the detector changes; one that cannot be written is logged and counted, "
+TEST_CASE("Checkpoints are written while the detector changes - one that cannot be written is logged and counted, "
           "and the previous one stays",
           "[daemon][detector][checkpoint]") {
   test::TempDir dir;
