@@ -259,14 +259,11 @@ class ChatwootSink : public Sink {
     for (int page = 1; page <= kSearchPages; ++page) {
       const std::string url =
           base_ + "/contacts/search?q=" + PercentEncode(identifier) + "&page=" + std::to_string(page);
-      HttpResponse r;
-      DeliveryOutcome o = Call("GET", url, "", e, &r);
-      if (o.kind != DeliveryOutcome::Kind::kDelivered) return o;
       simdjson::dom::parser parser;
       simdjson::dom::element root;
       simdjson::dom::array list;
-      if (parser.parse(simdjson::padded_string(r.body)).get(root) || !ListOf(root, &list))
-        return Retry("GET " + url + ": the answer is not a contact list");
+      DeliveryOutcome o = GetList(url, "contact", e, &parser, &root, &list);
+      if (o.kind != DeliveryOutcome::Kind::kDelivered) return o;
       if (list.size() == 0) return o;
       seen += list.size();
       for (simdjson::dom::element el : list) {
@@ -289,14 +286,11 @@ class ChatwootSink : public Sink {
   DeliveryOutcome FindConversation(const OutboxEntry& e, int64_t contact, int64_t* id) {
     *id = 0;
     const std::string url = base_ + "/contacts/" + std::to_string(contact) + "/conversations";
-    HttpResponse r;
-    DeliveryOutcome o = Call("GET", url, "", e, &r);
-    if (o.kind != DeliveryOutcome::Kind::kDelivered) return o;
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     simdjson::dom::array list;
-    if (parser.parse(simdjson::padded_string(r.body)).get(root) || !ListOf(root, &list))
-      return Retry("GET " + url + ": the answer is not a conversation list");
+    DeliveryOutcome o = GetList(url, "conversation", e, &parser, &root, &list);
+    if (o.kind != DeliveryOutcome::Kind::kDelivered) return o;
     for (simdjson::dom::element c : list) {
       simdjson::dom::element attrs;
       if (!c["custom_attributes"].get(attrs) && StringField(attrs, "triage_conversation") == e.conversation) {
@@ -335,6 +329,18 @@ class ChatwootSink : public Sink {
     o.error = std::move(why);
     return o;
   }
+  // GET `url` and its answer as a list of `what` (ListOf: the payload's
+  // array); an answer that is not one is retried. `parser` owns *root and *list.
+  DeliveryOutcome GetList(const std::string& url, const char* what, const OutboxEntry& e,
+                          simdjson::dom::parser* parser, simdjson::dom::element* root, simdjson::dom::array* list) {
+    HttpResponse r;
+    DeliveryOutcome o = Call("GET", url, "", e, &r);
+    if (o.kind != DeliveryOutcome::Kind::kDelivered) return o;
+    if (parser->parse(simdjson::padded_string(r.body)).get(*root) || !ListOf(*root, list))
+      return Retry("GET " + url + ": the answer is not a " + what + " list");
+    return o;
+  }
+
   static DeliveryOutcome Retry(std::string why) {
     DeliveryOutcome o;
     o.kind = DeliveryOutcome::Kind::kRetry;
