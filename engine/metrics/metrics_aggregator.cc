@@ -46,17 +46,23 @@ std::string GroupAggregate::Encode() const {
   return o;
 }
 
-bool GroupAggregate::Decode(std::string_view in, GroupAggregate* out) {
-  GroupAggregate g;
-  if (in.empty() || in.front() != kGroupVersion) return false;
-  in.remove_prefix(1);
-  for (int64_t* v : {&g.conversations, &g.messages, &g.responded, &g.resolved, &g.resolved_in_channel,
-                     &g.public_conversations, &g.moved_private, &g.rerouted_messages, &g.sla_hit, &g.sla_missed,
-                     &g.sla_unanswered, &g.clock_skew_events}) {
+// The version byte and the counters, in Encode's order, off the front of *in.
+static bool ConsumeCounters(std::string_view* in, GroupAggregate* g) {
+  if (in->empty() || in->front() != kGroupVersion) return false;
+  in->remove_prefix(1);
+  for (int64_t* v : {&g->conversations, &g->messages, &g->responded, &g->resolved, &g->resolved_in_channel,
+                     &g->public_conversations, &g->moved_private, &g->rerouted_messages, &g->sla_hit, &g->sla_missed,
+                     &g->sla_unanswered, &g->clock_skew_events}) {
     uint64_t u = 0;
-    if (!GetVarint(&in, &u)) return false;
+    if (!GetVarint(in, &u)) return false;
     *v = UnZigZag(u);
   }
+  return true;
+}
+
+bool GroupAggregate::Decode(std::string_view in, GroupAggregate* out) {
+  GroupAggregate g;
+  if (!ConsumeCounters(&in, &g)) return false;
   if (!g.first_response.ConsumeFrom(&in) || !g.next_response.ConsumeFrom(&in) || !g.resolution.ConsumeFrom(&in) ||
       !in.empty())
     return false;
@@ -67,15 +73,7 @@ bool GroupAggregate::Decode(std::string_view in, GroupAggregate* out) {
 bool GroupAggregate::DecodeVisit(std::string_view in, GroupAggregate* out,
                                  const std::function<void(int which, int bucket, int64_t count, int64_t sum)>& visit) {
   GroupAggregate g;
-  if (in.empty() || in.front() != kGroupVersion) return false;
-  in.remove_prefix(1);
-  for (int64_t* v : {&g.conversations, &g.messages, &g.responded, &g.resolved, &g.resolved_in_channel,
-                     &g.public_conversations, &g.moved_private, &g.rerouted_messages, &g.sla_hit, &g.sla_missed,
-                     &g.sla_unanswered, &g.clock_skew_events}) {
-    uint64_t u = 0;
-    if (!GetVarint(&in, &u)) return false;
-    *v = UnZigZag(u);
-  }
+  if (!ConsumeCounters(&in, &g)) return false;
   for (int which = 0; which < 3; ++which)
     if (!VisitEncodedHistogram(&in, [&](int b, int64_t c, int64_t s) { visit(which, b, c, s); })) return false;
   if (!in.empty()) return false;
