@@ -17,6 +17,7 @@
 #include "running_daemon.h"
 #include "runtime/server/detector_checkpoints.h"
 #include "runtime/server/live_detector.h"
+#include "outage_batches.h"
 #include "test_util.h"
 
 using namespace triage;
@@ -26,26 +27,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kT0 = 1'790'000'000'000;
-
-std::string At(int64_t ms) { return FormatRfc3339(ms); }
+constexpr int64_t kT0 = test::kOutageT0;
 
 // Three hours of a quiet trickle on Acme, then an outage of forty messages in
-// eight minutes (as in daemon_detector_test.cc), cut in parts.
-std::string Quiet() {
-  std::string b;
-  for (int i = 0; i < 36; ++i)
-    b += Msg("q:" + std::to_string(i), "nice new colours in the menu",
-             ",\"brand\":\"Acme\",\"created_at\":\"" + At(kT0 + i * 5 * 60'000) + "\"") + "\n";
-  return b;
-}
-std::string Burst(int from, int to) {
-  std::string b;
-  for (int i = from; i < to; ++i)
-    b += Msg("o:" + std::to_string(i), "cannot log in, the app is down",
-             ",\"brand\":\"Acme\",\"created_at\":\"" + At(kT0 + 3 * 3600'000 + i * 12'000) + "\"") + "\n";
-  return b;
-}
+// eight minutes (tests/outage_batches.h), cut in parts.
+std::string Quiet() { return test::QuietBatch(); }
+std::string Burst(int from, int to) { return test::BurstBatch(from, to); }
 
 void Post(RunningDaemon& d, const std::string& batch, std::string* body = nullptr) {
   test::HttpClient c(d.port());

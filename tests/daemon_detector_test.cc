@@ -16,6 +16,8 @@
 #include "running_daemon.h"
 #include "runtime/server/daemon.h"
 #include "runtime/server/live_detector.h"
+#include "outage_batches.h"
+#include "kafka_topics.h"
 #include "test_util.h"
 #include "runtime/kafka/mock_cluster.h"
 
@@ -27,25 +29,10 @@ namespace {
 
 std::string At(int64_t ms) { return FormatRfc3339(ms); }
 
-constexpr int64_t kT0 = 1'790'000'000'000;
+constexpr int64_t kT0 = test::kOutageT0;
 
-// Three hours of a quiet trickle on Acme (a message every five minutes).
-std::string QuietBatch() {
-  std::string b;
-  for (int i = 0; i < 36; ++i)
-    b += Msg("q:" + std::to_string(i), "nice new colours in the menu",
-             ",\"brand\":\"Acme\",\"created_at\":\"" + At(kT0 + i * 5 * 60'000) + "\"") + "\n";
-  return b;
-}
-
-// Forty messages in eight minutes: the outage.
-std::string BurstBatch() {
-  std::string b;
-  for (int i = 0; i < 40; ++i)
-    b += Msg("o:" + std::to_string(i), "cannot log in, the app is down",
-             ",\"brand\":\"Acme\",\"created_at\":\"" + At(kT0 + 3 * 3600'000 + i * 12'000) + "\"") + "\n";
-  return b;
-}
+using test::BurstBatch;
+using test::QuietBatch;
 
 int Count(const std::string& s, const std::string& what) {
   int n = 0;
@@ -240,10 +227,7 @@ TEST_CASE("serve --kafka shares the daemon's detector and pipeline: a burst coun
   MockCluster mc;
   REQUIRE(mc.ok());
   const std::string prefix = "shared";
-  REQUIRE(mc.Topic(prefix + ".inbound", 1).ok());
-  for (const char* q : {"sales", "support", "product", "comms", "unrouted"})
-    REQUIRE(mc.Topic(prefix + ".queue." + q, 1).ok());
-  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
+  test::MakeBridgeTopics(mc, prefix);
 
   // A copy of the bundled pack, so the test can change it and reload.
   test::TempDir rules;

@@ -18,6 +18,7 @@
 #include "http_client.h"
 #include "running_daemon.h"
 #include "runtime/kafka/mock_cluster.h"
+#include "kafka_topics.h"
 #include "test_util.h"
 
 using namespace triage;
@@ -57,10 +58,7 @@ TEST_CASE("serve --kafka: each batch's messages are stored before its commit and
   MockCluster mc;
   REQUIRE(mc.ok());
   const std::string prefix = "kout";
-  REQUIRE(mc.Topic(prefix + ".inbound", 1).ok());
-  for (const char* q : {"sales", "support", "product", "comms", "unrouted"})
-    REQUIRE(mc.Topic(prefix + ".queue." + q, 1).ok());
-  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
+  test::MakeBridgeTopics(mc, prefix);
 
   FakeHttpServer receiver;
   test::FaultEnv fe;

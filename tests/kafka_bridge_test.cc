@@ -12,6 +12,7 @@
 
 #include "runtime/kafka/kafka_bridge.h"
 #include "runtime/kafka/mock_cluster.h"
+#include "kafka_topics.h"
 #include "test_util.h"
 
 using namespace triage;
@@ -52,9 +53,7 @@ TEST_CASE("Kafka: two instances in one group share the partitions through a reba
   MockCluster mc;
   REQUIRE(mc.ok());
   const std::string prefix = "t1";
-  REQUIRE(mc.Topic(prefix + ".inbound", 4).ok());
-  for (const char* q : kQueues) REQUIRE(mc.Topic(prefix + ".queue." + q, 2).ok());
-  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
+  test::MakeBridgeTopics(mc, prefix, 4, 2);
   auto pipeline = test::PipelineFromYaml(R"(
 rules:
   - id: refund
@@ -184,9 +183,7 @@ TEST_CASE("Kafka: platform deletes and edits go to the events topic for downstre
   MockCluster mc;
   REQUIRE(mc.ok());
   const std::string prefix = "t3";
-  REQUIRE(mc.Topic(prefix + ".inbound", 1).ok());
-  for (const char* q : kQueues) REQUIRE(mc.Topic(prefix + ".queue." + q, 1).ok());
-  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
+  test::MakeBridgeTopics(mc, prefix, 1, 1);
   auto pipeline = test::PipelineFromYaml("rules:\n  - id: refund\n    label: support\n    any: [\"refund\"]\n");
   // The real payloads (../shared/data/webhooks), read at test time.
   const std::string dir = std::string(TRIAGE_SHARED_DIR) + "/data/webhooks/";
@@ -219,9 +216,7 @@ TEST_CASE("Kafka: broker errors on produce and commit are retried - at least onc
   MockCluster mc;
   REQUIRE(mc.ok());
   const std::string prefix = "t2";
-  REQUIRE(mc.Topic(prefix + ".inbound", 2).ok());
-  for (const char* q : kQueues) REQUIRE(mc.Topic(prefix + ".queue." + q, 1).ok());
-  for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
+  test::MakeBridgeTopics(mc, prefix, 2, 1);
   auto pipeline = test::PipelineFromYaml("rules:\n  - id: refund\n    label: support\n    any: [\"refund\"]\n");
   const int kMessages = 200;
   for (int i = 0; i < kMessages; ++i) REQUIRE(mc.Produce(prefix + ".inbound", "Alpha", Line(i, "Alpha")).ok());
