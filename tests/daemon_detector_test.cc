@@ -234,13 +234,7 @@ TEST_CASE("serve --kafka shares the daemon's detector and pipeline: a burst coun
   std::filesystem::copy(TRIAGE_RULES_DIR, rules.path() + "/pack", std::filesystem::copy_options::recursive);
   ServerConfig cfg;
   cfg.rules = rules.path() + "/pack";
-  cfg.kafka.brokers = mc.bootstraps();
-  cfg.kafka.group = prefix + "-group";
-  cfg.kafka.topics = {prefix + ".inbound"};
-  cfg.kafka.prefix = prefix;
-  cfg.kafka.batch_messages = 10;
-  cfg.kafka.batch_wait_ms = 50;
-  cfg.kafka.librdkafka = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}, {"log_level", "2"}};
+  cfg.kafka = test::BridgeOptions(mc, prefix);
   RunningDaemon d(cfg, [](Daemon* daemon) { REQUIRE(daemon->EnableKafka().ok()); });
   test::HttpClient c(d.port());
   auto decided = [&] {

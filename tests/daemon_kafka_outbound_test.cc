@@ -64,13 +64,7 @@ TEST_CASE("serve --kafka: each batch's messages are stored before its commit and
   test::FaultEnv fe;
   ServerConfig cfg;
   cfg.test_store_env = fe.env.get();
-  cfg.kafka.brokers = mc.bootstraps();
-  cfg.kafka.group = prefix + "-group";
-  cfg.kafka.topics = {prefix + ".inbound"};
-  cfg.kafka.prefix = prefix;
-  cfg.kafka.batch_messages = 10;
-  cfg.kafka.batch_wait_ms = 50;
-  cfg.kafka.librdkafka = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}, {"log_level", "2"}};
+  cfg.kafka = test::BridgeOptions(mc, prefix);
   SinkConfig hook;
   hook.name = "hook";
   hook.type = "webhook";

@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "runtime/kafka/kafka_bridge.h"
 #include "runtime/kafka/mock_cluster.h"
 
 namespace triage::test {
@@ -19,6 +20,20 @@ inline void MakeBridgeTopics(MockCluster& mc, const std::string& prefix, int inb
   for (const char* q : {"sales", "support", "product", "comms", "unrouted"})
     REQUIRE(mc.Topic(prefix + ".queue." + q, queue_partitions).ok());
   for (const char* t : {".alerts", ".events", ".dead-letter"}) REQUIRE(mc.Topic(prefix + t, 1).ok());
+}
+
+// Options for a bridge on `mc` with those topics: its own group, small
+// batches, and a short session timeout so that a test's rebalances are quick.
+inline KafkaOptions BridgeOptions(const MockCluster& mc, const std::string& prefix) {
+  KafkaOptions o;
+  o.brokers = mc.bootstraps();
+  o.group = prefix + "-group";
+  o.topics = {prefix + ".inbound"};
+  o.prefix = prefix;
+  o.batch_messages = 10;
+  o.batch_wait_ms = 50;
+  o.librdkafka = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}, {"log_level", "2"}};
+  return o;
 }
 
 }  // namespace triage::test
