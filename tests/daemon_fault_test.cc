@@ -5,9 +5,6 @@
 // take them, and recorded once however often the platform resends them.
 #include <catch2/catch.hpp>
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -31,27 +28,12 @@ size_t Count(const std::string& hay, const std::string& needle) {
 }
 
 test::HttpResult PostSlack(uint16_t port, const std::string& body) {
-  namespace asio = boost::asio;
-  namespace beast = boost::beast;
-  namespace http = beast::http;
   std::string ts = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.connect({asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::string_body> req{http::verb::post, "/webhooks/slack", 11};
-  req.set(http::field::host, "127.0.0.1");
-  req.set("X-Slack-Request-Timestamp", ts);
-  req.set("X-Slack-Signature", "v0=" + HexEncode(HmacSha256("slack-secret", "v0:" + ts + ":" + body)));
-  req.body() = body;
-  req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(stream, buf, res);
-  test::HttpResult out{static_cast<int>(res.result_int()), res.body(), {}, ""};
-  for (auto& f : res) out.headers[std::string(f.name_string())] = std::string(f.value());
-  return out;
+  test::HttpClient c(port);
+  c.SetHeader("X-Slack-Request-Timestamp", ts);
+  c.SetHeader("X-Slack-Signature", "v0=" + HexEncode(HmacSha256("slack-secret", "v0:" + ts + ":" + body)));
+  return c.Request("POST", "/webhooks/slack", body, false);
 }
 
 std::string CustomerTs(int i) { return "1700000000." + std::to_string(100000 + i); }

@@ -18,7 +18,6 @@
 #include "runtime/server/daemon.h"
 #include "runtime/server/live_detector.h"
 #include "test_util.h"
-#include <boost/asio.hpp>
 
 using namespace triage;
 using test::Msg;
@@ -28,20 +27,9 @@ namespace {
 
 // Sends raw bytes on a fresh connection and reads until the server closes it.
 std::string RawExchange(uint16_t port, const std::string& bytes) {
-  namespace asio = boost::asio;
-  asio::io_context io;
-  asio::ip::tcp::socket s(io);
-  s.connect({asio::ip::make_address("127.0.0.1"), port});
-  if (!bytes.empty()) asio::write(s, asio::buffer(bytes));
-  std::string out;
-  char buf[4096];
-  boost::system::error_code ec;
-  for (;;) {
-    size_t n = s.read_some(asio::buffer(buf), ec);
-    if (ec) break;
-    out.append(buf, n);
-  }
-  return out;
+  test::RawConnection c(port);
+  if (!bytes.empty()) c.Send(bytes);
+  return c.ReadToClose();
 }
 
 std::string PostHead(const std::string& target, size_t length, const std::string& extra = "") {

@@ -97,21 +97,9 @@ TEST_CASE("A webhook message over a limit is a 400 naming the field, and nothing
            R"("date":1700000000,"text":")" + text + "\"}}";
   };
   auto post = [&](const std::string& body) {
-    namespace beast = boost::beast;
-    namespace http = beast::http;
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.connect({boost::asio::ip::make_address("127.0.0.1"), d.port()});
-    http::request<http::string_body> req{http::verb::post, "/webhooks/telegram", 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set("X-Telegram-Bot-Api-Secret-Token", "tg-token");
-    req.body() = body;
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(stream, buf, res);
-    return test::HttpResult{static_cast<int>(res.result_int()), res.body(), {}, ""};
+    test::HttpClient one(d.port());
+    one.SetHeader("X-Telegram-Bot-Api-Secret-Token", "tg-token");
+    return one.Request("POST", "/webhooks/telegram", body, false);
   };
   auto r = post(update(std::string(kMaxTextBytes + 1, 't')));
   CHECK(r.status == 400);

@@ -27,22 +27,9 @@ namespace {
 
 test::HttpResult Post(uint16_t port, const std::string& target, const std::string& body,
                       const std::vector<std::pair<std::string, std::string>>& headers) {
-  namespace asio = boost::asio;
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.connect({asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::string_body> req{http::verb::post, target, 11};
-  req.set(http::field::host, "127.0.0.1");
-  for (const auto& [k, v] : headers) req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(stream, buf, res);
-  return test::HttpResult{static_cast<int>(res.result_int()), res.body(), {}, ""};
+  test::HttpClient c(port);
+  for (const auto& [k, v] : headers) c.SetHeader(k, v);
+  return c.Request("POST", target, body, false);
 }
 
 ServerConfig WebhookConfig() {
