@@ -61,7 +61,7 @@ int RunTrain(const TrainOptionsCli& opts) {
       std::fprintf(err, "triage train: %s\n", s.message().c_str());
       return false;
     }
-    pipeline->classifier().ModelFeatures(m, *scratch, d.verdict, hasher, &e->example.features);
+    pipeline->classifier().ModelFeatures(m, scratch->normalized(), d.verdict, hasher, &e->example.features);
     e->example.label = truth;
     LabelEvidence ev;
     ev.rule_scores = d.verdict.rule_scores;
@@ -212,7 +212,7 @@ int RunTrain(const TrainOptionsCli& opts) {
           return kExitError;
         }
         overlap += model.TrainedOn(hasher.TextHash(scratch->normalized()));
-        pipeline->classifier().ModelFeatures(msg, *scratch, d.verdict, model.hasher(), &fv);
+        pipeline->classifier().ModelFeatures(msg, scratch->normalized(), d.verdict, model.hasher(), &fv);
         model.Predict(fv, &mo);
         CalibrationSample cs;
         cs.logits = mo.logits;

@@ -167,10 +167,10 @@ int Classifier::OnMatch(unsigned int id, unsigned long long, unsigned long long,
   return 0;
 }
 
-void Classifier::ModelFeatures(const Message& msg, const ClassifierScratch& s, const Verdict& v,
+void Classifier::ModelFeatures(const Message& msg, std::string_view normalized, const Verdict& v,
                                const FeatureHasher& hasher, FeatureVector* out) const {
   out->Clear();
-  hasher.ExtractText(s.normalized_, out);
+  hasher.ExtractText(normalized, out);
   hasher.ExtractFlags(FeatureHasher::ContextOf(msg, v.lang), out);
   const auto& rules = pack_.rules();
   for (uint32_t r : v.fired) {
@@ -207,17 +207,9 @@ LabelEvidence Classifier::Evidence(const Verdict& v, bool with_model) const {
 }
 
 Status Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v) const {
-  v->label = Label::kNone;
-  v->scores.fill(0);
   v->rule_scores.fill(0);
-  v->priority = Priority::kNormal;
-  v->forced = false;
-  v->has_model = false;
-  v->crisis_held_back = false;
-  v->coverage = 0;
-  v->confidence = 0;
-  v->review = false;
   v->fired.clear();
+  v->model_pending.clear();
   if (msg.lang.empty()) {
     v->lang = DetectLanguage(msg.text);
     v->lang_detected = true;
@@ -252,7 +244,6 @@ Status Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v
   }
 
   const auto& rules = pack_.rules();
-  s->deferred_.clear();
   for (uint32_t r : s->candidates_) {
     const RuleShape& shape = shapes_[r];
     bool fires = (shape.num_any == 0 || s->any_hits_[r] > 0) && s->all_hits_[r] == shape.num_all &&
@@ -261,22 +252,40 @@ Status Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v
     if (fires && !rules[r].when.Empty() && !rules[r].when.Matches(msg, v->lang, Label::kNone, Priority::kNormal))
       fires = false;
     if (!fires) continue;
-    if (rules[r].model) s->deferred_.push_back(r);  // waits for the model (step 3)
+    if (rules[r].model) v->model_pending.push_back(r);  // waits for the model (step 3)
     else v->fired.push_back(r);
   }
   std::sort(v->fired.begin(), v->fired.end());
   for (uint32_t r : v->fired) v->rule_scores[static_cast<int>(rules[r].label)] += rules[r].weight;
-  const ChoiceSettings settings = choice_settings();
   // The rules' own label (before model-conditioned rules: those need the model).
-  v->rules_label = ChooseLabel(Evidence(*v, false), settings).label;
+  v->rules_label = ChooseLabel(Evidence(*v, false), choice_settings()).label;
+  Score(msg, s->normalized_, s, v);
+  return Status::OK();
+}
 
+void Classifier::Rescore(const Message& msg, std::string_view normalized, ClassifierScratch* s, Verdict* v) const {
+  // Back to what the rules alone fired: the model-conditioned rules are
+  // asked again.
+  const auto& rules = pack_.rules();
+  v->fired.erase(std::remove_if(v->fired.begin(), v->fired.end(), [&](uint32_t r) { return rules[r].model.has_value(); }),
+                 v->fired.end());
+  Score(msg, normalized, s, v);
+}
+
+void Classifier::Score(const Message& msg, std::string_view normalized, ClassifierScratch* s, Verdict* v) const {
+  const auto& rules = pack_.rules();
+  const ChoiceSettings settings = choice_settings();
+  v->has_model = false;
+  v->coverage = 0;
+  v->priority = Priority::kNormal;
   if (model_) {
-    ModelFeatures(msg, *s, *v, model_->hasher(), &s->features_);
+    ModelFeatures(msg, normalized, *v, model_->hasher(), &s->features_);
     model_->Predict(s->features_, &s->model_out_);
     v->model = s->model_out_.probs;
     v->coverage = s->model_out_.coverage;
     v->has_model = true;
     v->model_label = TopLabel(v->model);
+    s->deferred_.assign(v->model_pending.begin(), v->model_pending.end());
     for (uint32_t r : model_only_)
       if (rules[r].when.Empty() || rules[r].when.Matches(msg, v->lang, Label::kNone, Priority::kNormal))
         s->deferred_.push_back(r);
@@ -315,7 +324,6 @@ Status Classifier::Classify(const Message& msg, ClassifierScratch* s, Verdict* v
     v->confidence = total > 0 && mine > 0 ? mine / total : 0.0;
     v->review = v->confidence < 0.5;
   }
-  return Status::OK();
 }
 
 }  // namespace triage

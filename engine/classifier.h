@@ -83,7 +83,7 @@ class ClassifierScratch {
   std::vector<uint8_t> pattern_seen_;
   std::vector<uint32_t> candidates_;
   std::vector<uint16_t> any_hits_, all_hits_, unless_hits_;
-  std::vector<uint32_t> deferred_;  // matched rules with a model condition
+  std::vector<uint32_t> deferred_;  // rules with a model condition the model is asked about
   FeatureVector features_;          // the model's input
   ModelOutput model_out_;
 };
@@ -113,11 +113,19 @@ class Classifier {
   // then not to be used.
   Status Classify(const Message& msg, ClassifierScratch* scratch, Verdict* verdict) const;
 
-  // The model's features for the message last classified with `scratch`
-  // (its verdict `v`), hashed by `hasher`: what `triage train` learns from
-  // and what Classify() feeds the model, one definition for both.
-  void ModelFeatures(const Message& msg, const ClassifierScratch& scratch, const Verdict& v,
-                     const FeatureHasher& hasher, FeatureVector* out) const;
+  // Scores again `verdict`, which Classify() gave for `msg` when `msg` had
+  // less context (its conversation's earlier message, msg.thread, was not
+  // yet known), `normalized` being the text Classify() normalized: the model
+  // and the choice of label run again; the text is not normalized or
+  // scanned again (what the rules matched does not depend on the context).
+  // The same verdict as Classify() on the message with its context.
+  void Rescore(const Message& msg, std::string_view normalized, ClassifierScratch* scratch, Verdict* verdict) const;
+
+  // The model's features for `msg` (normalized text `normalized`, its
+  // verdict `v`), hashed by `hasher`: what `triage train` learns from and
+  // what Classify() feeds the model, one definition for both.
+  void ModelFeatures(const Message& msg, std::string_view normalized, const Verdict& v, const FeatureHasher& hasher,
+                     FeatureVector* out) const;
 
   // How labels are chosen (the pack's threshold and model_weight, the
   // model's crisis threshold).
@@ -145,6 +153,9 @@ class Classifier {
   };
 
   Classifier() = default;
+  // Classify's second half: the model (when there is one), the rules
+  // conditioned on it, the label, its priority and confidence.
+  void Score(const Message& msg, std::string_view normalized, ClassifierScratch* s, Verdict* v) const;
   static int OnMatch(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void* ctx);
   // The evidence of verdict `v` (its fired rules, and the model's
   // probabilities when `with_model`).

@@ -36,6 +36,10 @@ struct Verdict {
   bool review = false;                 // a person should look
   Priority priority = Priority::kNormal;  // highest priority among fired rules of the label
   std::vector<uint32_t> fired;            // indices into RulePack::rules(), in pack order
+  // Rules with a model: condition whose patterns and `when` matched: the
+  // model's probability decides whether they fire (kept so that a verdict
+  // can be rescored with more context without scanning the text again).
+  std::vector<uint32_t> model_pending;
   std::string_view lang;                  // language in effect: given, or detected
   bool lang_detected = false;
 };

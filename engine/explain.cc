@@ -45,7 +45,7 @@ Status Explain(const Pipeline& p, const Message& msg, Explanation* out) {
     std::vector<std::string> names;
     FeatureVector fv;
     fv.names = &names;
-    p.classifier().ModelFeatures(msg, *scratch, v, model->hasher(), &fv);
+    p.classifier().ModelFeatures(msg, scratch->normalized(), v, model->hasher(), &fv);
     auto contributions = model->Contributions(fv, v.model_label);
     std::sort(contributions.begin(), contributions.end(),
               [](const auto& a, const auto& b) { return std::fabs(a.second) > std::fabs(b.second); });

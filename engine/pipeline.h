@@ -48,6 +48,16 @@ class Pipeline {
     d->escalation.clear();
     return s;
   }
+  // Decides again `msg`, which Decide() decided (into *d) before its
+  // conversation's earlier message was known: the model, the label and the
+  // route, without normalizing or scanning the text again (`normalized`:
+  // the text Decide normalized). The same decision as Decide() would give.
+  void Redecide(const Message& msg, std::string_view normalized, ClassifierScratch* scratch, Decision* d) const {
+    classifier_->Rescore(msg, normalized, scratch, &d->verdict);
+    d->routing = routes_->Route(msg, d->verdict);
+    d->alert.clear();
+    d->escalation.clear();
+  }
 
   const RulePack& pack() const { return classifier_->pack(); }
   const Classifier& classifier() const { return *classifier_; }

@@ -22,10 +22,7 @@ Status Processor::Resume(Message* msg, std::string_view normalized, Decision* d,
   if (stages_.threads) {
     msg->thread = stages_.threads->Lookup(*msg);
     // Thread context is the model's input: without a model it changes nothing.
-    if (msg->thread.known && pipeline_->classifier().model()) {
-      if (Status s = pipeline_->Decide(*msg, scratch_.get(), d); !s.ok()) return s;
-      normalized = scratch_->normalized();
-    }
+    if (msg->thread.known && pipeline_->classifier().model()) pipeline_->Redecide(*msg, normalized, scratch_.get(), d);
   }
   return Finish(msg, normalized, d, line);
 }

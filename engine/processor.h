@@ -63,8 +63,10 @@ class Processor {
 
   // The same for a message `d` already holds a decision of, made without
   // thread context (replay decides blocks of messages on several threads
-  // first): it is decided again only when its conversation has an earlier
-  // message. `normalized` is its normalized text from that first pass.
+  // first): when its conversation has an earlier message, its model and
+  // label are scored again with that context (Pipeline::Redecide; the text
+  // is not scanned again). `normalized` is its normalized text from that
+  // first pass.
   Status Resume(Message* msg, std::string_view normalized, Decision* d, std::string* line = nullptr);
 
   // Decide only (no context, no detection, no line): for the parallel pass
