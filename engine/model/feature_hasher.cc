@@ -43,6 +43,10 @@ inline bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 }  // namespace
 
+void FeatureHasher::AddName(char ns, std::string_view value, FeatureVector* out) {
+  out->names->push_back(std::string(1, ns) + ":" + std::string(value));
+}
+
 uint32_t FeatureHasher::Key(char ns, std::string_view value) const {
   return KeyOf(HashBytes(options_.seed, ns, value.data(), value.size(), value.data() + value.size()));
 }

@@ -106,7 +106,7 @@ class FeatureHasher {
   // Appends the key of (ns, value), and its name when out->names is set.
   void Emit(char ns, std::string_view value, FeatureVector* out) const {
     out->keys.push_back(Key(ns, value));
-    if (out->names) out->names->push_back(std::string(1, ns) + ":" + std::string(value));
+    if (out->names) [[unlikely]] AddName(ns, value, out);
   }
   // A 64-bit hash of a text (the training-data fingerprint uses it).
   uint64_t TextHash(std::string_view text) const;
@@ -117,8 +117,11 @@ class FeatureHasher {
   uint32_t KeyIn(char ns, std::string_view value, const char* limit) const;
   void EmitIn(char ns, std::string_view value, const char* limit, FeatureVector* out) const {
     out->keys.push_back(KeyIn(ns, value, limit));
-    if (out->names) out->names->push_back(std::string(1, ns) + ":" + std::string(value));
+    if (out->names) [[unlikely]] AddName(ns, value, out);
   }
+  // Explanations only: kept out of line so that the emitters inline into the
+  // extraction loops.
+  [[gnu::cold, gnu::noinline]] static void AddName(char ns, std::string_view value, FeatureVector* out);
 
   FeatureOptions options_;
 };
