@@ -12,7 +12,6 @@
 #include "engine/model/linear_model.h"
 #include "engine/model/trainer.h"
 #include "engine/pipeline.h"
-#include "format/archive_format.h"
 #include "engine/text_normalizer.h"
 #include "test_util.h"
 
@@ -427,80 +426,5 @@ TEST_CASE("A model trained on a small set cannot push unfamiliar text to crisis"
     CHECK(d.routing.priority != Priority::kUrgent);
     CHECK(d.verdict.review);  // unfamiliar: a person should look
     CHECK(d.verdict.confidence < 0.6);
-  }
-}
-
-// Replay decides messages in parallel before their conversation's earlier
-// message is known, then scores them again with it (Pipeline::Redecide): that
-// must give exactly what deciding with the context from the start gives, for
-// every context, including the rules conditioned on the model.
-TEST_CASE("Redecide with thread context equals Decide with it", "[model][thread]") {
-  test::TempDir dir;
-  LinearModel m = TrainToy();
-  REQUIRE(m.Save(dir.path() + "/toy.model").ok());
-  std::string toy = dir.Write("pack.yaml",
-                              "pack: {threshold: 2, model: toy.model, model_weight: 4}\n"
-                              "rules:\n"
-                              "  - id: weak_lead\n    label: lead\n    weight: 1\n    any: [seats]\n"
-                              "  - id: model_sure_crisis\n    label: crisis\n    weight: 3\n    model: \"crisis >= 0.6\"\n"
-                              "  - id: refund_if_support\n    label: support\n    weight: 1\n    any: [refund]\n"
-                              "    model: \"support >= 0.3\"\n");
-  for (const std::string& pack : {toy, std::string(TRIAGE_RULES_DIR)}) {
-    INFO(pack);
-    std::unique_ptr<Pipeline> p;
-    REQUIRE(Pipeline::Load(pack, PatternDatabaseOptions{}, &p).ok());
-    REQUIRE(p->classifier().model());
-    std::unique_ptr<ClassifierScratch> first, again, direct;
-    REQUIRE(p->NewScratch(&first).ok());
-    REQUIRE(p->NewScratch(&again).ok());
-    REQUIRE(p->NewScratch(&direct).ok());
-    // The toy texts and the corpus's test split (every label, eleven languages).
-    std::vector<std::string> lines;
-    for (const auto& [text, label] : ToySet())
-      lines.push_back(R"({"id":"t","channel":"x","kind":"public","text":")" + text + R"("})");
-    std::ifstream corpus(std::string(TRIAGE_SOURCE_DIR) + "/data/corpus/test.ndjson");
-    REQUIRE(corpus);
-    for (std::string l; std::getline(corpus, l) && lines.size() < 700;) lines.push_back(l);
-    ArchiveParser parser;
-    size_t compared = 0, changed = 0;
-    for (const std::string& line : lines) {
-      Message msg;
-      if (!parser.ParseCopy(line, &msg).ok()) continue;
-      for (int prev = 0; prev < kNumLabels; ++prev) {
-        for (bool same : {false, true}) {
-          Message plain = msg;
-          plain.thread = ThreadContext{};
-          Decision redecided;
-          REQUIRE(p->Decide(plain, first.get(), &redecided).ok());
-          const Verdict before = redecided.verdict;
-          Message with = msg;
-          with.thread = ThreadContext{true, static_cast<Label>(prev), same};
-          p->Redecide(with, first->normalized(), again.get(), &redecided);
-          Decision expected;
-          REQUIRE(p->Decide(with, direct.get(), &expected).ok());
-          const Verdict& a = redecided.verdict;
-          const Verdict& b = expected.verdict;
-          INFO(line << " previous " << prev << " same author " << same);
-          REQUIRE(a.label == b.label);
-          REQUIRE(a.fired == b.fired);
-          REQUIRE(a.scores == b.scores);
-          REQUIRE(a.rule_scores == b.rule_scores);
-          REQUIRE(a.model == b.model);
-          REQUIRE(a.coverage == b.coverage);
-          REQUIRE(a.confidence == b.confidence);
-          REQUIRE(a.review == b.review);
-          REQUIRE(a.priority == b.priority);
-          REQUIRE(a.forced == b.forced);
-          REQUIRE(a.crisis_held_back == b.crisis_held_back);
-          REQUIRE(redecided.routing.queue == expected.routing.queue);
-          REQUIRE(redecided.routing.priority == expected.routing.priority);
-          ++compared;
-          changed += before.model != a.model;
-        }
-      }
-    }
-    CHECK(compared > 500);
-    // The bundled model learned from the context (the toy one never saw it).
-    if (pack != toy) CHECK(changed > 0);
   }
 }
