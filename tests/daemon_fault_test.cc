@@ -30,10 +30,9 @@ size_t Count(const std::string& hay, const std::string& needle) {
 test::HttpResult PostSlack(uint16_t port, const std::string& body) {
   std::string ts = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  test::HttpClient c(port);
-  c.SetHeader("X-Slack-Request-Timestamp", ts);
-  c.SetHeader("X-Slack-Signature", "v0=" + HexEncode(HmacSha256("slack-secret", "v0:" + ts + ":" + body)));
-  return c.Request("POST", "/webhooks/slack", body, false);
+  return test::RequestOnce(port, "POST", "/webhooks/slack", body,
+                           {{"X-Slack-Request-Timestamp", ts},
+                            {"X-Slack-Signature", "v0=" + HexEncode(HmacSha256("slack-secret", "v0:" + ts + ":" + body))}});
 }
 
 std::string CustomerTs(int i) { return "1700000000." + std::to_string(100000 + i); }

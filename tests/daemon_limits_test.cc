@@ -97,9 +97,7 @@ TEST_CASE("A webhook message over a limit is a 400 naming the field, and nothing
            R"("date":1700000000,"text":")" + text + "\"}}";
   };
   auto post = [&](const std::string& body) {
-    test::HttpClient one(d.port());
-    one.SetHeader("X-Telegram-Bot-Api-Secret-Token", "tg-token");
-    return one.Request("POST", "/webhooks/telegram", body, false);
+    return test::RequestOnce(d.port(), "POST", "/webhooks/telegram", body, {{"X-Telegram-Bot-Api-Secret-Token", "tg-token"}});
   };
   auto r = post(update(std::string(kMaxTextBytes + 1, 't')));
   CHECK(r.status == 400);

@@ -27,9 +27,7 @@ namespace {
 
 test::HttpResult Post(uint16_t port, const std::string& target, const std::string& body,
                       const std::vector<std::pair<std::string, std::string>>& headers) {
-  test::HttpClient c(port);
-  for (const auto& [k, v] : headers) c.SetHeader(k, v);
-  return c.Request("POST", target, body, false);
+  return test::RequestOnce(port, "POST", target, body, headers);
 }
 
 ServerConfig WebhookConfig() {

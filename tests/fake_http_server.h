@@ -1,8 +1,8 @@
 // A receiver for the outbound tests: a local HTTP/1.1 server on a free
 // loopback port (Boost.Beast in fake_http_server.cc, one thread per
-// connection) that records every
-// request and answers with what the test's handler says: a status, a body
-// and headers, or a connection reset, or silence for a while (a timeout).
+// connection) that records every request and answers with what the test's
+// handler says: a status, a body and headers, or a connection reset, or
+// silence for a while (a timeout).
 // With a certificate and key (Tls) it speaks HTTPS only, and counts the
 // connections whose TLS handshake failed (a client that refused the
 // certificate): their requests never reach it.

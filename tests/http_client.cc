@@ -40,8 +40,13 @@ void HttpClient::SetHeader(const std::string& name, const std::string& value) {
   else headers_[name] = value;
 }
 
+HttpResult RequestOnce(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+                       const std::vector<std::pair<std::string, std::string>>& headers) {
+  return HttpClient(port).Request(method, target, body, false, headers);
+}
+
 HttpResult HttpClient::Request(const std::string& method, const std::string& target, const std::string& body,
-                               bool keep_alive) {
+                               bool keep_alive, const std::vector<std::pair<std::string, std::string>>& extra) {
   HttpResult out;
   try {
     if (!connection_) {
@@ -53,6 +58,7 @@ HttpResult HttpClient::Request(const std::string& method, const std::string& tar
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, host_);
     for (const auto& [name, value] : headers_) req.set(name, value);
+    for (const auto& [name, value] : extra) req.set(name, value);
     req.keep_alive(keep_alive);
     req.body() = body;
     req.prepare_payload();

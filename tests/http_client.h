@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace triage::test {
 
@@ -33,10 +35,11 @@ class HttpClient {
   void SetHeader(const std::string& name, const std::string& value);
 
   // One request on the kept connection (opened on first use, and again after
-  // the server or `keep_alive == false` closed it). Never throws: a failure
-  // is status 0 with `error`.
+  // the server or `keep_alive == false` closed it), with `extra` headers for
+  // this request only, sent as given (an empty value as an empty header).
+  // Never throws: a failure is status 0 with `error`.
   HttpResult Request(const std::string& method, const std::string& target, const std::string& body = "",
-                     bool keep_alive = true);
+                     bool keep_alive = true, const std::vector<std::pair<std::string, std::string>>& extra = {});
 
  private:
   struct Connection;  // the io_context and the stream on it
@@ -45,6 +48,11 @@ class HttpClient {
   std::string host_;
   std::map<std::string, std::string> headers_;
 };
+
+// One request on a fresh connection, closed afterwards, with `headers` sent
+// exactly as given (an empty value is sent as an empty header).
+HttpResult RequestOnce(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+                       const std::vector<std::pair<std::string, std::string>>& headers);
 
 }  // namespace triage::test
 
