@@ -40,7 +40,9 @@ TEST_CASE("Redecide with thread context equals Decide with it", "[model][thread]
     REQUIRE(p->NewScratch(&direct).ok());
     // The corpus's test split (every label, eleven languages).
     std::vector<std::string> lines;
-    std::ifstream corpus(std::string(TRIAGE_SOURCE_DIR) + "/data/corpus/test.ndjson");
+    const std::string corpus_path = std::string(TRIAGE_SOURCE_DIR) + "/data/corpus/test.ndjson";
+    std::ifstream corpus(corpus_path);
+    INFO("the corpus's test split is missing: " << corpus_path << " (data/corpus/ in the repository)");
     REQUIRE(corpus);
     for (std::string l; std::getline(corpus, l) && lines.size() < 700;) lines.push_back(l);
     ArchiveParser parser;
