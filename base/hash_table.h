@@ -55,6 +55,8 @@ class U64HashTable {
   }
 
   size_t size() const { return size_; }
+  // Slots allocated (a power of two, at least twice size()).
+  size_t slot_count() const { return slots_.size(); }
 
   // The value under `key` (non-zero), or null.
   const V* Find(uint64_t key) const {

@@ -32,14 +32,20 @@ void ThreadTracker::Record(std::string_view id, std::string_view conversation, s
   const Entry e{decided, AuthorHash(author)};
   const uint64_t id_key = NonZeroKey(StringHash64(id));
   const uint64_t conversation_key = conversation.empty() ? 0 : NonZeroKey(StringHash64(conversation));
-  const bool fresh = by_id_.Put(id_key, e);
+  // Forget the oldest before adding a new id, never after: the tables then
+  // hold at most `capacity_` entries, and a power-of-two capacity stays
+  // inside the slot array's load limit (one entry over it doubled both
+  // tables for the rest of the run: +70 MB past the millionth message).
+  if (!by_id_.Find(id_key)) {
+    EvictTo(capacity_ - 1);
+    order_.emplace_back(id_key, conversation_key);
+  }
+  by_id_.Put(id_key, e);
   if (conversation_key) by_conversation_.Put(conversation_key, Latest{e, id_key});
-  if (fresh) order_.emplace_back(id_key, conversation_key);
-  Evict();
 }
 
-void ThreadTracker::Evict() {
-  while (order_.size() > capacity_) {
+void ThreadTracker::EvictTo(size_t keep) {
+  while (order_.size() > keep) {
     const auto [id, conversation] = order_.front();
     by_id_.Erase(id);
     // The conversation is forgotten with its latest message, not before.

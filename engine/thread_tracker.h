@@ -23,7 +23,7 @@ namespace triage {
 
 class ThreadTracker : public ThreadContextSource {
  public:
-  explicit ThreadTracker(size_t capacity = 1 << 20) : capacity_(capacity) {}
+  explicit ThreadTracker(size_t capacity = 1 << 20) : capacity_(capacity ? capacity : 1) {}
 
   // The context of `m`: known when the message it replies to, or an earlier
   // message of its conversation, was recorded (and not yet forgotten).
@@ -35,6 +35,8 @@ class ThreadTracker : public ThreadContextSource {
   void Record(std::string_view id, std::string_view conversation_id, std::string_view author_id, Label decided);
 
   size_t size() const { return order_.size(); }
+  // Slots in the two tables (memory: 24 and 32 bytes a slot).
+  size_t table_slots() const { return by_id_.slot_count() + by_conversation_.slot_count(); }
 
  private:
   struct Entry {
@@ -42,7 +44,8 @@ class ThreadTracker : public ThreadContextSource {
     uint64_t author = 0;
   };
   static uint64_t AuthorHash(std::string_view author_id);
-  void Evict();
+  // Forgets the oldest messages until at most `keep` remain.
+  void EvictTo(size_t keep);
 
   size_t capacity_;
   U64HashTable<Entry> by_id_;  // by id hash

@@ -117,6 +117,7 @@ TEST_CASE("serve.example.yaml loads and documents exactly the defaults", "[daemo
   CHECK(lk.batch_messages == dk.batch_messages);
   CHECK(lk.batch_wait_ms == dk.batch_wait_ms);
   CHECK(lk.ack_timeout_ms == dk.ack_timeout_ms);
+  CHECK(lk.in_flight_batches == dk.in_flight_batches);
   CHECK(lk.detector == dk.detector);
   CHECK(lk.librdkafka == dk.librdkafka);
 }
@@ -127,7 +128,7 @@ TEST_CASE("The kafka: section of the serve config: values, passthrough and error
   Status s = ServerConfig::LoadFile(
       dir.Write("ok.yaml",
                 "kafka:\n  brokers: \"k1:9092,k2:9092\"\n  group: desk\n  topics: [in.x, in.meta]\n"
-                "  format: auto\n  batch_messages: 500\n  detector: false\n"
+                "  format: auto\n  batch_messages: 500\n  in_flight_batches: 2\n  detector: false\n"
                 "  librdkafka:\n    security.protocol: SASL_SSL\n    session.timeout.ms: 9000\n"),
       &c);
   INFO(s.message());
@@ -137,13 +138,14 @@ TEST_CASE("The kafka: section of the serve config: values, passthrough and error
   CHECK(c.kafka.topics == std::vector<std::string>{"in.x", "in.meta"});
   CHECK(c.kafka.format == "auto");
   CHECK(c.kafka.batch_messages == 500);
+  CHECK(c.kafka.in_flight_batches == 2);
   CHECK_FALSE(c.kafka.detector);
   CHECK(c.kafka.librdkafka.at("security.protocol") == "SASL_SSL");
   CHECK(c.kafka.librdkafka.at("session.timeout.ms") == "9000");
 
   std::string bad = dir.Write("bad.yaml",
                               "kafka:\n  brokers: k1:9092\n  batch_messages: 0\n  topics: []\n"
-                              "  format: pigeon\n  linger: 5\n  librdkafka: [a, b]\n");
+                              "  format: pigeon\n  linger: 5\n  librdkafka: [a, b]\n  in_flight_batches: 0\n");
   ServerConfig b;
   s = ServerConfig::LoadFile(bad, &b);
   REQUIRE_FALSE(s.ok());
@@ -152,6 +154,7 @@ TEST_CASE("The kafka: section of the serve config: values, passthrough and error
   CHECK_THAT(s.message(), Catch::Contains("kafka.format: must be archive, auto"));
   CHECK_THAT(s.message(), Catch::Contains(bad + ":6: kafka.linger: unknown option"));
   CHECK_THAT(s.message(), Catch::Contains(bad + ":7: kafka.librdkafka: must be a mapping"));
+  CHECK_THAT(s.message(), Catch::Contains(bad + ":8: kafka.in_flight_batches"));
   s = ServerConfig::LoadFile(dir.Write("scalar.yaml", "kafka: yes\n"), &b);
   CHECK_THAT(s.message(), Catch::Contains(":1: kafka: must be a mapping"));
 }

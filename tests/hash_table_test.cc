@@ -104,5 +104,20 @@ TEST_CASE("ThreadTracker forgets the oldest first, a conversation with its lates
   CHECK(t.Find(Msg("x", "", "u", "n997")).known);
 }
 
+TEST_CASE("ThreadTracker's tables stop growing at its capacity", "[hash_table][thread]") {
+  // A power-of-two capacity fills each table to its load limit exactly; one
+  // entry more (adding before forgetting) would double both for good.
+  ThreadTracker t(/*capacity=*/1024);
+  for (int i = 0; i < 1024; ++i) t.Record(Msg("m" + std::to_string(i), "c" + std::to_string(i), "u"), Label::kNone);
+  const size_t full = t.table_slots();
+  CHECK(full == 2048 + 2048);
+  for (int i = 1024; i < 10000; ++i) t.Record(Msg("m" + std::to_string(i), "c" + std::to_string(i), "u"), Label::kNone);
+  CHECK(t.size() == 1024);
+  CHECK(t.table_slots() == full);
+  CHECK(t.Find(Msg("x", "c9999", "u")).known);
+  CHECK_FALSE(t.Find(Msg("x", "c8975", "u")).known);
+  CHECK(t.Find(Msg("x", "c8976", "u")).known);
+}
+
 }  // namespace
 }  // namespace triage

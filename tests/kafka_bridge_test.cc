@@ -124,11 +124,7 @@ rules:
   });
   // Done when every inbound message was committed by someone: the group's
   // committed offsets reach the end of each partition.
-  auto committed_all = [&] {
-    return a->stats().consumed + b->stats().consumed - a->stats().messages_reread - b->stats().messages_reread -
-               a->stats().dropped_on_revoke - b->stats().dropped_on_revoke >=
-           kInbound;
-  };
+  auto committed_all = [&] { return a->stats().messages_committed + b->stats().messages_committed >= kInbound; };
   // Wait for what is asserted below, not for a fixed time: everything
   // committed, and B did work after the rebalance.
   until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -160,7 +156,11 @@ rules:
     }
   CHECK(seen.size() == static_cast<size_t>(kMessages));
   for (int i = 0; i < kMessages; ++i) CHECK(seen.count("k:" + std::to_string(i)) == 1);
-  CHECK(outputs - seen.size() <= sa.messages_reread + sb.messages_reread);
+  // Duplicates only from batches read again: re-read after a failure, or
+  // given up at the revoke (the mock refuses commits once the rebalance has
+  // begun) and read by the partition's next owner.
+  CHECK(outputs - seen.size() <=
+        sa.messages_reread + sb.messages_reread + sa.dropped_on_revoke + sb.dropped_on_revoke);
   // Routing: support messages on the support queue.
   auto support = mc.ReadAll(prefix + ".queue.support", 2);
   REQUIRE(!support.empty());
@@ -243,7 +243,9 @@ TEST_CASE("Kafka: broker errors on produce and commit are retried - at least onc
   INFO("consumed " << s.consumed << " reread " << s.messages_reread << " retried " << s.batches_retried
                    << " failures " << s.delivery_failures);
   CHECK(s.consumed - s.messages_reread == static_cast<uint64_t>(kMessages));
-  CHECK(errors == static_cast<int>(s.batches_retried));
+  // Each error gives up the batches in flight then (one or more), each counted.
+  CHECK(errors >= 1);
+  CHECK(static_cast<uint64_t>(errors) <= s.batches_retried);
   CHECK(s.batches_retried >= 1);  // the commit error
   std::map<std::string, int> seen;
   size_t outputs = 0;

@@ -1,6 +1,8 @@
 #include "runtime/kafka/kafka_bridge.h"
 
 #include "engine/thread_tracker.h"
+#include "runtime/kafka/in_flight_batches.h"
+#include "runtime/kafka/kafka_clients.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -18,14 +20,9 @@ namespace triage {
 
 namespace {
 
-Status SetConf(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
-  char err[512];
-  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
-    return Status::InvalidArgument("kafka option '" + key + "': " + err);
-  return Status::OK();
-}
+using PartitionKey = InFlightBatches::PartitionKey;
 
-using PartitionKey = std::pair<std::string, int32_t>;
+void* SeqOpaque(uint64_t seq) { return reinterpret_cast<void*>(static_cast<uintptr_t>(seq)); }
 
 }  // namespace
 
@@ -47,10 +44,10 @@ struct KafkaBridge::Impl {
   std::vector<rd_kafka_message_t*> batch;
   KafkaStats* stats = nullptr;
   const KafkaOptions* options = nullptr;
-  // Delivery reports of the batch in flight (served on this thread by
-  // rd_kafka_flush).
-  uint64_t acked = 0, failed = 0;
-  std::string delivery_error;
+  // Batches produced and not yet committed; their delivery reports are
+  // served on this thread (rd_kafka_poll on the producer).
+  InFlightBatches in_flight;
+  uint64_t producing = 0;  // the batch whose outputs Produce() adds
   std::string decision_line, value;
   KafkaDecided decided;  // this batch's messages, for engine.store
 
@@ -84,11 +81,14 @@ struct KafkaBridge::Impl {
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* impl = static_cast<Impl*>(opaque);
+    const uint64_t seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(m->_private));
     if (m->err) {
-      ++impl->failed;
-      impl->delivery_error = rd_kafka_err2str(m->err);
+      ++impl->stats->delivery_failures;
+      const std::string error = rd_kafka_err2str(m->err);
+      impl->in_flight.Delivered(seq, &error);
     } else {
-      ++impl->acked;
+      ++impl->stats->produced;
+      impl->in_flight.Delivered(seq, nullptr);
     }
   }
 
@@ -104,6 +104,12 @@ struct KafkaBridge::Impl {
       impl->stats->partitions = static_cast<uint64_t>(parts->cnt);
       return;
     }
+    // Batches in flight: committed if their acks arrive in time and the
+    // coordinator still takes the commit (one may refuse it once the
+    // rebalance has begun), else left to the partitions' next owner, which
+    // reads them again from the last commit: at most in_flight_batches
+    // batches produced twice per rebalance.
+    (void)impl->Settle(0, /*seek=*/false);
     auto revoked = [&](const rd_kafka_message_t* m) {
       for (int i = 0; i < parts->cnt; ++i)
         if (parts->elems[i].partition == m->partition &&
@@ -132,15 +138,19 @@ struct KafkaBridge::Impl {
       rd_kafka_resp_err_t e = rd_kafka_producev(
           producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
           RD_KAFKA_V_VALUE(const_cast<char*>(value_bytes.data()), value_bytes.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
-      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return true;  // the message owns the headers now
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(SeqOpaque(producing)),
+          RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {  // the message owns the headers now
+        in_flight.Produced(producing);
+        return true;
+      }
       rd_kafka_headers_destroy(headers);
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer, 100);  // serve delivery reports to make room
         continue;
       }
-      ++failed;
-      delivery_error = rd_kafka_err2str(e);
+      ++stats->delivery_failures;
+      in_flight.Fail(producing, std::string("outputs not acknowledged: ") + rd_kafka_err2str(e));
       return false;
     }
   }
@@ -247,8 +257,8 @@ struct KafkaBridge::Impl {
   }
 
   // Partitions of the batch with their lowest and highest offsets.
-  std::map<PartitionKey, std::pair<int64_t, int64_t>> Ranges() const {
-    std::map<PartitionKey, std::pair<int64_t, int64_t>> r;
+  InFlightBatches::Offsets Ranges() const {
+    InFlightBatches::Offsets r;
     for (const auto* m : batch) {
       PartitionKey k{rd_kafka_topic_name(m->rkt), m->partition};
       auto it = r.find(k);
@@ -258,15 +268,52 @@ struct KafkaBridge::Impl {
     return r;
   }
 
-  // Rewinds to the batch's first offsets, so it is read (and produced) again.
-  void Rewind() {
-    auto ranges = Ranges();
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size()));
-    for (const auto& [k, r] : ranges) rd_kafka_topic_partition_list_add(list, k.first.c_str(), k.second)->offset = r.first;
-    rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer, list, 5000);
-    if (e) rd_kafka_error_destroy(e);  // a partition no longer ours: its new owner reads from the commit
-    rd_kafka_topic_partition_list_destroy(list);
-    stats->messages_reread += batch.size();
+  static rd_kafka_topic_partition_list_t* OffsetList(const std::map<PartitionKey, int64_t>& offsets) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size()));
+    for (const auto& [k, offset] : offsets) rd_kafka_topic_partition_list_add(list, k.first.c_str(), k.second)->offset = offset;
+    return list;
+  }
+
+  // Commits the oldest batches as their acks arrive, waiting until at most
+  // `keep` are in flight. The first failure gives every batch in flight up:
+  // with `seek`, the consumer reads them again from their lowest offsets;
+  // without (the partitions are being revoked), their next owner does.
+  Status Settle(size_t keep, bool seek) {
+    for (;;) {
+      rd_kafka_poll(producer, 0);  // serve delivery reports
+      std::map<PartitionKey, int64_t> commit;
+      if (size_t n = in_flight.Committable(&commit)) {
+        rd_kafka_topic_partition_list_t* list = OffsetList(commit);
+        rd_kafka_resp_err_t ce = rd_kafka_commit(consumer, list, 0);
+        rd_kafka_topic_partition_list_destroy(list);
+        if (ce != RD_KAFKA_RESP_ERR_NO_ERROR) return GiveUp(std::string("commit failed (") + rd_kafka_err2str(ce) + ")", seek);
+        stats->messages_committed += in_flight.Committed(n);
+        stats->batches_committed += n;
+        continue;
+      }
+      std::string why;
+      if (in_flight.Failed(std::chrono::steady_clock::now(), &why)) return GiveUp(why, seek);
+      if (in_flight.size() <= keep) return Status::OK();
+      rd_kafka_poll(producer, 10);
+    }
+  }
+
+  Status GiveUp(const std::string& why, bool seek) {
+    std::map<PartitionKey, int64_t> from;
+    size_t batches = 0;
+    const size_t messages = in_flight.GiveUpAll(&from, &batches);
+    if (seek) {
+      rd_kafka_topic_partition_list_t* list = OffsetList(from);
+      rd_kafka_error_t* e = rd_kafka_seek_partitions(consumer, list, 5000);
+      if (e) rd_kafka_error_destroy(e);  // a partition no longer ours: its new owner reads from the commit
+      rd_kafka_topic_partition_list_destroy(list);
+      stats->messages_reread += messages;
+      stats->batches_retried += batches;
+    } else {
+      stats->dropped_on_revoke += messages;
+    }
+    return Status::IOError("kafka: " + why + "; " + (batches == 1 ? std::string("the batch") : std::to_string(batches) + " batches") +
+                           " will be read again");
   }
 
   void ClearBatch() {
@@ -313,48 +360,8 @@ Status KafkaBridge::Create(const KafkaOptions& options, KafkaEngine engine, std:
   impl->options = &b->options_;
   if (Status s = impl->EnsureProcessor(); !s.ok()) return s;
 
-  char err[512];
-  // Producer: idempotent, acks from all in-sync replicas.
-  rd_kafka_conf_t* pconf = rd_kafka_conf_new();
-  Status s = SetConf(pconf, "bootstrap.servers", options.brokers);
-  if (s.ok()) s = SetConf(pconf, "enable.idempotence", "true");
-  if (s.ok()) s = SetConf(pconf, "acks", "all");
-  if (s.ok()) s = SetConf(pconf, "linger.ms", "5");
-  for (const auto& [k, v] : options.librdkafka)
-    if (s.ok() && k.rfind("session.", 0) != 0 && k.rfind("heartbeat.", 0) != 0 && k != "auto.offset.reset")
-      s = SetConf(pconf, k, v);
-  if (!s.ok()) {
-    rd_kafka_conf_destroy(pconf);
-    return s;
-  }
-  rd_kafka_conf_set_opaque(pconf, impl);
-  rd_kafka_conf_set_dr_msg_cb(pconf, &Impl::OnDelivery);
-  impl->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
-  if (!impl->producer) {
-    rd_kafka_conf_destroy(pconf);
-    return Status::InvalidArgument(std::string("kafka producer: ") + err);
-  }
-
-  // Consumer: a group member that commits by hand, after the acks.
-  rd_kafka_conf_t* cconf = rd_kafka_conf_new();
-  s = SetConf(cconf, "bootstrap.servers", options.brokers);
-  if (s.ok()) s = SetConf(cconf, "group.id", options.group);
-  if (s.ok()) s = SetConf(cconf, "enable.auto.commit", "false");
-  if (s.ok()) s = SetConf(cconf, "enable.auto.offset.store", "false");
-  if (s.ok()) s = SetConf(cconf, "auto.offset.reset", "earliest");
-  for (const auto& [k, v] : options.librdkafka)
-    if (s.ok() && k != "enable.idempotence" && k != "acks" && k.rfind("linger.", 0) != 0) s = SetConf(cconf, k, v);
-  if (!s.ok()) {
-    rd_kafka_conf_destroy(cconf);
-    return s;
-  }
-  rd_kafka_conf_set_opaque(cconf, impl);
-  rd_kafka_conf_set_rebalance_cb(cconf, &Impl::OnRebalance);
-  impl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cconf, err, sizeof err);
-  if (!impl->consumer) {
-    rd_kafka_conf_destroy(cconf);
-    return Status::InvalidArgument(std::string("kafka consumer: ") + err);
-  }
+  if (Status s = NewProducer(options, impl, &Impl::OnDelivery, &impl->producer); !s.ok()) return s;
+  if (Status s = NewConsumer(options, impl, &Impl::OnRebalance, &impl->consumer); !s.ok()) return s;
   rd_kafka_poll_set_consumer(impl->consumer);
   rd_kafka_topic_partition_list_t* subs = rd_kafka_topic_partition_list_new(static_cast<int>(options.topics.size()));
   for (const auto& t : options.topics) rd_kafka_topic_partition_list_add(subs, t.c_str(), RD_KAFKA_PARTITION_UA);
@@ -367,6 +374,7 @@ Status KafkaBridge::Create(const KafkaOptions& options, KafkaEngine engine, std:
 
 Status KafkaBridge::RunOnce(size_t* processed) {
   Status s = RunBatch(processed);
+  if (impl_) stats_.batches_in_flight = impl_->in_flight.size();
   Publish();
   // Every few seconds: can the brokers be reached? (/readyz says not ready
   // while they cannot; librdkafka itself keeps retrying quietly.)
@@ -397,7 +405,8 @@ Status KafkaBridge::RunBatch(size_t* processed) {
   if (processed) *processed = 0;
   Impl* impl = impl_.get();
   if (!impl || !impl->consumer) return Status::InvalidArgument("kafka: bridge closed");
-  // 1. Gather a batch.
+  const size_t keep = std::max<size_t>(options_.in_flight_batches, 1) - 1;
+  // 1. Gather a batch (the batches in flight get their acks meanwhile).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.batch_wait_ms);
   while (impl->batch.size() < options_.batch_messages) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
@@ -410,13 +419,14 @@ Status KafkaBridge::RunBatch(size_t* processed) {
     }
     impl->batch.push_back(m);
   }
-  if (impl->batch.empty()) return Status::OK();
+  if (impl->batch.empty()) return impl->Settle(keep, /*seek=*/true);
   if (processed) *processed = impl->batch.size();
   stats_.consumed += impl->batch.size();
 
-  // 2. Decide and produce every output.
-  impl->acked = impl->failed = 0;
+  // 2. Decide and produce every output, tagged with the batch's number.
   if (Status s = impl->EnsureProcessor(); !s.ok()) return s;
+  impl->producing = impl->in_flight.Open(impl->Ranges(), impl->batch.size(),
+                                         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.ack_timeout_ms));
   for (const auto* m : impl->batch) impl->Handle(m);
   if (impl->own_detector) {
     for (int i : impl->own_detector->TakeChanged()) {
@@ -437,53 +447,33 @@ Status KafkaBridge::RunBatch(size_t* processed) {
 
   // 3. Inside the daemon: store the decided messages while the outputs are
   // in flight (KafkaEngine::store), durably, before anything is committed.
-  Status stored;
   if (impl->engine.store && !impl->decided.items.empty()) {
     const uint64_t n = impl->decided.items.size();
     uint64_t duplicates = 0;
-    stored = impl->engine.store(std::move(impl->decided), &duplicates);
+    Status stored = impl->engine.store(std::move(impl->decided), &duplicates);
     impl->decided = KafkaDecided();
     if (stored.ok()) {
       stats_.stored += n - std::min(n, duplicates);
       stats_.already_stored += duplicates;
+    } else {
+      impl->in_flight.Fail(impl->producing, "messages not stored: " + stored.message());
     }
   }
-
-  // 4. Wait for the brokers' acks; only then commit.
-  rd_kafka_resp_err_t fe = rd_kafka_flush(impl->producer, options_.ack_timeout_ms);
-  stats_.produced += impl->acked;
-  stats_.delivery_failures += impl->failed;
-  if (fe != RD_KAFKA_RESP_ERR_NO_ERROR || impl->failed || !stored.ok()) {
-    std::string why = !stored.ok()                      ? "messages not stored: " + stored.message()
-                      : fe != RD_KAFKA_RESP_ERR_NO_ERROR ? "outputs not acknowledged: " + std::string(rd_kafka_err2str(fe))
-                                                         : "outputs not acknowledged: " + impl->delivery_error;
-    impl->Rewind();
-    ++stats_.batches_retried;
-    impl->ClearBatch();
-    return Status::IOError("kafka: " + why + "; the batch will be read again");
-  }
-  auto ranges = impl->Ranges();
-  rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size()));
-  for (const auto& [k, r] : ranges)
-    rd_kafka_topic_partition_list_add(offsets, k.first.c_str(), k.second)->offset = r.second + 1;
-  rd_kafka_resp_err_t ce = rd_kafka_commit(impl->consumer, offsets, 0);
-  rd_kafka_topic_partition_list_destroy(offsets);
-  if (ce != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    impl->Rewind();
-    ++stats_.batches_retried;
-    impl->ClearBatch();
-    return Status::IOError(std::string("kafka: commit failed (") + rd_kafka_err2str(ce) +
-                           "); the batch will be read again");
-  }
-  ++stats_.batches_committed;
+  // The outputs hold copies (RD_KAFKA_MSG_F_COPY) and the batch its offsets:
+  // the inbound records are no longer needed.
   impl->ClearBatch();
-  return Status::OK();
+
+  // 4. Commit, in order, every batch whose outputs are all acknowledged;
+  // wait only when the pipeline is full.
+  return impl->Settle(keep, /*seek=*/true);
 }
 
 void KafkaBridge::Close() {
   if (!impl_) return;
   if (impl_->consumer) {
     impl_->ClearBatch();
+    (void)impl_->Settle(0, /*seek=*/false);  // what was acknowledged is committed; the rest is read again
+    stats_.batches_in_flight = 0;
     rd_kafka_consumer_close(impl_->consumer);
   }
   impl_.reset();

@@ -8,12 +8,15 @@
 //                                  "edited"|"deleted","message":id,...}) to apply downstream
 //     --> <prefix>.dead-letter     payloads that could not be decoded, with the error
 //
-// At least once, end to end: RunOnce() consumes a batch, produces every
-// output with an idempotent producer (acks=all), waits until the brokers
-// acknowledge all of them, and only then commits the batch's offsets. If any
-// output fails, nothing is committed and the consumer seeks back to the
-// batch's first offsets, so the batch is processed again (its outputs that
-// did arrive arrive twice; the message id in every output lets downstream
+// At least once, end to end: RunOnce() consumes a batch and produces every
+// output with an idempotent producer (acks=all); a batch's offsets are
+// committed only once the brokers acknowledged all its outputs and those of
+// every older batch. Up to KafkaOptions::in_flight_batches batches await
+// their acks at once (runtime/kafka/in_flight_batches.h: the next batch is
+// decided during the broker round trip). If any output fails, nothing more
+// is committed and the consumer seeks back to the first offsets of the
+// batches in flight, so they are processed again (their outputs that did
+// arrive arrive twice; the message id in every output lets downstream
 // deduplicate). A crash between produce and commit has the same effect.
 //
 // A payload that cannot be decoded goes to the dead-letter topic with the
@@ -71,6 +74,11 @@ struct KafkaOptions {
   size_t batch_messages = 1000;  // at most this many inbound messages per batch
   int batch_wait_ms = 200;       // and no longer than this to fill it
   int ack_timeout_ms = 30000;    // wait this long for the brokers' acks before giving the batch up (and re-reading it)
+  // Batches whose outputs may await the brokers' acks at once: batch N+1 is
+  // decided while N's acks are outstanding; offsets are still committed in
+  // order, each only after its outputs and all older ones were acknowledged.
+  // 1: each batch is committed before the next is read.
+  int in_flight_batches = 4;
   bool detector = true;
   // Passed to librdkafka as is (security.protocol, sasl.*, ssl.*,
   // session.timeout.ms, ...), for consumer and producer alike.
@@ -85,9 +93,11 @@ struct KafkaStats {
   uint64_t produced = 0;         // outputs acknowledged by the brokers
   uint64_t delivery_failures = 0;
   uint64_t batches_committed = 0;
+  uint64_t messages_committed = 0;  // inbound records in committed batches
+  uint64_t batches_in_flight = 0;   // gauge: produced, awaiting acks or commit
   uint64_t batches_retried = 0;  // given up after a failed output or commit: re-read from their first offset
   uint64_t messages_reread = 0;  // inbound messages in those batches (each may be output twice)
-  uint64_t dropped_on_revoke = 0;  // read from a partition taken away before the batch was done
+  uint64_t dropped_on_revoke = 0;  // read from a partition taken away before its batch was committed
   uint64_t rebalances = 0;       // assign and revoke callbacks
   uint64_t partitions = 0;       // inbound partitions assigned now
   uint64_t alerts = 0;           // alert records produced
@@ -140,14 +150,17 @@ class KafkaBridge {
   // <prefix>.alerts; produced with the next batch. Thread-safe.
   void PublishAlert(std::string topic, std::string json);
 
-  // One batch: consume, decide, produce, wait for acks, commit. *processed is
-  // the number of inbound messages the batch held (0 when the topics are
-  // idle). An error is returned only when the batch could not be committed
-  // (it will be read again); the bridge stays usable.
+  // One batch: consume, decide, produce; then commit the batches in flight
+  // whose acks arrived, waiting for the oldest only while in_flight_batches
+  // are outstanding. *processed is the number of inbound messages the batch
+  // held (0 when the topics are idle: the call still commits what was
+  // acknowledged meanwhile). An error is returned when batches were given up
+  // (they will be read again); the bridge stays usable.
   Status RunOnce(size_t* processed = nullptr);
 
-  // Leaves the group. Anything consumed but not committed is read again by
-  // the partition's next owner.
+  // Commits the batches in flight whose acks arrive before their deadline,
+  // then leaves the group. Anything consumed but not committed is read again
+  // by the partition's next owner.
   void Close();
 
   // A snapshot as of the end of the last RunOnce() or Close(); safe to call

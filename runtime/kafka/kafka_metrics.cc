@@ -14,6 +14,7 @@ void AppendKafkaMetrics(const KafkaStats& k, std::string* out) {
   counter("triage_kafka_messages_total", "Inbound Kafka records, by what happened to them", "outcome=\"consumed\"",
           k.consumed);
   counter("triage_kafka_messages_total", nullptr, "outcome=\"decided\"", k.decided);
+  counter("triage_kafka_messages_total", nullptr, "outcome=\"committed\"", k.messages_committed);
   counter("triage_kafka_messages_total", nullptr, "outcome=\"event\"", k.events);
   counter("triage_kafka_messages_total", nullptr, "outcome=\"dead_lettered\"", k.dead_lettered);
   counter("triage_kafka_messages_total", nullptr, "outcome=\"reread\"", k.messages_reread);
@@ -32,6 +33,9 @@ void AppendKafkaMetrics(const KafkaStats& k, std::string* out) {
   *out += "# HELP triage_kafka_partitions Inbound partitions assigned to this instance\n"
           "# TYPE triage_kafka_partitions gauge\n";
   *out += "triage_kafka_partitions " + std::to_string(k.partitions) + "\n";
+  *out += "# HELP triage_kafka_batches_in_flight Batches produced and not yet committed (awaiting acks)\n"
+          "# TYPE triage_kafka_batches_in_flight gauge\n";
+  *out += "triage_kafka_batches_in_flight " + std::to_string(k.batches_in_flight) + "\n";
 }
 
 }  // namespace triage

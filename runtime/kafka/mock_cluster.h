@@ -46,6 +46,9 @@ class MockCluster {
   Status Produce(const std::string& topic, const std::string& key, const std::string& value,
                  const std::string& format_header = "");
   Status Flush(int timeout_ms = 10000);
+  // Serves delivery reports of queued records without waiting for the rest
+  // (a feeder that keeps producing instead of waiting for each chunk's acks).
+  void Poll() { if (rk_) rd_kafka_poll(rk_, 0); }
 
   // Every record of `topic` from the start of each of its `partitions`:
   // (value of the "triage-id" header or "", value). Gives up after

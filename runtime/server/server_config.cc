@@ -255,6 +255,7 @@ Status ServerConfig::LoadFile(const std::string& path, ServerConfig* c) {
         else if (name == "batch_messages") r.Int(fv, field, &k.batch_messages, 1, 1000000);
         else if (name == "batch_wait_ms") r.Int(fv, field, &k.batch_wait_ms, 1, 60000);
         else if (name == "ack_timeout_ms") r.Int(fv, field, &k.ack_timeout_ms, 100, 3600000);
+        else if (name == "in_flight_batches") r.Int(fv, field, &k.in_flight_batches, 1, 64);
         else if (name == "detector") r.Bool(fv, field, &k.detector);
         else if (name == "topics") {
           k.topics.clear();
