@@ -75,8 +75,18 @@ struct KafkaBridge::Impl {
     if (consumer) rd_kafka_destroy(consumer);
     if (producer) {
       rd_kafka_flush(producer, 5000);
+      outputs.Clear();  // the handles before their producer
+      queue_outputs.Clear();
       rd_kafka_destroy(producer);
     }
+  }
+
+  OutputTopics outputs, queue_outputs;  // by suffix (.events, .alerts, .dead-letter); by queue name
+  rd_kafka_topic_t* Output(std::string_view suffix) { return outputs.Get(producer, options->prefix, suffix); }
+  std::string queue_prefix;  // <prefix>.queue.
+  rd_kafka_topic_t* QueueOutput(std::string_view queue) {
+    if (queue_prefix.empty()) queue_prefix = options->prefix + ".queue.";
+    return queue_outputs.Get(producer, queue_prefix, queue);
   }
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -128,15 +138,20 @@ struct KafkaBridge::Impl {
     impl->stats->partitions = 0;
   }
 
-  bool Produce(const std::string& topic, std::string_view key, std::string_view value_bytes, std::string_view id,
+  bool Produce(rd_kafka_topic_t* topic, std::string_view key, std::string_view value_bytes, std::string_view id,
                const std::vector<std::pair<std::string, std::string>>& extra_headers = {}) {
+    if (!topic) {
+      ++stats->delivery_failures;
+      in_flight.Fail(producing, "outputs not produced: no topic handle (" + std::string(rd_kafka_err2str(rd_kafka_last_error())) + ")");
+      return false;
+    }
     for (;;) {
       rd_kafka_headers_t* headers = rd_kafka_headers_new(1 + extra_headers.size());
       rd_kafka_header_add(headers, "triage-id", -1, id.data(), static_cast<ssize_t>(id.size()));
       for (const auto& [k, v] : extra_headers)
         rd_kafka_header_add(headers, k.c_str(), -1, v.data(), static_cast<ssize_t>(v.size()));
       rd_kafka_resp_err_t e = rd_kafka_producev(
-          producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+          producer, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_KEY(key.data(), key.size()),
           RD_KAFKA_V_VALUE(const_cast<char*>(value_bytes.data()), value_bytes.size()),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(SeqOpaque(producing)),
           RD_KAFKA_V_END);
@@ -160,7 +175,7 @@ struct KafkaBridge::Impl {
     std::string source = std::string(rd_kafka_topic_name(m->rkt)) + "/" + std::to_string(m->partition) + "/" +
                          std::to_string(m->offset);
     std::string_view key = m->key ? std::string_view(static_cast<const char*>(m->key), m->key_len) : "";
-    Produce(options->prefix + ".dead-letter", key, payload, source,
+    Produce(Output(".dead-letter"), key, payload, source,
             {{"triage-error", error}, {"triage-source", source}});
     ++stats->dead_lettered;
   }
@@ -182,7 +197,7 @@ struct KafkaBridge::Impl {
     }
     if (Status s = decoder.Decode(payload, format, &decoded); !s.ok()) return DeadLetter(m, s.message());
     for (const ArchiveEvent& ev : decoded.events) {
-      Produce(options->prefix + ".events", ev.message, payload, ev.message);
+      Produce(Output(".events"), ev.message, payload, ev.message);
       ++stats->events;
     }
     // A platform's edits and deletes go downstream too: whoever stores the
@@ -205,7 +220,7 @@ struct KafkaBridge::Impl {
         AppendJsonString(pe.text, &value);
       }
       value += "}";
-      Produce(options->prefix + ".events", pe.message_id, value, pe.message_id);
+      Produce(Output(".events"), pe.message_id, value, pe.message_id);
       ++stats->events;
     }
     for (DecodedMessage& dm : decoded.messages) {
@@ -232,7 +247,7 @@ struct KafkaBridge::Impl {
       value.push_back('}');
       const Message& msg = dm.msg;
       std::string_view key = msg.conversation_id.empty() ? msg.id : msg.conversation_id;
-      Produce(options->prefix + ".queue." + std::string(decision.routing.queue), key, value, msg.id);
+      Produce(QueueOutput(decision.routing.queue), key, value, msg.id);
       ++stats->decided;
       if (engine.store) Keep(dm, msg);
     }
@@ -432,14 +447,14 @@ Status KafkaBridge::RunBatch(size_t* processed) {
     for (int i : impl->own_detector->TakeChanged()) {
       std::string json = impl->own_detector->AlertJson(i);
       const std::string& topic = impl->own_detector->alert(i).topic;
-      impl->Produce(options_.prefix + ".alerts", topic, json, topic);
+      impl->Produce(impl->Output(".alerts"), topic, json, topic);
       ++stats_.alerts;
     }
   }
   {
     std::lock_guard<std::mutex> lock(impl->alerts_mu);
     for (const auto& [topic, json] : impl->pending_alerts) {
-      impl->Produce(options_.prefix + ".alerts", topic, json, topic);
+      impl->Produce(impl->Output(".alerts"), topic, json, topic);
       ++stats_.alerts;
     }
     impl->pending_alerts.clear();

@@ -65,4 +65,17 @@ Status NewConsumer(const KafkaOptions& options, void* opaque, RebalanceCallback 
   return Status::OK();
 }
 
+rd_kafka_topic_t* OutputTopics::Get(rd_kafka_t* producer, std::string_view prefix, std::string_view key) {
+  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  const std::string name = std::string(prefix) + std::string(key);
+  rd_kafka_topic_t* t = rd_kafka_topic_new(producer, name.c_str(), nullptr);
+  if (t) by_key_.emplace(std::string(key), t);
+  return t;
+}
+
+void OutputTopics::Clear() {
+  for (auto& [key, topic] : by_key_) rd_kafka_topic_destroy(topic);
+  by_key_.clear();
+}
+
 }  // namespace triage

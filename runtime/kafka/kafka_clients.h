@@ -7,6 +7,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
 #include "base/status.h"
 #include "runtime/kafka/kafka_bridge.h"
 
@@ -23,6 +28,26 @@ Status NewProducer(const KafkaOptions& options, void* opaque, DeliveryCallback o
 // acks), starting from the earliest offset when its group has none;
 // `on_rebalance` with `opaque` handles assignments.
 Status NewConsumer(const KafkaOptions& options, void* opaque, RebalanceCallback on_rebalance, rd_kafka_t** out);
+
+// A producer's output topic handles, made on first use and kept: producing
+// by handle skips librdkafka's lookup of the topic by name, and no topic
+// name is built per message. Clear() (or the destructor) must run before the
+// producer is destroyed.
+class OutputTopics {
+ public:
+  OutputTopics() = default;
+  OutputTopics(const OutputTopics&) = delete;
+  OutputTopics& operator=(const OutputTopics&) = delete;
+  ~OutputTopics() { Clear(); }
+
+  // The handle of topic `prefix` + `key` (looked up by `key` alone: the
+  // prefix must be the same on every call); null if librdkafka refused it.
+  rd_kafka_topic_t* Get(rd_kafka_t* producer, std::string_view prefix, std::string_view key);
+  void Clear();
+
+ private:
+  std::map<std::string, rd_kafka_topic_t*, std::less<>> by_key_;
+};
 
 }  // namespace triage
 
