@@ -13,6 +13,22 @@ Status SetConf(rd_kafka_conf_t* conf, const std::string& key, const std::string&
   return Status::OK();
 }
 
+// Makes the client from `conf` once `configured` is OK; `conf` is used up
+// either way.
+Status NewClient(rd_kafka_type_t type, rd_kafka_conf_t* conf, const Status& configured, rd_kafka_t** out) {
+  if (!configured.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return configured;
+  }
+  char err[512];
+  *out = rd_kafka_new(type, conf, err, sizeof err);  // takes conf on success
+  if (!*out) {
+    rd_kafka_conf_destroy(conf);
+    return Status::InvalidArgument(std::string(type == RD_KAFKA_PRODUCER ? "kafka producer: " : "kafka consumer: ") + err);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status NewProducer(const KafkaOptions& options, void* opaque, DeliveryCallback on_delivery, rd_kafka_t** out) {
@@ -25,19 +41,9 @@ Status NewProducer(const KafkaOptions& options, void* opaque, DeliveryCallback o
   for (const auto& [k, v] : options.librdkafka)
     if (s.ok() && k.rfind("session.", 0) != 0 && k.rfind("heartbeat.", 0) != 0 && k != "auto.offset.reset")
       s = SetConf(conf, k, v);
-  if (!s.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return s;
-  }
   rd_kafka_conf_set_opaque(conf, opaque);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  char err[512];
-  *out = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!*out) {
-    rd_kafka_conf_destroy(conf);
-    return Status::InvalidArgument(std::string("kafka producer: ") + err);
-  }
-  return Status::OK();
+  return NewClient(RD_KAFKA_PRODUCER, conf, s, out);
 }
 
 Status NewConsumer(const KafkaOptions& options, void* opaque, RebalanceCallback on_rebalance, rd_kafka_t** out) {
@@ -50,19 +56,9 @@ Status NewConsumer(const KafkaOptions& options, void* opaque, RebalanceCallback 
   // Producer-only options are not the consumer's.
   for (const auto& [k, v] : options.librdkafka)
     if (s.ok() && k != "enable.idempotence" && k != "acks" && k.rfind("linger.", 0) != 0) s = SetConf(conf, k, v);
-  if (!s.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return s;
-  }
   rd_kafka_conf_set_opaque(conf, opaque);
   rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-  char err[512];
-  *out = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  if (!*out) {
-    rd_kafka_conf_destroy(conf);
-    return Status::InvalidArgument(std::string("kafka consumer: ") + err);
-  }
-  return Status::OK();
+  return NewClient(RD_KAFKA_CONSUMER, conf, s, out);
 }
 
 rd_kafka_topic_t* OutputTopics::Get(rd_kafka_t* producer, std::string_view prefix, std::string_view key) {
