@@ -83,11 +83,8 @@ struct KafkaBridge::Impl {
 
   OutputTopics outputs, queue_outputs;  // by suffix (.events, .alerts, .dead-letter); by queue name
   rd_kafka_topic_t* Output(std::string_view suffix) { return outputs.Get(producer, options->prefix, suffix); }
-  std::string queue_prefix;  // <prefix>.queue.
-  rd_kafka_topic_t* QueueOutput(std::string_view queue) {
-    if (queue_prefix.empty()) queue_prefix = options->prefix + ".queue.";
-    return queue_outputs.Get(producer, queue_prefix, queue);
-  }
+  std::string queue_prefix;  // <prefix>.queue. (set by Create)
+  rd_kafka_topic_t* QueueOutput(std::string_view queue) { return queue_outputs.Get(producer, queue_prefix, queue); }
 
   static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* impl = static_cast<Impl*>(opaque);
@@ -373,6 +370,7 @@ Status KafkaBridge::Create(const KafkaOptions& options, KafkaEngine engine, std:
   impl->default_format = *format;
   impl->stats = &b->stats_;
   impl->options = &b->options_;
+  impl->queue_prefix = options.prefix + ".queue.";
   if (Status s = impl->EnsureProcessor(); !s.ok()) return s;
 
   if (Status s = NewProducer(options, impl, &Impl::OnDelivery, &impl->producer); !s.ok()) return s;
